@@ -1,0 +1,36 @@
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { dynamoDocumentClient, sqsClient } from "#shared/aws.js";
+import { decodeConversion } from "#shared/campaign/decode.js";
+import { type ConversionCounts, processConversions } from "#shared/campaign/service.js";
+import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import { campaignConfig } from "#shared/config.js";
+import { observability } from "#shared/observability.js";
+import { handleStreamBatch } from "#shared/stream-batch.js";
+
+const config = campaignConfig();
+const sqs = sqsClient();
+const store = new DynamoCampaignStore(dynamoDocumentClient(), config.campaignTable);
+const obs = observability("conversions");
+
+/** Ad conversions: clicks earn members a coupon, purchases enrol, every campaign's figures add up. */
+export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+  const counts: ConversionCounts = { processed: 0, duplicates: 0, coupons: 0, enrolled: 0, conflicts: 0 };
+  try {
+    return await handleStreamBatch(event, {
+      functionName: "conversions",
+      decode: (text, ref) => decodeConversion(text, ref.arrivalMs),
+      process: (records) => processConversions(records, { store, sqs, promoQueueUrl: config.promoQueueUrl }, counts),
+      sqs,
+      rejectedQueueUrl: config.rejectedQueueUrl,
+      onSummary: obs.summary,
+      onError: obs.error,
+    });
+  } finally {
+    obs.count("RecordsProcessed", counts.processed);
+    obs.count("DuplicatesSkipped", counts.duplicates);
+    obs.count("CouponsIssued", counts.coupons);
+    obs.count("MembersEnrolled", counts.enrolled);
+    obs.count("ConditionalWriteConflicts", counts.conflicts);
+    obs.metrics.publishStoredMetrics();
+  }
+}

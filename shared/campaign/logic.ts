@@ -1,0 +1,167 @@
+import { createHash } from "node:crypto";
+import type { Conversion } from "./events.js";
+
+// The ad campaign's decisions, free of I/O: given the events of a batch and what the table said
+// about the people and coupons involved, what should happen. Every decision is replay-aware: an
+// effect already recorded under this very record (same sequence number) is decided again, so a
+// retried batch repeats its own effects (idempotently) instead of losing them.
+
+export const COUPON_DISCOUNT_PERCENT = 10;
+
+/** What the table holds about one customer, as far as decisions go. */
+export interface MemberFacts {
+  /** The sequence number of the purchase that enrolled them, when a purchase did. */
+  readonly enrolledBy?: string;
+}
+
+/** What the table holds about one coupon. */
+export interface CouponFacts {
+  /** The sequence number of the click that earned it. */
+  readonly issuedBy: string;
+}
+
+export interface CampaignSnapshot {
+  readonly members: ReadonlyMap<string, MemberFacts>;
+  /** Keyed by {@link couponKey}. */
+  readonly coupons: ReadonlyMap<string, CouponFacts>;
+}
+
+export interface SequencedConversion {
+  readonly event: Conversion;
+  readonly sequenceNumber: string;
+}
+
+export interface CouponIntent {
+  readonly campaign: string;
+  readonly email: string;
+  readonly channel: string;
+  readonly code: string;
+  readonly clickedAt: number;
+  readonly discountPercent: number;
+}
+
+/** The decision for one conversion. */
+export interface ConversionDecision {
+  readonly sequenceNumber: string;
+  readonly event: Conversion;
+  /** Whether the customer was a member when the event was processed. */
+  readonly byMember: boolean;
+  readonly enrol: boolean;
+  readonly coupon?: CouponIntent;
+}
+
+export function couponKey(campaign: string, email: string): string {
+  return `${campaign}\u0000${email}`;
+}
+
+/** A coupon code unique to (campaign, e-mail), derived rather than stored so that every replay
+ * computes the same one. */
+export function couponCode(campaign: string, email: string): string {
+  const digest = createHash("sha256").update(couponKey(campaign, email)).digest("hex");
+  return `TW10-${digest.slice(0, 12).toUpperCase()}`;
+}
+
+/** Decides a batch of conversions, in order, against a snapshot of the table. */
+export function decideConversions(
+  batch: readonly SequencedConversion[],
+  snapshot: CampaignSnapshot,
+): ConversionDecision[] {
+  // Local working copies: a purchase early in the batch makes its buyer a member for a click
+  // later in the same batch, exactly as record-at-a-time processing would.
+  const members = new Map(snapshot.members);
+  const coupons = new Map(snapshot.coupons);
+  const decisions: ConversionDecision[] = [];
+  for (const { event, sequenceNumber } of batch) {
+    const member = members.get(event.email);
+    const byMember = member !== undefined && member.enrolledBy !== sequenceNumber;
+    let enrol = false;
+    let coupon: CouponIntent | undefined;
+    if (event.kind === "purchase" && !byMember) {
+      enrol = true;
+      members.set(event.email, { enrolledBy: sequenceNumber });
+    }
+    if (event.kind === "click" && byMember) {
+      const key = couponKey(event.campaign, event.email);
+      const existing = coupons.get(key);
+      if (existing === undefined || existing.issuedBy === sequenceNumber) {
+        coupons.set(key, { issuedBy: sequenceNumber });
+        coupon = {
+          campaign: event.campaign,
+          email: event.email,
+          channel: event.channel,
+          code: couponCode(event.campaign, event.email),
+          clickedAt: event.at,
+          discountPercent: COUPON_DISCOUNT_PERCENT,
+        };
+      }
+    }
+    decisions.push(
+      coupon ? { sequenceNumber, event, byMember, enrol, coupon } : { sequenceNumber, event, byMember, enrol },
+    );
+  }
+  return decisions;
+}
+
+/** Conversion figures of one campaign; revenue in cents. */
+export interface CampaignFigures {
+  clicks: number;
+  clicksByChannel: Record<string, number>;
+  memberClicks: number;
+  basketAdds: number;
+  purchases: number;
+  revenueCents: number;
+  couponsIssued: number;
+  membersEnrolled: number;
+}
+
+export function emptyFigures(): CampaignFigures {
+  return {
+    clicks: 0,
+    clicksByChannel: {},
+    memberClicks: 0,
+    basketAdds: 0,
+    purchases: 0,
+    revenueCents: 0,
+    couponsIssued: 0,
+    membersEnrolled: 0,
+  };
+}
+
+/** What actually happened to a decision's effects once the table had its say. */
+export interface Outcome {
+  readonly decision: ConversionDecision;
+  /** The coupon write succeeded for this record (first time or a replay of its own). */
+  readonly couponIssued: boolean;
+  /** The enrolment write succeeded for this record. */
+  readonly enrolled: boolean;
+}
+
+/** Folds outcomes into per-campaign figure increments. */
+export function tallyFigures(outcomes: readonly Outcome[]): Map<string, CampaignFigures> {
+  const byCampaign = new Map<string, CampaignFigures>();
+  for (const { decision, couponIssued, enrolled } of outcomes) {
+    const { event } = decision;
+    let figures = byCampaign.get(event.campaign);
+    if (figures === undefined) {
+      figures = emptyFigures();
+      byCampaign.set(event.campaign, figures);
+    }
+    switch (event.kind) {
+      case "click":
+        figures.clicks += 1;
+        figures.clicksByChannel[event.channel] = (figures.clicksByChannel[event.channel] ?? 0) + 1;
+        if (decision.byMember) figures.memberClicks += 1;
+        break;
+      case "basket":
+        figures.basketAdds += 1;
+        break;
+      case "purchase":
+        figures.purchases += 1;
+        figures.revenueCents += event.totalCents;
+        break;
+    }
+    if (couponIssued) figures.couponsIssued += 1;
+    if (enrolled) figures.membersEnrolled += 1;
+  }
+  return byCampaign;
+}

@@ -1,0 +1,222 @@
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { mapLimit } from "../concurrency.js";
+import { emailHash } from "../email.js";
+import { sequenceKey } from "../kinesis-record.js";
+import type { BatchOutcome, Decoded } from "../stream-batch.js";
+import type { Conversion, LoyaltyRecord } from "./events.js";
+import { type ConversionDecision, type CouponIntent, decideConversions, type Outcome, tallyFigures } from "./logic.js";
+import type { CampaignStore } from "./store.js";
+
+export interface CampaignDeps {
+  readonly store: CampaignStore;
+  readonly sqs: SQSClient;
+  readonly promoQueueUrl: string;
+}
+
+export interface ConversionCounts {
+  processed: number;
+  duplicates: number;
+  coupons: number;
+  enrolled: number;
+  conflicts: number;
+}
+
+const MAX_CONFLICTS = 5;
+
+/** Merges a batch's loyalty records per e-mail (in order) and upserts each member once. */
+export async function processLoyalty(
+  records: readonly Decoded<LoyaltyRecord>[],
+  store: CampaignStore,
+): Promise<BatchOutcome> {
+  const merged = new Map<string, { record: LoyaltyRecord; first: string; last: string }>();
+  for (const { ref, event } of records) {
+    const seen = merged.get(event.email);
+    merged.set(
+      event.email,
+      seen
+        ? { record: { ...seen.record, ...event }, first: seen.first, last: ref.sequenceNumber }
+        : { record: event, first: ref.sequenceNumber, last: ref.sequenceNumber },
+    );
+  }
+  const entries = [...merged.values()];
+  const results = await mapLimit(entries, 16, ({ record, first }) => store.upsertMember(record, first));
+  return failures(records, entries, results, (entry, { event }) => entry.record.email === event.email);
+}
+
+/**
+ * Processes a batch of conversions: producer retries (a repeated eventId) dropped, members and
+ * coupons looked up in one read, decisions taken by the pure logic, their effects made once by
+ * conditional writes, coupons sent, and the figures of each campaign added in one write.
+ */
+export async function processConversions(
+  records: readonly Decoded<Conversion>[],
+  deps: CampaignDeps,
+  counts: ConversionCounts = { processed: 0, duplicates: 0, coupons: 0, enrolled: 0, conflicts: 0 },
+): Promise<BatchOutcome> {
+  const { store } = deps;
+  const claims = records.flatMap(({ ref, event }) =>
+    event.eventId === undefined ? [] : [{ eventId: event.eventId, sequenceNumber: ref.sequenceNumber }],
+  );
+  const duplicates = claims.length > 0 ? await store.claimEventIds(claims) : new Set<string>();
+  counts.duplicates += duplicates.size;
+  const fresh = records.filter(({ ref }) => !duplicates.has(ref.sequenceNumber));
+
+  const emails = new Set<string>();
+  const couponKeys: [string, string][] = [];
+  const campaigns = new Set<string>();
+  for (const { event } of fresh) {
+    campaigns.add(event.campaign);
+    if (event.kind === "basket") continue;
+    emails.add(event.email);
+    if (event.kind === "click") couponKeys.push([event.campaign, event.email]);
+  }
+  const { snapshot, watermarks } = await store.load(emails, couponKeys, campaigns);
+  const decisions = decideConversions(
+    fresh.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber })),
+    snapshot,
+  );
+
+  // Effects of different records are independent writes; run them side by side. Everything from
+  // the first record not finished on is handed back to Lambda, which delivers it again.
+  const effects = await mapLimit(decisions, 16, async (decision) => applyEffects(decision, store));
+  const errors: unknown[] = [];
+  let done = effects.findIndex((r) => r.status === "rejected");
+  if (done < 0) done = decisions.length;
+  else errors.push((effects[done] as PromiseRejectedResult).reason);
+  const outcomes = effects.slice(0, done).map((r) => (r as PromiseFulfilledResult<Outcome>).value);
+
+  const unsent = await sendCoupons(deps, outcomes, errors);
+  done = Math.min(done, unsent);
+  const shards = fresh.map(({ ref }) => ref.shardId);
+  done = Math.min(done, await addFigures(outcomes.slice(0, done), shards, watermarks, store, counts, errors));
+
+  for (const o of outcomes.slice(0, done)) {
+    if (o.couponIssued) counts.coupons++;
+    if (o.enrolled) counts.enrolled++;
+  }
+  counts.processed += done + duplicates.size;
+  const failed = new Set(fresh.slice(done).map(({ ref }) => ref.sequenceNumber));
+  return { failed, errors };
+}
+
+async function applyEffects(decision: ConversionDecision, store: CampaignStore): Promise<Outcome> {
+  const { event, sequenceNumber } = decision;
+  const enrolled = decision.enrol ? await store.enrol(event.email, event.campaign, sequenceNumber, event.at) : false;
+  const couponIssued = decision.coupon ? await store.issueCoupon(decision.coupon, sequenceNumber) : false;
+  return { decision, enrolled, couponIssued };
+}
+
+/** The coupon message, as the promo queue's consumers read it. */
+export function couponMessage(coupon: CouponIntent) {
+  return {
+    type: "LoyaltyCoupon",
+    campaign: coupon.campaign,
+    email: coupon.email,
+    channel: coupon.channel,
+    discountPercent: coupon.discountPercent,
+    couponCode: coupon.code,
+    clickedAt: new Date(coupon.clickedAt).toISOString(),
+  };
+}
+
+/**
+ * Sends issued coupons to the FIFO promo queue. The coupon item was written first, naming the
+ * record that earned it, so a crash before the send cannot lose the coupon: the replayed record
+ * finds its own coupon and sends again. The coupon code is the deduplication id, so that second
+ * send cannot double it. Returns the index of the first outcome whose coupon was not sent.
+ */
+async function sendCoupons(deps: CampaignDeps, outcomes: readonly Outcome[], errors: unknown[]): Promise<number> {
+  const toSend = outcomes.flatMap((o, index) =>
+    o.couponIssued && o.decision.coupon ? [{ index, coupon: o.decision.coupon }] : [],
+  );
+  for (let start = 0; start < toSend.length; start += 10) {
+    const chunk = toSend.slice(start, start + 10);
+    try {
+      const out = await deps.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: deps.promoQueueUrl,
+          Entries: chunk.map(({ coupon }, i) => ({
+            Id: String(i),
+            MessageBody: JSON.stringify(couponMessage(coupon)),
+            MessageGroupId: emailHash(coupon.email),
+            MessageDeduplicationId: coupon.code,
+          })),
+        }),
+      );
+      const failedAt = Math.min(...(out.Failed ?? []).map((f) => Number(f.Id)));
+      if (Number.isFinite(failedAt)) {
+        errors.push(new Error(`SQS refused coupon: ${out.Failed?.[0]?.Code ?? ""} ${out.Failed?.[0]?.Message ?? ""}`));
+        return chunk[failedAt]?.index ?? outcomes.length;
+      }
+    } catch (err) {
+      errors.push(err);
+      return chunk[0]?.index ?? outcomes.length;
+    }
+  }
+  return outcomes.length;
+}
+
+/**
+ * Adds the figures of finished records, one conditional write per campaign: only records past the
+ * campaign's watermark for their shard count, and the write moves the watermark, so a replayed
+ * record is never counted twice. Returns the index of the first record whose figures failed.
+ */
+async function addFigures(
+  outcomes: readonly Outcome[],
+  shards: readonly string[],
+  watermarks: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  store: CampaignStore,
+  counts: ConversionCounts,
+  errors: unknown[],
+): Promise<number> {
+  const groups = new Map<string, { campaign: string; shardId: string; first: number; items: Outcome[] }>();
+  outcomes.forEach((outcome, index) => {
+    const campaign = outcome.decision.event.campaign;
+    const shardId = shards[index] as string;
+    const key = `${campaign}\u0000${shardId}`;
+    const group = groups.get(key) ?? { campaign, shardId, first: index, items: [] };
+    group.items.push(outcome);
+    groups.set(key, group);
+  });
+  let failedAt = outcomes.length;
+  await Promise.all(
+    [...groups.values()].map(async ({ campaign, shardId, first, items }) => {
+      let mark = watermarks.get(campaign)?.get(shardId);
+      try {
+        for (let attempt = 0; attempt < MAX_CONFLICTS; attempt++) {
+          const fresh = items.filter((o) => mark === undefined || sequenceKey(o.decision.sequenceNumber) > mark);
+          const last = fresh.at(-1);
+          if (last === undefined) return;
+          const delta = tallyFigures(fresh).get(campaign);
+          if (delta === undefined) return;
+          if (await store.addFigures(campaign, shardId, mark, last.decision.sequenceNumber, delta)) return;
+          counts.conflicts++;
+          mark = (await store.load([], [], [campaign])).watermarks.get(campaign)?.get(shardId);
+        }
+        throw new Error(`campaign figures: ${MAX_CONFLICTS} write conflicts in a row`);
+      } catch (err) {
+        errors.push(err);
+        failedAt = Math.min(failedAt, first);
+      }
+    }),
+  );
+  return failedAt;
+}
+
+/** The records to hand back: all of those whose merged write failed. */
+function failures<E>(
+  records: readonly Decoded<LoyaltyRecord>[],
+  entries: readonly E[],
+  results: readonly PromiseSettledResult<unknown>[],
+  belongs: (entry: E, record: Decoded<LoyaltyRecord>) => boolean,
+): BatchOutcome {
+  const failed = new Set<string>();
+  const errors: unknown[] = [];
+  results.forEach((result, i) => {
+    if (result.status === "fulfilled") return;
+    errors.push(result.reason);
+    const entry = entries[i] as E;
+    for (const record of records) if (belongs(entry, record)) failed.add(record.ref.sequenceNumber);
+  });
+  return { failed, errors };
+}

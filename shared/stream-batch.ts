@@ -1,0 +1,78 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import { DecodeError, errorMessage } from "./errors.js";
+import { compareSequence, type RecordRef, recordRef, recordText } from "./kinesis-record.js";
+import { type RejectedRecord, rejection, sendRejections } from "./rejects.js";
+
+/** A record that decoded into an event. */
+export interface Decoded<T> {
+  readonly ref: RecordRef;
+  readonly event: T;
+}
+
+export interface BatchOutcome {
+  /** Sequence numbers of good records that could not be finished now and must come again. */
+  readonly failed: ReadonlySet<string>;
+  /** Why they could not be finished, for the log. */
+  readonly errors?: readonly unknown[];
+}
+
+export interface BatchSummary {
+  readonly received: number;
+  readonly rejected: number;
+  readonly failed: number;
+}
+
+export interface StreamBatchOptions<T> {
+  readonly functionName: string;
+  readonly decode: (text: string, ref: RecordRef) => T;
+  readonly process: (records: Decoded<T>[]) => Promise<BatchOutcome>;
+  readonly sqs: SQSClient;
+  readonly rejectedQueueUrl: string;
+  readonly onSummary?: (summary: BatchSummary, rejected: readonly RejectedRecord[]) => void;
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * The shape every stream handler shares: decode each record, send the undecodable ones to the
+ * rejected-records queue with a reason, hand the rest to the function's own logic, and answer
+ * with a partial batch response so that Lambda retries from the first unfinished record only.
+ */
+export async function handleStreamBatch<T>(
+  event: KinesisStreamEvent,
+  options: StreamBatchOptions<T>,
+): Promise<KinesisStreamBatchResponse> {
+  const good: Decoded<T>[] = [];
+  const rejected: RejectedRecord[] = [];
+  for (const record of event.Records) {
+    const ref = recordRef(record);
+    try {
+      good.push({ ref, event: options.decode(recordText(record), ref) });
+    } catch (err) {
+      // A decoder bug must not stall the shard either: the record is rejected with what went wrong.
+      const reason = err instanceof DecodeError ? err.message : `could not decode: ${errorMessage(err)}`;
+      rejected.push(rejection(record, ref, reason, options.functionName));
+    }
+  }
+  const failed = new Set<string>();
+  if (rejected.length > 0) {
+    for (const seq of await sendRejections(options.sqs, options.rejectedQueueUrl, rejected)) failed.add(seq);
+  }
+  if (good.length > 0) {
+    try {
+      const outcome = await options.process(good);
+      for (const seq of outcome.failed) failed.add(seq);
+      for (const err of outcome.errors ?? []) options.onError?.(err);
+    } catch (err) {
+      options.onError?.(err);
+      // Nothing of the good records is known to be done; their effects are idempotent, so all come again.
+      for (const { ref } of good) failed.add(ref.sequenceNumber);
+    }
+  }
+  options.onSummary?.({ received: event.Records.length, rejected: rejected.length, failed: failed.size }, rejected);
+  return {
+    batchItemFailures: [...failed].sort(compareSequence).map((itemIdentifier) => ({ itemIdentifier })),
+  };
+}
+
+export type { KinesisStreamRecord };

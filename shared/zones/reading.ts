@@ -1,0 +1,79 @@
+import { csvFields, jsonObject, looksLikeJson } from "../csv.js";
+import { DecodeError } from "../errors.js";
+import { parseTimestamp } from "../time.js";
+
+/** One temperature reading. Temperatures are held in hundredths of a degree Fahrenheit, as
+ * integers, so that sums, means and thresholds are exact; sensors report to 0.1 °F at best. */
+export interface Reading {
+  readonly deviceId: string;
+  readonly zoneId: string;
+  readonly centi: number;
+  /** Epoch milliseconds: the reading's own timestamp, or the record's arrival time. */
+  readonly at: number;
+}
+
+// Outside this a value is a broken sensor or a unit mix-up, not a building's temperature.
+const MIN_F = -100;
+const MAX_F = 1000;
+const ID = /^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$/;
+
+export function decodeReading(line: string, arrivalMs: number): Reading {
+  let device: unknown;
+  let zone: unknown;
+  let temperature: unknown;
+  let timestamp: unknown;
+  if (looksLikeJson(line)) {
+    const json = jsonObject(line);
+    device = json.deviceId;
+    zone = json.zoneId;
+    temperature = json.temperature;
+    timestamp = json.timestamp;
+  } else {
+    const parts = csvFields(line);
+    if (parts.length !== 3 && parts.length !== 4) {
+      throw new DecodeError(
+        `reading needs 3 or 4 fields (device_id, zone_id, temperature[, timestamp]), got ${parts.length}`,
+      );
+    }
+    [device, zone, temperature, timestamp] = parts;
+    if (timestamp === "") timestamp = undefined;
+  }
+  return {
+    deviceId: identifier(device, "deviceId"),
+    zoneId: identifier(zone, "zoneId"),
+    centi: centiFahrenheit(temperature),
+    at: timestamp === undefined || timestamp === null ? arrivalMs : timestampOf(timestamp),
+  };
+}
+
+function identifier(value: unknown, what: string): string {
+  if (typeof value !== "string") throw new DecodeError(`${what} must be a string`);
+  const id = value.trim();
+  if (id === "") throw new DecodeError(`${what} is missing`);
+  if (!ID.test(id)) throw new DecodeError(`${what} must be 1–128 printable ASCII characters`);
+  return id;
+}
+
+function timestampOf(value: unknown): number {
+  if (typeof value !== "string" && typeof value !== "number") {
+    throw new DecodeError("timestamp must be an ISO-8601 string or epoch milliseconds");
+  }
+  return parseTimestamp(value);
+}
+
+/** Parses a temperature in °F into integer hundredths of a degree. */
+export function centiFahrenheit(value: unknown): number {
+  let number: number;
+  if (typeof value === "number") {
+    number = value;
+  } else if (typeof value === "string" && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim())) {
+    number = Number(value.trim());
+  } else {
+    throw new DecodeError(`temperature "${String(value).slice(0, 40)}" is not a number`);
+  }
+  if (!Number.isFinite(number)) throw new DecodeError(`temperature ${number} is not a finite number`);
+  if (number < MIN_F || number > MAX_F) {
+    throw new DecodeError(`temperature ${number} °F is outside the plausible range ${MIN_F}–${MAX_F} °F`);
+  }
+  return Math.round(number * 100) + 0; // + 0 turns -0 into 0
+}

@@ -1,0 +1,131 @@
+import { sequenceKey } from "../kinesis-record.js";
+import type { Reading } from "./reading.js";
+import { evaluateRules, type HeldReadings, type RuleConfig, type RuleName } from "./rules.js";
+
+export const WINDOW_SIZE = 500;
+
+/** Everything the system keeps about one zone. */
+export interface ZoneState {
+  /** Held readings, oldest first (arrival order), at most {@link WINDOW_SIZE}. */
+  readonly at: readonly number[];
+  readonly centi: readonly number[];
+  /** The newest accepted reading time per device: a reading not newer is a retry or late. */
+  readonly lastByDevice: Readonly<Record<string, number>>;
+  /** Rules currently in ALARM. */
+  readonly alarms: readonly RuleName[];
+  /** Per shard, the padded sequence number of the last record applied: replays are skipped. */
+  readonly applied: Readonly<Record<string, string>>;
+  /** Readings ignored because they were not newer than their device's last one. */
+  readonly ignored: number;
+}
+
+export const emptyZone = (): ZoneState => ({
+  at: [],
+  centi: [],
+  lastByDevice: {},
+  alarms: [],
+  applied: {},
+  ignored: 0,
+});
+
+export interface ZoneReading {
+  readonly reading: Reading;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}
+
+/** One alarm transition, ready to publish. */
+export interface Alert {
+  readonly zone: string;
+  readonly device: string;
+  readonly rule: RuleName;
+  readonly status: "ALARM" | "OK";
+  readonly temperature: number;
+  readonly timestamp: string;
+  readonly sequenceNumber: string;
+  readonly shardId: string;
+  readonly details: Record<string, number | string | null>;
+}
+
+export type ReadingOutcome = "applied" | "replayed" | "stale";
+
+export interface ZoneStep {
+  readonly state: ZoneState;
+  readonly alerts: Alert[];
+  readonly outcomes: ReadingOutcome[];
+}
+
+/**
+ * Applies a zone's readings, in order, to its state: the alarm lifecycle per (zone, rule) — one
+ * ALARM when a rule starts firing, one OK when it stops — and the window of the last 500.
+ * Pure: the input state is not touched.
+ */
+export function applyReadings(state: ZoneState, readings: readonly ZoneReading[], config: RuleConfig): ZoneStep {
+  const at = [...state.at];
+  const centi = [...state.centi];
+  let sum = 0;
+  let sumOfSquares = 0;
+  for (const c of centi) {
+    sum += c;
+    sumOfSquares += c * c;
+  }
+  const lastByDevice = { ...state.lastByDevice };
+  const alarms = new Set(state.alarms);
+  const applied = { ...state.applied };
+  let ignored = state.ignored;
+  const alerts: Alert[] = [];
+  const outcomes: ReadingOutcome[] = [];
+
+  for (const { reading, shardId, sequenceNumber } of readings) {
+    const seq = sequenceKey(sequenceNumber);
+    const mark = applied[shardId];
+    if (mark !== undefined && seq <= mark) {
+      outcomes.push("replayed");
+      continue;
+    }
+    applied[shardId] = seq;
+    const last = lastByDevice[reading.deviceId];
+    if (last !== undefined && reading.at <= last) {
+      ignored++;
+      outcomes.push("stale");
+      continue;
+    }
+    lastByDevice[reading.deviceId] = reading.at;
+
+    const held: HeldReadings = { at, centi, sum, sumOfSquares };
+    for (const result of evaluateRules(held, reading.centi, reading.at, config)) {
+      const wasFiring = alarms.has(result.rule);
+      if (result.firing === wasFiring) continue;
+      if (result.firing) alarms.add(result.rule);
+      else alarms.delete(result.rule);
+      alerts.push({
+        zone: reading.zoneId,
+        device: reading.deviceId,
+        rule: result.rule,
+        status: result.firing ? "ALARM" : "OK",
+        temperature: reading.centi / 100,
+        timestamp: new Date(reading.at).toISOString(),
+        sequenceNumber,
+        shardId,
+        details: result.details,
+      });
+    }
+
+    at.push(reading.at);
+    centi.push(reading.centi);
+    sum += reading.centi;
+    sumOfSquares += reading.centi * reading.centi;
+    if (at.length > WINDOW_SIZE) {
+      at.shift();
+      const dropped = centi.shift() as number;
+      sum -= dropped;
+      sumOfSquares -= dropped * dropped;
+    }
+    outcomes.push("applied");
+  }
+  return {
+    state: { at, centi, lastByDevice, alarms: [...alarms], applied, ignored },
+    alerts,
+    outcomes,
+  };
+}
