@@ -1,0 +1,19 @@
+import { App } from "aws-cdk-lib";
+import { DEFAULT_RULES, type RuleConfig } from "../shared/zones/rules.js";
+import { STACK_NAME } from "./outputs.js";
+import { TripwireStack } from "./stack.js";
+import { stageConfig } from "./stage.js";
+
+const app = new App();
+const stage = String(app.node.tryGetContext("stage") ?? "dev");
+const rulesContext = app.node.tryGetContext("rules");
+const rules: RuleConfig =
+  rulesContext === undefined
+    ? DEFAULT_RULES
+    : { ...DEFAULT_RULES, ...(typeof rulesContext === "string" ? JSON.parse(rulesContext) : rulesContext) };
+
+new TripwireStack(app, stage === "dev" ? STACK_NAME : `${STACK_NAME}-${stage}`, {
+  config: stageConfig(stage, rules),
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+app.synth();

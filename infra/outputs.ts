@@ -1,0 +1,20 @@
+/** The stack's outputs: the CDK stack declares exactly these, and the local stack writes them too. */
+export const OUTPUT_KEYS = [
+  "LoyaltyStreamName",
+  "ConversionsStreamName",
+  "ReadingsStreamName",
+  "PromoQueueUrl",
+  "AlertTopicArn",
+  "AlertQueueUrl",
+  "RejectedQueueUrl",
+  "CampaignTableName",
+  "ZoneTableName",
+  "LoyaltyFailureQueueUrl",
+  "ConversionsFailureQueueUrl",
+  "ReadingsFailureQueueUrl",
+] as const;
+
+export type OutputKey = (typeof OUTPUT_KEYS)[number];
+export type StackOutputs = Record<OutputKey, string>;
+
+export const STACK_NAME = "Tripwire";

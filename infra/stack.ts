@@ -1,0 +1,214 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { ENV, ruleEnvironment } from "../shared/config.js";
+import type { OutputKey } from "./outputs.js";
+import type { StageConfig } from "./stage.js";
+import { StreamFunction } from "./stream-function.js";
+
+export interface TripwireStackProps extends StackProps {
+  readonly config: StageConfig;
+}
+
+/** Tripwire: the ad-campaign and zone-temperature applications, their streams, state and outputs. */
+export class TripwireStack extends Stack {
+  readonly functions: Record<"loyalty" | "conversions" | "readings", StreamFunction>;
+
+  constructor(scope: Construct, id: string, props: TripwireStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    const key = new kms.Key(this, "DataKey", {
+      description: "Tripwire: streams, tables, queues and topic at rest",
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    // SNS encrypts what it delivers into the (encrypted) alert queue with this key.
+    key.grantEncryptDecrypt(new iam.ServicePrincipal("sns.amazonaws.com"));
+
+    const tableProps = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy,
+    };
+    const campaignTable = new dynamodb.Table(this, "CampaignTable", {
+      ...tableProps,
+      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: "expiresAt",
+    });
+    const zoneTable = new dynamodb.Table(this, "ZoneTable", {
+      ...tableProps,
+      partitionKey: { name: "zone", type: dynamodb.AttributeType.STRING },
+    });
+
+    const queueProps = {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    };
+    const rejectedQueue = new sqs.Queue(this, "RejectedQueue", queueProps);
+    const promoDeadLetters = new sqs.Queue(this, "PromoDeadLetterQueue", { ...queueProps, fifo: true });
+    // FIFO: the coupon code is the deduplication id, so a coupon re-sent after a crash is dropped.
+    const promoQueue = new sqs.Queue(this, "PromoQueue", {
+      ...queueProps,
+      fifo: true,
+      deadLetterQueue: { queue: promoDeadLetters, maxReceiveCount: 5 },
+    });
+
+    // FIFO: each alert carries a deduplication id, so an alert re-published from the outbox is dropped.
+    const alertTopic = new sns.Topic(this, "AlertTopic", {
+      fifo: true,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    const alertQueue = new sqs.Queue(this, "AlertQueue", { ...queueProps, fifo: true });
+    alertTopic.addSubscription(new subscriptions.SqsSubscription(alertQueue, { rawMessageDelivery: true }));
+
+    const common = {
+      key,
+      removalPolicy,
+      retentionHours: config.streamRetentionHours,
+      shardCount: config.shardCount,
+      logRetentionDays: config.logRetentionDays,
+    };
+    const campaignEnv = {
+      [ENV.campaignTable]: campaignTable.tableName,
+      [ENV.promoQueueUrl]: promoQueue.queueUrl,
+      [ENV.rejectedQueueUrl]: rejectedQueue.queueUrl,
+    };
+    const loyalty = new StreamFunction(this, "Loyalty", {
+      ...common,
+      handler: "loyalty",
+      settings: config.eventSources.loyalty,
+      environment: campaignEnv,
+    });
+    const conversions = new StreamFunction(this, "Conversions", {
+      ...common,
+      handler: "conversions",
+      settings: config.eventSources.conversions,
+      environment: campaignEnv,
+    });
+    const readings = new StreamFunction(this, "Readings", {
+      ...common,
+      handler: "readings",
+      settings: config.eventSources.readings,
+      environment: {
+        [ENV.zoneTable]: zoneTable.tableName,
+        [ENV.alertTopicArn]: alertTopic.topicArn,
+        [ENV.rejectedQueueUrl]: rejectedQueue.queueUrl,
+        ...ruleEnvironment(config.rules),
+      },
+    });
+    this.functions = { loyalty, conversions, readings };
+
+    // Least privilege: each function gets the calls it makes, on the resources it makes them on.
+    grantItems(campaignTable, loyalty, ["dynamodb:UpdateItem"]);
+    grantItems(campaignTable, conversions, ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]);
+    grantItems(zoneTable, readings, ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    for (const f of [loyalty, conversions, readings]) rejectedQueue.grantSendMessages(f.fn);
+    promoQueue.grantSendMessages(conversions.fn);
+    alertTopic.grantPublish(readings.fn);
+
+    const alarms = [...loyalty.alarms, ...conversions.alarms, ...readings.alarms];
+    alarms.push(
+      new cloudwatch.Alarm(this, "RejectedRecordsAlarm", {
+        alarmDescription: "Records were rejected as bad input: see the rejected-records queue",
+        metric: rejectedQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    for (const [name, table] of [
+      ["Campaign", campaignTable],
+      ["Zone", zoneTable],
+    ] as const) {
+      alarms.push(
+        new cloudwatch.Alarm(this, `${name}TableThrottleAlarm`, {
+          alarmDescription: `${name} table requests are throttled`,
+          metric: new cloudwatch.MathExpression({
+            expression: "r + w",
+            usingMetrics: {
+              r: table.metric("ReadThrottleEvents", { statistic: "Sum", period: Duration.minutes(1) }),
+              w: table.metric("WriteThrottleEvents", { statistic: "Sum", period: Duration.minutes(1) }),
+            },
+            period: Duration.minutes(1),
+          }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+
+    const dashboard = new cloudwatch.Dashboard(this, "Dashboard", { dashboardName: `Tripwire-${config.stage}` });
+    const custom = (metricName: string, service: string) =>
+      new cloudwatch.Metric({ namespace: "Tripwire", metricName, dimensionsMap: { service }, statistic: "Sum" });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "Records in (per stream)",
+        left: [loyalty, conversions, readings].map((f) => f.stream.metricIncomingRecords({ statistic: "Sum" })),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Iterator age (ms)",
+        left: [loyalty, conversions, readings].map((f) =>
+          f.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: "Maximum" }),
+        ),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Processed / rejected",
+        left: ["loyalty", "conversions", "readings"].map((s) => custom("RecordsProcessed", s)),
+        right: ["loyalty", "conversions", "readings"].map((s) => custom("RecordsRejected", s)),
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Coupons and alerts",
+        left: [
+          custom("CouponsIssued", "conversions"),
+          custom("MembersEnrolled", "conversions"),
+          custom("AlertsRaised", "readings"),
+          custom("AlertsCleared", "readings"),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Function errors and duration",
+        left: [loyalty, conversions, readings].map((f) => f.fn.metricErrors({ statistic: "Sum" })),
+        right: [loyalty, conversions, readings].map((f) => f.fn.metricDuration({ statistic: "p99" })),
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms, width: 24 }),
+    );
+
+    const outputs: Record<OutputKey, string> = {
+      LoyaltyStreamName: loyalty.stream.streamName,
+      ConversionsStreamName: conversions.stream.streamName,
+      ReadingsStreamName: readings.stream.streamName,
+      PromoQueueUrl: promoQueue.queueUrl,
+      AlertTopicArn: alertTopic.topicArn,
+      AlertQueueUrl: alertQueue.queueUrl,
+      RejectedQueueUrl: rejectedQueue.queueUrl,
+      CampaignTableName: campaignTable.tableName,
+      ZoneTableName: zoneTable.tableName,
+      LoyaltyFailureQueueUrl: loyalty.failureQueue.queueUrl,
+      ConversionsFailureQueueUrl: conversions.failureQueue.queueUrl,
+      ReadingsFailureQueueUrl: readings.failureQueue.queueUrl,
+    };
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+}
+
+function grantItems(table: dynamodb.Table, f: StreamFunction, actions: string[]): void {
+  table.grant(f.fn, ...actions);
+  table.encryptionKey?.grantEncryptDecrypt(f.fn);
+}
