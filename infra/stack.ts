@@ -7,7 +7,8 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { ENV, ruleEnvironment } from "../shared/config.js";
+import type { StreamFunctionName } from "./event-sources.js";
+import { functionEnvironments } from "./function-env.js";
 import type { OutputKey } from "./outputs.js";
 import type { StageConfig } from "./stage.js";
 import { StreamFunction } from "./stream-function.js";
@@ -82,34 +83,26 @@ export class TripwireStack extends Stack {
       shardCount: config.shardCount,
       logRetentionDays: config.logRetentionDays,
     };
-    const campaignEnv = {
-      [ENV.campaignTable]: campaignTable.tableName,
-      [ENV.promoQueueUrl]: promoQueue.queueUrl,
-      [ENV.rejectedQueueUrl]: rejectedQueue.queueUrl,
-    };
-    const loyalty = new StreamFunction(this, "Loyalty", {
-      ...common,
-      handler: "loyalty",
-      settings: config.eventSources.loyalty,
-      environment: campaignEnv,
-    });
-    const conversions = new StreamFunction(this, "Conversions", {
-      ...common,
-      handler: "conversions",
-      settings: config.eventSources.conversions,
-      environment: campaignEnv,
-    });
-    const readings = new StreamFunction(this, "Readings", {
-      ...common,
-      handler: "readings",
-      settings: config.eventSources.readings,
-      environment: {
-        [ENV.zoneTable]: zoneTable.tableName,
-        [ENV.alertTopicArn]: alertTopic.topicArn,
-        [ENV.rejectedQueueUrl]: rejectedQueue.queueUrl,
-        ...ruleEnvironment(config.rules),
+    const environments = functionEnvironments(
+      {
+        campaignTable: campaignTable.tableName,
+        zoneTable: zoneTable.tableName,
+        promoQueueUrl: promoQueue.queueUrl,
+        rejectedQueueUrl: rejectedQueue.queueUrl,
+        alertTopicArn: alertTopic.topicArn,
       },
-    });
+      config.rules,
+    );
+    const streamFunction = (id: string, name: StreamFunctionName) =>
+      new StreamFunction(this, id, {
+        ...common,
+        handler: name,
+        settings: config.eventSources[name],
+        environment: environments[name],
+      });
+    const loyalty = streamFunction("Loyalty", "loyalty");
+    const conversions = streamFunction("Conversions", "conversions");
+    const readings = streamFunction("Readings", "readings");
     this.functions = { loyalty, conversions, readings };
 
     // Least privilege: each function gets the calls it makes, on the resources it makes them on.

@@ -1,5 +1,10 @@
 import { DEFAULT_RULES, type RuleConfig } from "../shared/zones/rules.js";
-import { type EventSourceOverrides, type EventSourceSettings, eventSources, type StreamFunctionName } from "./event-sources.js";
+import {
+  type EventSourceOverrides,
+  type EventSourceSettings,
+  eventSources,
+  type StreamFunctionName,
+} from "./event-sources.js";
 
 /** Everything that differs between a developer's stack and production. */
 export interface StageConfig {
@@ -14,7 +19,10 @@ export interface StageConfig {
   readonly logRetentionDays: number;
 }
 
-const overrides: Record<string, { shardCount?: number | undefined; retention?: number; events?: EventSourceOverrides; retain: boolean; logs: number }> = {
+const overrides: Record<
+  string,
+  { shardCount?: number | undefined; retention?: number; events?: EventSourceOverrides; retain: boolean; logs: number }
+> = {
   dev: { shardCount: 2, retention: 24, retain: false, logs: 7 },
   prod: {
     shardCount: undefined,

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as kinesis from "aws-cdk-lib/aws-kinesis";
 import type * as kms from "aws-cdk-lib/aws-kms";
@@ -90,7 +90,8 @@ export class StreamFunction extends Construct {
         sourceMap: true,
         mainFields: ["module", "main"],
         // Some dependencies still call require(); give the ESM bundle one.
-        banner: "import { createRequire as __tripwireRequire } from 'node:module'; const require = __tripwireRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __tripwireRequire } from 'node:module'; const require = __tripwireRequire(import.meta.url);",
         forceDockerBundling: false,
       },
     });
@@ -112,7 +113,10 @@ export class StreamFunction extends Construct {
     this.alarms.push(
       new cloudwatch.Alarm(this, "IteratorAgeAlarm", {
         alarmDescription: `${props.handler}: the function is falling behind its stream`,
-        metric: this.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: "Maximum", period: Duration.minutes(1) }),
+        metric: this.stream.metricGetRecordsIteratorAgeMilliseconds({
+          statistic: "Maximum",
+          period: Duration.minutes(1),
+        }),
         threshold: 60_000,
         evaluationPeriods: 5,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

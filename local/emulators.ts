@@ -1,0 +1,205 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { KinesisClient, ListStreamsCommand } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+
+// The local stand-ins for AWS: kinesis-mock (the Kinesis engine LocalStack itself runs), dynalite
+// for DynamoDB, fauxqs for SQS and SNS. Each is a child process on a free loopback port, speaking
+// the real wire protocol, so the AWS SDK talks to them exactly as it talks to AWS.
+
+export type EmulatorName = "kinesis" | "dynamodb" | "sqs-sns";
+
+export interface Endpoints {
+  readonly kinesis: string;
+  readonly dynamodb: string;
+  readonly sqs: string;
+  readonly sns: string;
+}
+
+export interface Emulators {
+  readonly endpoints: Endpoints;
+  readonly region: string;
+  /** The environment that points the AWS SDK and CLI at the emulators. */
+  readonly env: Record<string, string>;
+  readonly pids: readonly number[];
+  stop(): Promise<void>;
+}
+
+export class EmulatorStartError extends Error {
+  override readonly name = "EmulatorStartError";
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const loopbackOnly = path.join(here, "loopback-only.mjs");
+const REGION = "us-east-1";
+const START_TIMEOUT_MS = 60_000;
+
+/** Asks the OS for a free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function packageFile(specifier: string): string {
+  return fileURLToPath(import.meta.resolve(specifier));
+}
+
+interface Child {
+  readonly name: EmulatorName;
+  readonly process: ChildProcess;
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Starts the three emulators on free loopback ports and waits until each answers a real API call.
+ * If one fails to start, the others are stopped and an {@link EmulatorStartError} names it.
+ */
+export async function startEmulators(options: {
+  logDir: string;
+  ports?: Partial<Record<EmulatorName, number>>;
+}): Promise<Emulators> {
+  mkdirSync(options.logDir, { recursive: true });
+  const ports = {
+    kinesis: options.ports?.kinesis ?? (await freePort()),
+    kinesisTls: await freePort(),
+    dynamodb: options.ports?.dynamodb ?? (await freePort()),
+    sqsSns: options.ports?.["sqs-sns"] ?? (await freePort()),
+  };
+  const children: Child[] = [];
+  const launch = (name: EmulatorName, args: string[], env: Record<string, string>, cwd?: string): Child => {
+    const log = createWriteStream(path.join(options.logDir, `${name}.log`));
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const entry = { name, process: child, exited };
+    children.push(entry);
+    return entry;
+  };
+
+  const kinesisMain = packageFile("kinesis-local");
+  launch(
+    "kinesis",
+    ["--import", loopbackOnly, kinesisMain],
+    {
+      KINESIS_MOCK_PLAIN_PORT: String(ports.kinesis),
+      KINESIS_MOCK_TLS_PORT: String(ports.kinesisTls),
+      AWS_REGION: REGION,
+      LOG_LEVEL: "WARN",
+      CREATE_STREAM_DURATION: "100ms",
+    },
+    path.dirname(kinesisMain),
+  );
+  launch(
+    "dynamodb",
+    [packageFile("dynalite/cli.js"), "--host", "127.0.0.1", "--port", String(ports.dynamodb), "--createTableMs", "50"],
+    {},
+  );
+  launch("sqs-sns", ["--import", loopbackOnly, path.join(path.dirname(packageFile("fauxqs")), "cli.js")], {
+    FAUXQS_PORT: String(ports.sqsSns),
+    FAUXQS_LOGGER: "false",
+    FAUXQS_DEFAULT_REGION: REGION,
+  });
+
+  const stop = async () => {
+    await Promise.all(
+      children.map(async ({ process: child, exited }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  };
+
+  const endpoints: Endpoints = {
+    kinesis: `http://127.0.0.1:${ports.kinesis}`,
+    dynamodb: `http://127.0.0.1:${ports.dynamodb}`,
+    sqs: `http://127.0.0.1:${ports.sqsSns}`,
+    sns: `http://127.0.0.1:${ports.sqsSns}`,
+  };
+  const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+  const probes: Record<EmulatorName, () => Promise<unknown>> = {
+    kinesis: () =>
+      new KinesisClient({
+        region: REGION,
+        endpoint: endpoints.kinesis,
+        credentials,
+        maxAttempts: 1,
+        requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000 }),
+      }).send(new ListStreamsCommand({})),
+    dynamodb: () =>
+      new DynamoDBClient({ region: REGION, endpoint: endpoints.dynamodb, credentials, maxAttempts: 1 }).send(
+        new ListTablesCommand({}),
+      ),
+    "sqs-sns": async () => {
+      const res = await fetch(`${endpoints.sqs}/health`);
+      if (!res.ok) throw new Error(`health answered ${res.status}`);
+    },
+  };
+  try {
+    await Promise.all(children.map((child) => waitReady(child, probes[child.name], options.logDir)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    endpoints,
+    region: REGION,
+    env: {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+      AWS_ENDPOINT_URL_SNS: endpoints.sns,
+    },
+    pids: children.flatMap(({ process: child }) => (child.pid === undefined ? [] : [child.pid])),
+    stop,
+  };
+}
+
+async function waitReady(child: Child, probe: () => Promise<unknown>, logDir: string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let exitCode: number | null | undefined;
+  void child.exited.then((code) => {
+    exitCode = code;
+  });
+  let lastError = "";
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new EmulatorStartError(
+        `the ${child.name} emulator exited (code ${exitCode}) while starting; see ${path.join(logDir, `${child.name}.log`)}`,
+      );
+    }
+    try {
+      await probe();
+      return;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new EmulatorStartError(
+    `the ${child.name} emulator did not answer within ${START_TIMEOUT_MS / 1000}s (${lastError}); see ${path.join(logDir, `${child.name}.log`)}`,
+  );
+}
