@@ -1,0 +1,135 @@
+import { describe, expect, test } from "vitest";
+import { decodeConversion, decodeLoyalty } from "#shared/campaign/decode.js";
+import type { Conversion } from "#shared/campaign/events.js";
+import {
+  type CampaignSnapshot,
+  couponCode,
+  couponKey,
+  decideConversions,
+  type Outcome,
+  tallyFigures,
+} from "#shared/campaign/logic.js";
+import { type ConversionsExpected, dataJson, dataLines } from "../helpers/data.js";
+
+const at = Date.UTC(2026, 10, 20, 9);
+const click = (email: string, campaign = "Hoodie", channel = "Instagram"): Conversion => ({
+  kind: "click",
+  campaign,
+  email,
+  channel,
+  at,
+});
+const purchase = (email: string, totalCents: number, campaign = "Hoodie"): Conversion => ({
+  kind: "purchase",
+  campaign,
+  email,
+  items: ["1"],
+  totalCents,
+  at,
+});
+const seq = (events: Conversion[], start = 100) =>
+  events.map((event, i) => ({ event, sequenceNumber: String(start + i) }));
+const snapshot = (members: string[] = [], coupons: [string, string, string][] = []): CampaignSnapshot => ({
+  members: new Map(members.map((m) => [m, {}])),
+  coupons: new Map(coupons.map(([campaign, email, issuedBy]) => [couponKey(campaign, email), { issuedBy }])),
+});
+const succeed = (decisions: ReturnType<typeof decideConversions>): Outcome[] =>
+  decisions.map((decision) => ({ decision, couponIssued: decision.coupon !== undefined, enrolled: decision.enrol }));
+
+describe("campaign decisions", () => {
+  test("a member's click earns one coupon with the campaign, channel and a code", () => {
+    const [d] = decideConversions(seq([click("m@x.co")]), snapshot(["m@x.co"]));
+    expect(d?.byMember).toBe(true);
+    expect(d?.coupon).toEqual({
+      campaign: "Hoodie",
+      email: "m@x.co",
+      channel: "Instagram",
+      code: couponCode("Hoodie", "m@x.co"),
+      clickedAt: at,
+      discountPercent: 10,
+    });
+  });
+
+  test("a non-member's click sends nothing", () => {
+    const [d] = decideConversions(seq([click("n@x.co")]), snapshot(["m@x.co"]));
+    expect(d?.byMember).toBe(false);
+    expect(d?.coupon).toBeUndefined();
+  });
+
+  test("repeated clicks, in the batch or after it, earn no second coupon", () => {
+    const decisions = decideConversions(
+      seq([click("m@x.co"), click("m@x.co", "Hoodie", "Facebook")]),
+      snapshot(["m@x.co"]),
+    );
+    expect(decisions.filter((d) => d.coupon)).toHaveLength(1);
+    const later = decideConversions(seq([click("m@x.co")], 500), snapshot(["m@x.co"], [["Hoodie", "m@x.co", "100"]]));
+    expect(later[0]?.coupon).toBeUndefined();
+  });
+
+  test("a coupon per campaign: the same member clicking another campaign earns another", () => {
+    const decisions = decideConversions(seq([click("m@x.co", "A"), click("m@x.co", "B")]), snapshot(["m@x.co"]));
+    expect(decisions.map((d) => d.coupon?.campaign)).toEqual(["A", "B"]);
+    expect(couponCode("A", "m@x.co")).not.toBe(couponCode("B", "m@x.co"));
+  });
+
+  test("a replay of the click that earned the coupon decides it again (to re-send it idempotently)", () => {
+    const [d] = decideConversions(seq([click("m@x.co")], 100), snapshot(["m@x.co"], [["Hoodie", "m@x.co", "100"]]));
+    expect(d?.coupon?.code).toBe(couponCode("Hoodie", "m@x.co"));
+  });
+
+  test("a purchase by a non-member enrols them; a later click in the batch is a member's", () => {
+    const decisions = decideConversions(seq([purchase("p@x.co", 999), click("p@x.co")]), snapshot());
+    expect(decisions[0]?.enrol).toBe(true);
+    expect(decisions[1]).toMatchObject({ byMember: true, coupon: { email: "p@x.co" } });
+  });
+
+  test("a purchase by a member enrols nobody", () => {
+    expect(decideConversions(seq([purchase("m@x.co", 1)]), snapshot(["m@x.co"]))[0]?.enrol).toBe(false);
+  });
+
+  test("figures count clicks per channel, member clicks and revenue exactly to the cent", () => {
+    const decisions = decideConversions(
+      seq([
+        click("m@x.co"),
+        click("n@x.co", "Hoodie", "Facebook"),
+        purchase("n@x.co", 1864),
+        purchase("o@x.co", 945),
+        purchase("q@x.co", 1),
+      ]),
+      snapshot(["m@x.co"]),
+    );
+    const figures = tallyFigures(succeed(decisions)).get("Hoodie");
+    expect(figures).toEqual({
+      clicks: 2,
+      clicksByChannel: { Instagram: 1, Facebook: 1 },
+      memberClicks: 1,
+      basketAdds: 0,
+      purchases: 3,
+      revenueCents: 2810,
+      couponsIssued: 1,
+      membersEnrolled: 3,
+    });
+  });
+
+  test("a coupon or enrolment the table refused is not counted", () => {
+    const decisions = decideConversions(seq([click("m@x.co"), purchase("p@x.co", 100)]), snapshot(["m@x.co"]));
+    const figures = tallyFigures(decisions.map((decision) => ({ decision, couponIssued: false, enrolled: false })));
+    expect(figures.get("Hoodie")).toMatchObject({ couponsIssued: 0, membersEnrolled: 0, memberClicks: 1 });
+  });
+
+  test("the demo data gives the independently computed coupons, enrolments and figures", () => {
+    const expected = dataJson<ConversionsExpected>("conversions.expected.json");
+    const members = dataLines("loyalty.txt").map((line) => decodeLoyalty(line).email);
+    const events = dataLines("conversions.txt").map((line) => decodeConversion(line, at));
+    const decisions = decideConversions(seq(events), snapshot(members));
+    const coupons = decisions.flatMap((d) => (d.coupon ? [[d.coupon.campaign, d.coupon.email]] : []));
+    expect(coupons.sort()).toEqual([...expected.promos].sort());
+    expect(
+      decisions
+        .filter((d) => d.enrol)
+        .map((d) => d.event.email)
+        .sort(),
+    ).toEqual([...expected.enrolled].sort());
+    expect(Object.fromEntries(tallyFigures(succeed(decisions)))).toEqual(expected.stats);
+  });
+});
