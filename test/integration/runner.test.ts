@@ -1,0 +1,168 @@
+import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand } from "@aws-sdk/client-sqs";
+import type { KinesisStreamEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { kinesisClient, sqsClient } from "#shared/aws.js";
+import { putRecords } from "../../cli/producer.js";
+import { type EventSourceSettings, eventSources } from "../../infra/event-sources.js";
+import type { Emulators } from "../../local/emulators.js";
+import { createStream } from "../../local/resources.js";
+import { EventSourceRunner, type FailureRecord, type StreamHandler } from "../../local/runner.js";
+import { drainQueue, emulatorsForTests } from "../helpers/emulators.js";
+
+let emulators: Emulators;
+let kinesis: KinesisClient;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  emulators = await emulatorsForTests();
+  kinesis = kinesisClient();
+  sqs = sqsClient();
+});
+afterAll(async () => {
+  await emulators?.stop();
+});
+
+let streams = 0;
+/** A fresh stream with `lines` put under the given keys, a failure queue, and a runner for `handler`. */
+async function setUp(
+  handler: StreamHandler,
+  lines: string[],
+  options: {
+    shards?: number;
+    keyOf?: (line: string, i: number) => string;
+    settings?: Partial<EventSourceSettings>;
+  } = {},
+) {
+  const streamName = `runner-test-${++streams}`;
+  await createStream(kinesis, streamName, options.shards ?? 1);
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${streamName}-failures` }));
+  const failureQueueUrl = queue.QueueUrl as string;
+  await putRecords(
+    kinesis,
+    streamName,
+    lines.map((line, i) => ({ data: Buffer.from(line), partitionKey: options.keyOf?.(line, i) ?? "k" })),
+  );
+  const settings = { ...eventSources().readings, maxBatchingWindowSeconds: 0, ...options.settings };
+  const runner = new EventSourceRunner([{ functionName: "test", streamName, handler, settings, failureQueueUrl }], {
+    kinesis,
+    sqs,
+    pollIntervalMs: 50,
+    retryDelayMs: 10,
+  });
+  await runner.start();
+  await runner.drained();
+  await runner.stop();
+  const failures = (await drainQueue(sqs, failureQueueUrl, 500)).map((m) => JSON.parse(m.Body ?? "") as FailureRecord);
+  return { failures, settings };
+}
+
+const text = (event: KinesisStreamEvent) => event.Records.map((r) => Buffer.from(r.kinesis.data, "base64").toString());
+const numbered = (n: number) => Array.from({ length: n }, (_, i) => `r${i}`);
+
+describe("the local event-source runner", () => {
+  test("a handler that reports record k failed gets records from k on again, not before", async () => {
+    const batches: string[][] = [];
+    let failedOnce = false;
+    const { failures } = await setUp(
+      async (event) => {
+        batches.push(text(event));
+        if (!failedOnce) {
+          failedOnce = true;
+          const k = event.Records[4];
+          return {
+            batchItemFailures: [
+              { itemIdentifier: k?.kinesis.sequenceNumber ?? "" },
+              { itemIdentifier: event.Records[7]?.kinesis.sequenceNumber ?? "" },
+            ],
+          };
+        }
+        return { batchItemFailures: [] };
+      },
+      numbered(10),
+      { settings: { batchSize: 10 } },
+    );
+    expect(batches).toEqual([numbered(10), numbered(10).slice(4)]);
+    expect(failures).toEqual([]);
+  });
+
+  test("a handler that throws is bisected down to the poison record, which lands in the failure destination", async () => {
+    const processed: string[] = [];
+    let poisonInvocations = 0;
+    const { failures, settings } = await setUp(
+      async (event) => {
+        const lines = text(event);
+        if (lines.includes("r5")) {
+          if (lines.length === 1) poisonInvocations++;
+          throw new Error("poison");
+        }
+        processed.push(...lines);
+        return { batchItemFailures: [] };
+      },
+      numbered(8),
+      { settings: { batchSize: 8, retryAttempts: 2 } },
+    );
+    expect(processed).toEqual(["r0", "r1", "r2", "r3", "r4", "r6", "r7"]);
+    expect(poisonInvocations).toBe(settings.retryAttempts + 1);
+    expect(failures).toHaveLength(1);
+    const [failure] = failures;
+    expect(failure?.requestContext).toMatchObject({ condition: "RetryAttemptsExhausted", approximateInvokeCount: 3 });
+    expect(failure?.KinesisBatchInfo).toMatchObject({ batchSize: 1, shardId: "shardId-000000000000" });
+    expect(failure?.KinesisBatchInfo.startSequenceNumber).toBe(failure?.KinesisBatchInfo.endSequenceNumber);
+    expect(failure?.KinesisBatchInfo.streamArn).toMatch(/^arn:aws:kinesis:us-east-1:\d{12}:stream\/runner-test-/);
+  });
+
+  test("without bisection a failing batch is retried whole, then sent to the destination as one range", async () => {
+    let calls = 0;
+    const { failures } = await setUp(
+      async () => {
+        calls++;
+        throw new Error("down");
+      },
+      numbered(6),
+      { settings: { batchSize: 6, retryAttempts: 1, bisectBatchOnError: false } },
+    );
+    expect(calls).toBe(2);
+    expect(failures.map((f) => f.KinesisBatchInfo.batchSize)).toEqual([6]);
+  });
+
+  test("records older than the maximum record age go to the destination unprocessed", async () => {
+    let delivered = 0;
+    const { failures } = await setUp(
+      async (event) => {
+        delivered += event.Records.length;
+      },
+      numbered(3),
+      { settings: { maxRecordAgeSeconds: 0 } },
+    );
+    expect(delivered).toBe(0);
+    expect(failures.map((f) => f.requestContext.condition)).toEqual(["RecordAgeExceeded"]);
+  });
+
+  test("order per shard and per key holds over several shards, every record delivered once", async () => {
+    const seen: { shard: string; seq: bigint; key: string; n: number }[] = [];
+    const lines = Array.from({ length: 400 }, (_, i) => `key-${i % 23}:${i}`);
+    await setUp(
+      async (event) => {
+        for (const r of event.Records) {
+          const [key = "", n = ""] = Buffer.from(r.kinesis.data, "base64").toString().split(":");
+          seen.push({ shard: r.eventID.split(":")[0] ?? "", seq: BigInt(r.kinesis.sequenceNumber), key, n: Number(n) });
+        }
+        return { batchItemFailures: [] };
+      },
+      lines,
+      { shards: 4, keyOf: (line) => line.split(":")[0] ?? "", settings: { batchSize: 25 } },
+    );
+    expect(seen.map((s) => s.n).sort((a, b) => a - b)).toEqual(lines.map((_, i) => i));
+    expect(new Set(seen.map((s) => s.shard)).size).toBe(4);
+    const lastByShard = new Map<string, bigint>();
+    const lastByKey = new Map<string, number>();
+    for (const s of seen) {
+      expect(s.seq > (lastByShard.get(s.shard) ?? -1n)).toBe(true);
+      expect(s.n > (lastByKey.get(s.key) ?? -1)).toBe(true);
+      lastByShard.set(s.shard, s.seq);
+      lastByKey.set(s.key, s.n);
+    }
+  });
+});
