@@ -14,7 +14,14 @@ const obs = observability("conversions");
 
 /** Ad conversions: clicks earn members a coupon, purchases enrol, every campaign's figures add up. */
 export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
-  const counts: ConversionCounts = { processed: 0, duplicates: 0, coupons: 0, enrolled: 0, conflicts: 0 };
+  const counts: ConversionCounts = {
+    processed: 0,
+    duplicates: 0,
+    replayed: 0,
+    coupons: 0,
+    enrolled: 0,
+    conflicts: 0,
+  };
   try {
     return await handleStreamBatch(event, {
       functionName: "conversions",
@@ -27,7 +34,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     });
   } finally {
     obs.count("RecordsProcessed", counts.processed);
-    obs.count("DuplicatesSkipped", counts.duplicates);
+    obs.count("DuplicatesSkipped", counts.duplicates + counts.replayed);
     obs.count("CouponsIssued", counts.coupons);
     obs.count("MembersEnrolled", counts.enrolled);
     obs.count("ConditionalWriteConflicts", counts.conflicts);

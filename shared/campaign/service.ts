@@ -15,7 +15,10 @@ export interface CampaignDeps {
 
 export interface ConversionCounts {
   processed: number;
+  /** Producer retries: an eventId seen before under another record. */
   duplicates: number;
+  /** Redeliveries of records already processed to the end. */
+  replayed: number;
   coupons: number;
   enrolled: number;
   conflicts: number;
@@ -51,7 +54,7 @@ export async function processLoyalty(
 export async function processConversions(
   records: readonly Decoded<Conversion>[],
   deps: CampaignDeps,
-  counts: ConversionCounts = { processed: 0, duplicates: 0, coupons: 0, enrolled: 0, conflicts: 0 },
+  counts: ConversionCounts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 },
 ): Promise<BatchOutcome> {
   const { store } = deps;
   const claims = records.flatMap(({ ref, event }) =>
@@ -71,8 +74,16 @@ export async function processConversions(
     if (event.kind === "click") couponKeys.push([event.campaign, event.email]);
   }
   const { snapshot, watermarks } = await store.load(emails, couponKeys, campaigns);
+  // A record its campaign's figures already count was processed to the end before (figures are
+  // written last): its effects are in the table. Deciding it again could decide differently
+  // (membership may have changed since), so a replay of it does nothing at all.
+  const pending = fresh.filter(({ ref, event }) => {
+    const mark = watermarks.get(event.campaign)?.get(ref.shardId);
+    return mark === undefined || sequenceKey(ref.sequenceNumber) > mark;
+  });
+  counts.replayed += fresh.length - pending.length;
   const decisions = decideConversions(
-    fresh.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber })),
+    pending.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber })),
     snapshot,
   );
 
@@ -87,15 +98,15 @@ export async function processConversions(
 
   const unsent = await sendCoupons(deps, outcomes, errors);
   done = Math.min(done, unsent);
-  const shards = fresh.map(({ ref }) => ref.shardId);
+  const shards = pending.map(({ ref }) => ref.shardId);
   done = Math.min(done, await addFigures(outcomes.slice(0, done), shards, watermarks, store, counts, errors));
 
   for (const o of outcomes.slice(0, done)) {
     if (o.couponIssued) counts.coupons++;
     if (o.enrolled) counts.enrolled++;
   }
-  counts.processed += done + duplicates.size;
-  const failed = new Set(fresh.slice(done).map(({ ref }) => ref.sequenceNumber));
+  counts.processed += done + duplicates.size + fresh.length - pending.length;
+  const failed = new Set(pending.slice(done).map(({ ref }) => ref.sequenceNumber));
   return { failed, errors };
 }
 

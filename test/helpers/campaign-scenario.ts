@@ -1,0 +1,62 @@
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { dynamoDocumentClient, sqsClient } from "#shared/aws.js";
+import { couponCode } from "#shared/campaign/logic.js";
+import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import type { RunnerOptions } from "../../local/runner.js";
+import type { LocalStack } from "../../local/stack.js";
+import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
+import { drainQueue } from "./emulators.js";
+import { localStackForTests, putLines } from "./stack.js";
+
+/**
+ * The demo ad campaign end to end through the local stack: the loyalty list, then the
+ * conversions, through the producer; coupons, enrolments and figures against the expected file.
+ */
+export function campaignScenario(runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {}): void {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await localStackForTests(runner);
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  test("coupons, enrolled members and campaign figures equal conversions.expected.json", async () => {
+    const expected = dataJson<ConversionsExpected>("conversions.expected.json");
+    await putLines(stack.outputs.LoyaltyStreamName, "loyalty", dataLines("loyalty.txt"));
+    await stack.runner?.drained();
+    await putLines(stack.outputs.ConversionsStreamName, "conversions", dataLines("conversions.txt"));
+    await stack.runner?.drained();
+
+    const sqs = sqsClient();
+    const coupons = (await drainQueue(sqs, stack.outputs.PromoQueueUrl)).map(
+      (m) => JSON.parse(m.Body ?? "") as Record<string, unknown>,
+    );
+    expect(coupons.map((c) => [c.campaign, c.email]).sort()).toEqual([...expected.promos].sort());
+    for (const c of coupons) {
+      expect(c).toMatchObject({
+        discountPercent: 10,
+        couponCode: couponCode(String(c.campaign), String(c.email)),
+        channel: expect.stringMatching(/^(Instagram|Facebook)$/),
+        clickedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+    }
+
+    const db = dynamoDocumentClient();
+    const members = await db.send(
+      new ScanCommand({
+        TableName: stack.outputs.CampaignTableName,
+        FilterExpression: "begins_with(pk, :m) AND #s = :purchase",
+        ExpressionAttributeNames: { "#s": "source" },
+        ExpressionAttributeValues: { ":m": "MEMBER#", ":purchase": "purchase" },
+      }),
+    );
+    expect((members.Items ?? []).map((m) => m.email).sort()).toEqual([...expected.enrolled].sort());
+
+    const figures = await new DynamoCampaignStore(db, stack.outputs.CampaignTableName).readFigures();
+    expect(Object.fromEntries(figures)).toEqual(expected.stats);
+    expect(await drainQueue(sqs, stack.outputs.RejectedQueueUrl, 200)).toEqual([]);
+    expect(await drainQueue(sqs, stack.outputs.ConversionsFailureQueueUrl, 200)).toEqual([]);
+  });
+}
