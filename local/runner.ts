@@ -17,7 +17,10 @@ import type { EventSourceSettings } from "../infra/event-sources.js";
 // bisection on function errors (not counted as retries, as in Lambda), bounded retries, maximum
 // record age, and an SQS on-failure destination that receives Lambda's own invocation record.
 
-export type StreamHandler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse | undefined | void>;
+/** A Kinesis handler as Lambda calls it; one that returns nothing reports no failures. */
+export type StreamHandler = (
+  event: KinesisStreamEvent,
+) => Promise<KinesisStreamBatchResponse | undefined> | Promise<void>;
 
 export interface Mapping {
   readonly functionName: string;
@@ -285,13 +288,13 @@ export class EventSourceRunner {
     const { mapping, shardId } = context;
     const event = (): KinesisStreamEvent => ({ Records: structuredClone(records) });
     const sequenceNumbers = records.map((r) => r.kinesis.sequenceNumber);
-    let response: KinesisStreamBatchResponse | undefined | void;
+    let response: KinesisStreamBatchResponse | undefined;
     try {
       if (this.options.raceDuplicates) {
         const [first] = await Promise.all([mapping.handler(event()), mapping.handler(event())]);
-        response = first;
+        response = first ?? undefined;
       } else {
-        response = await mapping.handler(event());
+        response = (await mapping.handler(event())) ?? undefined;
       }
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);

@@ -19,9 +19,10 @@ const { values } = parseArgs({
   options: {
     "no-demo": { type: "boolean" },
     "exit-after-demo": { type: "boolean" },
+    "work-dir": { type: "string" },
   },
 });
-const workDir = path.join(projectRoot, ".tripwire");
+const workDir = path.resolve(values["work-dir"] ?? path.join(projectRoot, ".tripwire"));
 
 async function main(): Promise<void> {
   console.log("starting local Kinesis, DynamoDB, SQS and SNS on 127.0.0.1 …");

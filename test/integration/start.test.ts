@@ -1,0 +1,80 @@
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { expect, test } from "vitest";
+import { OUTPUT_KEYS, STACK_NAME } from "../../infra/outputs.js";
+import { projectRoot } from "../../local/stack.js";
+
+/** The emulator processes a process started (tsx may have a helper of its own beside them). */
+function emulatorsOf(pid: number): number[] {
+  let children: number[];
+  try {
+    children = execFileSync("pgrep", ["-P", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+  return children.filter((child) => {
+    const cmdline = readFileSync(`/proc/${child}/cmdline`, "utf8");
+    return /kinesis-local|dynalite|fauxqs/.test(cmdline);
+  });
+}
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test.each(["SIGINT", "SIGTERM"] as const)(
+  "`npm start -- --no-demo` comes up, writes the outputs and env files, and stops cleanly on %s",
+  async (signal) => {
+    const workDir = mkdtempSync(path.join(tmpdir(), "tripwire-start-"));
+    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--no-demo", "--work-dir", workDir], {
+      cwd: projectRoot,
+      env: { ...process.env, AWS_ENDPOINT_URL_KINESIS: "", AWS_ENDPOINT_URL_DYNAMODB: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (!output.includes("running;")) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const outputsFile = path.join(workDir, "cdk-outputs.json");
+    expect(output).toContain(outputsFile);
+    expect(output).toContain(path.join(workDir, "local.env"));
+    const outputs = JSON.parse(readFileSync(outputsFile, "utf8")) as Record<string, Record<string, string>>;
+    expect(Object.keys(outputs[STACK_NAME] ?? {}).sort()).toEqual([...OUTPUT_KEYS].sort());
+    const env = readFileSync(path.join(workDir, "local.env"), "utf8");
+    for (const name of [
+      "AWS_ENDPOINT_URL_KINESIS",
+      "AWS_ENDPOINT_URL_DYNAMODB",
+      "AWS_ENDPOINT_URL_SQS",
+      "AWS_ENDPOINT_URL_SNS",
+      "AWS_REGION",
+    ]) {
+      expect(env).toMatch(new RegExp(`^export ${name}=\\S+`, "m"));
+    }
+    const emulators = emulatorsOf(child.pid as number);
+    expect(emulators).toHaveLength(3);
+
+    child.kill(signal);
+    expect(await exited).toBe(0);
+    expect(output).toContain("no process left running");
+    expect(emulators.filter(alive)).toEqual([]);
+    expect(existsSync(outputsFile)).toBe(true);
+  },
+);
