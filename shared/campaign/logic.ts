@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { sequenceKey } from "../kinesis-record.js";
 import type { Conversion } from "./events.js";
 
 // The ad campaign's decisions, free of I/O: given the events of a batch and what the table said
@@ -24,11 +25,15 @@ export interface CampaignSnapshot {
   readonly members: ReadonlyMap<string, MemberFacts>;
   /** Keyed by {@link couponKey}. */
   readonly coupons: ReadonlyMap<string, CouponFacts>;
+  /** Per campaign, per shard: the padded sequence number its figures count up to. A record at or
+   * below it was processed to the end before (figures are written last). */
+  readonly watermarks: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 export interface SequencedConversion {
   readonly event: Conversion;
   readonly sequenceNumber: string;
+  readonly shardId: string;
 }
 
 export interface CouponIntent {
@@ -43,7 +48,11 @@ export interface CouponIntent {
 /** The decision for one conversion. */
 export interface ConversionDecision {
   readonly sequenceNumber: string;
+  readonly shardId: string;
   readonly event: Conversion;
+  /** A redelivery of a record already processed: no effect, not counted again. Deciding it anew
+   * could decide differently (membership may have changed since), so it is not decided at all. */
+  readonly replay: boolean;
   /** Whether the customer was a member when the event was processed. */
   readonly byMember: boolean;
   readonly enrol: boolean;
@@ -70,8 +79,17 @@ export function decideConversions(
   // later in the same batch, exactly as record-at-a-time processing would.
   const members = new Map(snapshot.members);
   const coupons = new Map(snapshot.coupons);
+  const processed = new Map<string, string>();
   const decisions: ConversionDecision[] = [];
-  for (const { event, sequenceNumber } of batch) {
+  for (const { event, sequenceNumber, shardId } of batch) {
+    const seq = sequenceKey(sequenceNumber);
+    const markKey = `${event.campaign}\u0000${shardId}`;
+    const mark = processed.get(markKey) ?? snapshot.watermarks.get(event.campaign)?.get(shardId);
+    if (mark !== undefined && seq <= mark) {
+      decisions.push({ sequenceNumber, shardId, event, replay: true, byMember: false, enrol: false });
+      continue;
+    }
+    processed.set(markKey, seq);
     const member = members.get(event.email);
     const byMember = member !== undefined && member.enrolledBy !== sequenceNumber;
     let enrol = false;
@@ -95,9 +113,8 @@ export function decideConversions(
         };
       }
     }
-    decisions.push(
-      coupon ? { sequenceNumber, event, byMember, enrol, coupon } : { sequenceNumber, event, byMember, enrol },
-    );
+    const decision = { sequenceNumber, shardId, event, replay: false, byMember, enrol };
+    decisions.push(coupon ? { ...decision, coupon } : decision);
   }
   return decisions;
 }
@@ -140,6 +157,7 @@ export interface Outcome {
 export function tallyFigures(outcomes: readonly Outcome[]): Map<string, CampaignFigures> {
   const byCampaign = new Map<string, CampaignFigures>();
   for (const { decision, couponIssued, enrolled } of outcomes) {
+    if (decision.replay) continue;
     const { event } = decision;
     let figures = byCampaign.get(event.campaign);
     if (figures === undefined) {

@@ -73,19 +73,12 @@ export async function processConversions(
     emails.add(event.email);
     if (event.kind === "click") couponKeys.push([event.campaign, event.email]);
   }
-  const { snapshot, watermarks } = await store.load(emails, couponKeys, campaigns);
-  // A record its campaign's figures already count was processed to the end before (figures are
-  // written last): its effects are in the table. Deciding it again could decide differently
-  // (membership may have changed since), so a replay of it does nothing at all.
-  const pending = fresh.filter(({ ref, event }) => {
-    const mark = watermarks.get(event.campaign)?.get(ref.shardId);
-    return mark === undefined || sequenceKey(ref.sequenceNumber) > mark;
-  });
-  counts.replayed += fresh.length - pending.length;
+  const { snapshot } = await store.load(emails, couponKeys, campaigns);
   const decisions = decideConversions(
-    pending.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber })),
+    fresh.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber, shardId: ref.shardId })),
     snapshot,
   );
+  counts.replayed += decisions.filter((d) => d.replay).length;
 
   // Effects of different records are independent writes; run them side by side. Everything from
   // the first record not finished on is handed back to Lambda, which delivers it again.
@@ -98,15 +91,14 @@ export async function processConversions(
 
   const unsent = await sendCoupons(deps, outcomes, errors);
   done = Math.min(done, unsent);
-  const shards = pending.map(({ ref }) => ref.shardId);
-  done = Math.min(done, await addFigures(outcomes.slice(0, done), shards, watermarks, store, counts, errors));
+  done = Math.min(done, await addFigures(outcomes.slice(0, done), snapshot.watermarks, store, counts, errors));
 
   for (const o of outcomes.slice(0, done)) {
     if (o.couponIssued) counts.coupons++;
     if (o.enrolled) counts.enrolled++;
   }
-  counts.processed += done + duplicates.size + fresh.length - pending.length;
-  const failed = new Set(pending.slice(done).map(({ ref }) => ref.sequenceNumber));
+  counts.processed += done + duplicates.size;
+  const failed = new Set(fresh.slice(done).map(({ ref }) => ref.sequenceNumber));
   return { failed, errors };
 }
 
@@ -174,7 +166,6 @@ async function sendCoupons(deps: CampaignDeps, outcomes: readonly Outcome[], err
  */
 async function addFigures(
   outcomes: readonly Outcome[],
-  shards: readonly string[],
   watermarks: ReadonlyMap<string, ReadonlyMap<string, string>>,
   store: CampaignStore,
   counts: ConversionCounts,
@@ -182,8 +173,9 @@ async function addFigures(
 ): Promise<number> {
   const groups = new Map<string, { campaign: string; shardId: string; first: number; items: Outcome[] }>();
   outcomes.forEach((outcome, index) => {
+    if (outcome.decision.replay) return;
     const campaign = outcome.decision.event.campaign;
-    const shardId = shards[index] as string;
+    const shardId = outcome.decision.shardId;
     const key = `${campaign}\u0000${shardId}`;
     const group = groups.get(key) ?? { campaign, shardId, first: index, items: [] };
     group.items.push(outcome);
@@ -202,7 +194,7 @@ async function addFigures(
           if (delta === undefined) return;
           if (await store.addFigures(campaign, shardId, mark, last.decision.sequenceNumber, delta)) return;
           counts.conflicts++;
-          mark = (await store.load([], [], [campaign])).watermarks.get(campaign)?.get(shardId);
+          mark = (await store.load([], [], [campaign])).snapshot.watermarks.get(campaign)?.get(shardId);
         }
         throw new Error(`campaign figures: ${MAX_CONFLICTS} write conflicts in a row`);
       } catch (err) {

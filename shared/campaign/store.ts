@@ -28,8 +28,6 @@ const WATERMARK_PREFIX = "wm:";
 
 export interface CampaignLoad {
   readonly snapshot: CampaignSnapshot;
-  /** Per campaign, per shard: the padded sequence number up to which figures are counted. */
-  readonly watermarks: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 export interface CampaignStore {
@@ -119,7 +117,7 @@ export class DynamoCampaignStore implements CampaignStore {
         watermarks.set(String(item.campaign), marks);
       }
     }
-    return { snapshot: { members, coupons: couponFacts }, watermarks };
+    return { snapshot: { members, coupons: couponFacts, watermarks } };
   }
 
   async claimEventIds(claims: readonly { eventId: string; sequenceNumber: string }[]): Promise<Set<string>> {

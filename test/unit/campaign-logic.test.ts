@@ -9,6 +9,7 @@ import {
   type Outcome,
   tallyFigures,
 } from "#shared/campaign/logic.js";
+import { sequenceKey } from "#shared/kinesis-record.js";
 import { type ConversionsExpected, dataJson, dataLines } from "../helpers/data.js";
 
 const at = Date.UTC(2026, 10, 20, 9);
@@ -28,10 +29,11 @@ const purchase = (email: string, totalCents: number, campaign = "Hoodie"): Conve
   at,
 });
 const seq = (events: Conversion[], start = 100) =>
-  events.map((event, i) => ({ event, sequenceNumber: String(start + i) }));
+  events.map((event, i) => ({ event, sequenceNumber: String(start + i), shardId: "shardId-0" }));
 const snapshot = (members: string[] = [], coupons: [string, string, string][] = []): CampaignSnapshot => ({
   members: new Map(members.map((m) => [m, {}])),
   coupons: new Map(coupons.map(([campaign, email, issuedBy]) => [couponKey(campaign, email), { issuedBy }])),
+  watermarks: new Map(),
 });
 const succeed = (decisions: ReturnType<typeof decideConversions>): Outcome[] =>
   decisions.map((decision) => ({ decision, couponIssued: decision.coupon !== undefined, enrolled: decision.enrol }));
@@ -81,6 +83,17 @@ describe("campaign decisions", () => {
     const decisions = decideConversions(seq([purchase("p@x.co", 999), click("p@x.co")]), snapshot());
     expect(decisions[0]?.enrol).toBe(true);
     expect(decisions[1]).toMatchObject({ byMember: true, coupon: { email: "p@x.co" } });
+  });
+
+  test("a record its campaign's figures already count is a replay: no effect, not counted", () => {
+    const state = {
+      ...snapshot(["m@x.co"]),
+      watermarks: new Map([["Hoodie", new Map([["shardId-0", sequenceKey("101")]])]]),
+    };
+    const decisions = decideConversions(seq([click("m@x.co"), purchase("p@x.co", 5), click("m@x.co")], 100), state);
+    expect(decisions.map((d) => d.replay)).toEqual([true, true, false]);
+    expect(decisions[2]?.coupon).toBeDefined();
+    expect(tallyFigures(succeed(decisions)).get("Hoodie")).toMatchObject({ clicks: 1, purchases: 0 });
   });
 
   test("a purchase by a member enrols nobody", () => {
