@@ -1,13 +1,13 @@
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { StreamFunctionName } from "../infra/event-sources.js";
 import { functionEnvironments } from "../infra/function-env.js";
 import { STACK_NAME, type StackOutputs } from "../infra/outputs.js";
 import { type StageConfig, stageConfig } from "../infra/stage.js";
-import { kinesisClient, snsClient, sqsClient } from "../shared/aws.js";
+import { type DirectClients, directClients } from "./clients.js";
 import { type Emulators, startEmulators } from "./emulators.js";
+import { type FaultPlan, type FaultProxy, startFaultProxy } from "./fault-proxy.js";
 import { createResources } from "./resources.js";
 import { EventSourceRunner, type Mapping, type RunnerOptions, type StreamHandler } from "./runner.js";
 
@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   /** Run the functions (the event-source runner); off leaves the streams to other consumers. */
   readonly runFunctions?: boolean;
   readonly runner?: Partial<Omit<RunnerOptions, "kinesis" | "sqs">>;
+  /** Put fault proxies between the handlers and DynamoDB, SQS and SNS (reliability tests). */
+  readonly faults?: FaultPlan;
 }
 
 export interface LocalStack {
@@ -29,6 +31,10 @@ export interface LocalStack {
   readonly envFile: string;
   readonly runner: EventSourceRunner | undefined;
   readonly stage: StageConfig;
+  /** Clients bound to the emulators directly (never through a fault proxy). */
+  readonly clients: DirectClients;
+  /** The fault proxies the handlers talk through, when faults were asked for. */
+  readonly proxies: readonly FaultProxy[];
   stop(): Promise<void>;
 }
 
@@ -44,12 +50,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const emulators = await startEmulators({ logDir: path.join(options.workDir, "logs") });
   try {
     Object.assign(process.env, emulators.env);
-    const clients = {
-      kinesis: kinesisClient(),
-      dynamodb: new DynamoDBClient({}),
-      sqs: sqsClient(),
-      sns: snsClient(),
-    };
+    const clients = directClients(emulators.endpoints, emulators.region);
     const outputs = await createResources(clients, "tripwire", stage.shardCount ?? 2);
     const outputsFile = path.join(options.workDir, "cdk-outputs.json");
     writeFileSync(outputsFile, `${JSON.stringify({ [STACK_NAME]: outputs }, null, 2)}\n`);
@@ -62,6 +63,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
 
     let runner: EventSourceRunner | undefined;
+    const proxies: FaultProxy[] = [];
     if (options.runFunctions !== false) {
       const environments = functionEnvironments(
         {
@@ -74,6 +76,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         stage.rules,
       );
       for (const env of Object.values(environments)) Object.assign(process.env, env);
+      if (options.faults) {
+        const { endpoints } = emulators;
+        const [dynamodb, sqs, sns] = await Promise.all(
+          [endpoints.dynamodb, endpoints.sqs, endpoints.sns].map((url) => startFaultProxy(url, options.faults)),
+        );
+        proxies.push(dynamodb as FaultProxy, sqs as FaultProxy, sns as FaultProxy);
+        // The handlers' SDK clients read these when they are created, at import below.
+        process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb?.url;
+        process.env.AWS_ENDPOINT_URL_SQS = sqs?.url;
+        process.env.AWS_ENDPOINT_URL_SNS = sns?.url;
+      }
       process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
       process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
       const streams: Record<StreamFunctionName, string> = {
@@ -106,8 +119,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       envFile,
       runner,
       stage,
+      clients,
+      proxies,
       async stop() {
         await runner?.stop();
+        await Promise.all(proxies.map((proxy) => proxy.stop()));
         await emulators.stop();
       },
     };

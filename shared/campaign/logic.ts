@@ -91,7 +91,10 @@ export function decideConversions(
     }
     processed.set(markKey, seq);
     const member = members.get(event.email);
-    const byMember = member !== undefined && member.enrolledBy !== sequenceNumber;
+    // A member enrolled by this purchase, or by a later one (its effects written before an
+    // earlier record of the batch failed), was not one yet at this record: records of one
+    // e-mail share a shard, so their sequence numbers order them.
+    const byMember = member !== undefined && (member.enrolledBy === undefined || sequenceKey(member.enrolledBy) < seq);
     let enrol = false;
     let coupon: CouponIntent | undefined;
     if (event.kind === "purchase" && !byMember) {

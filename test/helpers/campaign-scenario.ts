@@ -1,10 +1,11 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { dynamoDocumentClient, sqsClient } from "#shared/aws.js";
 import { couponCode } from "#shared/campaign/logic.js";
 import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import type { FaultPlan } from "../../local/fault-proxy.js";
 import type { RunnerOptions } from "../../local/runner.js";
 import type { LocalStack } from "../../local/stack.js";
+import { Ledger } from "./accounting.js";
 import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { localStackForTests, putLines } from "./stack.js";
@@ -13,23 +14,37 @@ import { localStackForTests, putLines } from "./stack.js";
  * The demo ad campaign end to end through the local stack: the loyalty list, then the
  * conversions, through the producer; coupons, enrolments and figures against the expected file.
  */
-export function campaignScenario(runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {}): void {
+export function campaignScenario(
+  runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
+  faults?: FaultPlan,
+): void {
   let stack: LocalStack;
+  const ledger = new Ledger();
   beforeAll(async () => {
-    stack = await localStackForTests(runner);
+    stack = await localStackForTests(
+      { ...runner, onInvoke: ledger.onInvoke, onFailureDestination: ledger.onFailureDestination },
+      faults,
+    );
   });
   afterAll(async () => {
+    for (const proxy of stack?.proxies ?? [])
+      console.log(`faults injected at ${proxy.url}:`, JSON.stringify(proxy.stats));
     await stack?.stop();
   });
 
   test("coupons, enrolled members and campaign figures equal conversions.expected.json", async () => {
     const expected = dataJson<ConversionsExpected>("conversions.expected.json");
-    await putLines(stack.outputs.LoyaltyStreamName, "loyalty", dataLines("loyalty.txt"));
+    await putLines(stack.clients.kinesis, stack.outputs.LoyaltyStreamName, "loyalty", dataLines("loyalty.txt"));
     await stack.runner?.drained();
-    await putLines(stack.outputs.ConversionsStreamName, "conversions", dataLines("conversions.txt"));
+    await putLines(
+      stack.clients.kinesis,
+      stack.outputs.ConversionsStreamName,
+      "conversions",
+      dataLines("conversions.txt"),
+    );
     await stack.runner?.drained();
 
-    const sqs = sqsClient();
+    const sqs = stack.clients.sqs;
     const coupons = (await drainQueue(sqs, stack.outputs.PromoQueueUrl)).map(
       (m) => JSON.parse(m.Body ?? "") as Record<string, unknown>,
     );
@@ -43,7 +58,7 @@ export function campaignScenario(runner: Partial<Omit<RunnerOptions, "kinesis" |
       });
     }
 
-    const db = dynamoDocumentClient();
+    const db = stack.clients.documents;
     const members = await db.send(
       new ScanCommand({
         TableName: stack.outputs.CampaignTableName,
@@ -58,5 +73,9 @@ export function campaignScenario(runner: Partial<Omit<RunnerOptions, "kinesis" |
     expect(Object.fromEntries(figures)).toEqual(expected.stats);
     expect(await drainQueue(sqs, stack.outputs.RejectedQueueUrl, 200)).toEqual([]);
     expect(await drainQueue(sqs, stack.outputs.ConversionsFailureQueueUrl, 200)).toEqual([]);
+    const books = ledger.account("tripwire-conversions", []);
+    console.log("conversions accounted:", JSON.stringify(books));
+    expect(books).toEqual({ processed: 208, rejected: 0, failureDestination: 0, total: 208 });
+    expect(ledger.account("tripwire-loyalty", []).total).toBe(dataLines("loyalty.txt").length);
   });
 }

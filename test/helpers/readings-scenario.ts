@@ -1,10 +1,11 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { dynamoDocumentClient, sqsClient } from "#shared/aws.js";
 import { decodeReading } from "#shared/zones/reading.js";
 import type { Alert } from "#shared/zones/zone.js";
+import type { FaultPlan } from "../../local/fault-proxy.js";
 import type { RunnerOptions } from "../../local/runner.js";
 import type { LocalStack } from "../../local/stack.js";
+import { Ledger } from "./accounting.js";
 import { dataJson, dataLines, type ExpectedAlert } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { localStackForTests, putLines } from "./stack.js";
@@ -16,12 +17,21 @@ const ZONES = ["atrium", "kitchen", "lobby", "office-3", "server-room"];
  * alert topic's SQS subscription, against readings.expected.json; then the whole file put again
  * (a producer retrying everything): no new alert, windows unchanged.
  */
-export function readingsScenario(runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {}): void {
+export function readingsScenario(
+  runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
+  faults?: FaultPlan,
+): void {
   let stack: LocalStack;
+  const ledger = new Ledger();
   beforeAll(async () => {
-    stack = await localStackForTests(runner);
+    stack = await localStackForTests(
+      { ...runner, onInvoke: ledger.onInvoke, onFailureDestination: ledger.onFailureDestination },
+      faults,
+    );
   });
   afterAll(async () => {
+    for (const proxy of stack?.proxies ?? [])
+      console.log(`faults injected at ${proxy.url}:`, JSON.stringify(proxy.stats));
     await stack?.stop();
   });
 
@@ -46,7 +56,7 @@ export function readingsScenario(runner: Partial<Omit<RunnerOptions, "kinesis" |
   const byZoneThenOrder = (alerts: ExpectedAlert[]) => ZONES.flatMap((zone) => alerts.filter((a) => a.zone === zone));
 
   const windows = async () => {
-    const db = dynamoDocumentClient();
+    const db = stack.clients.documents;
     const items = await Promise.all(
       ZONES.map((zone) => db.send(new GetCommand({ TableName: stack.outputs.ZoneTableName, Key: { zone } }))),
     );
@@ -57,24 +67,27 @@ export function readingsScenario(runner: Partial<Omit<RunnerOptions, "kinesis" |
   };
 
   test("the ALARM/OK messages equal readings.expected.json, none missing, none extra", async () => {
-    await putLines(stack.outputs.ReadingsStreamName, "readings", lines);
+    await putLines(stack.clients.kinesis, stack.outputs.ReadingsStreamName, "readings", lines);
     await stack.runner?.drained(300_000);
-    const messages = await drainQueue(sqsClient(), stack.outputs.AlertQueueUrl);
+    const messages = await drainQueue(stack.clients.sqs, stack.outputs.AlertQueueUrl);
     const alerts = messages.map((m) => JSON.parse(m.Body ?? "") as Alert);
     expect(byZoneThenOrder(alerts.map(asExpected))).toEqual(byZoneThenOrder(expected));
     for (const a of alerts) {
       expect(a.sequenceNumber).toMatch(/^\d{20,}$/);
       expect(a.details).toBeTypeOf("object");
     }
-    expect(await drainQueue(sqsClient(), stack.outputs.RejectedQueueUrl, 200)).toEqual([]);
-    expect(await drainQueue(sqsClient(), stack.outputs.ReadingsFailureQueueUrl, 200)).toEqual([]);
+    expect(await drainQueue(stack.clients.sqs, stack.outputs.RejectedQueueUrl, 200)).toEqual([]);
+    expect(await drainQueue(stack.clients.sqs, stack.outputs.ReadingsFailureQueueUrl, 200)).toEqual([]);
+    const books = ledger.account("tripwire-readings", []);
+    console.log("readings accounted:", JSON.stringify(books));
+    expect(books).toEqual({ processed: lines.length, rejected: 0, failureDestination: 0, total: lines.length });
   });
 
   test("the whole file put again changes no window and raises no alert", async () => {
     const before = await windows();
-    await putLines(stack.outputs.ReadingsStreamName, "readings", lines);
+    await putLines(stack.clients.kinesis, stack.outputs.ReadingsStreamName, "readings", lines);
     await stack.runner?.drained(300_000);
-    expect(await drainQueue(sqsClient(), stack.outputs.AlertQueueUrl)).toEqual([]);
+    expect(await drainQueue(stack.clients.sqs, stack.outputs.AlertQueueUrl)).toEqual([]);
     const after = await windows();
     expect(after.map((z) => z.w)).toEqual(before.map((z) => z.w));
     // Every reading came again and was ignored as not newer than its device's last.

@@ -81,13 +81,17 @@ describe("exactly once over at-least-once delivery", () => {
       campaign: fc.constantFrom("A", "B"),
     });
     const redeliveries = fc.array(fc.record({ batch: fc.nat(), from: fc.nat(), after: fc.nat() }), { maxLength: 12 });
+    // A delivery that crashes after writing every record's effects but before counting the figures
+    // of record k and after: Lambda delivers the tail from k again.
+    const crashes = fc.array(fc.record({ batch: fc.nat(), at: fc.nat() }), { maxLength: 6 });
     fc.assert(
       fc.property(
         fc.array(event, { minLength: 1, maxLength: 60 }),
         fc.integer({ min: 1, max: 10 }),
         redeliveries,
+        crashes,
         fc.subarray(emails),
-        (raw, size, again, members) => {
+        (raw, size, again, crashAt, members) => {
           const records: SequencedConversion[] = raw.map((r, i) => {
             const base = { campaign: r.campaign, email: r.email, at: T0 + i };
             const e: Conversion =
@@ -101,14 +105,27 @@ describe("exactly once over at-least-once delivery", () => {
           const batches: SequencedConversion[][] = [];
           for (let i = 0; i < records.length; i += size) batches.push(records.slice(i, i + size));
           // A batch (or its tail, after a partial failure) comes again some batches later.
-          const delivered = batches.map((b) => [b]);
+          const delivered: Delivery[][] = batches.map((b) => [{ records: b }]);
+          for (const { batch, at } of crashAt) {
+            const b = batch % batches.length;
+            const original = batches[b] as SequencedConversion[];
+            const k = at % original.length;
+            delivered[b] = [
+              { records: original, crashAt: k },
+              { records: original.slice(k) },
+              ...(delivered[b] ?? []).slice(1),
+            ];
+          }
           for (const { batch, from, after } of again) {
             const b = batch % batches.length;
             const original = batches[b] as SequencedConversion[];
             const at = b + (after % (batches.length - b));
-            delivered[at]?.push(original.slice(from % original.length));
+            delivered[at]?.push({ records: original.slice(from % original.length) });
           }
-          const once = runPipeline(batches, members);
+          const once = runPipeline(
+            batches.map((records) => ({ records })),
+            members,
+          );
           const redelivered = runPipeline(delivered.flat(), members);
           expect(redelivered).toEqual(once);
         },
@@ -118,14 +135,20 @@ describe("exactly once over at-least-once delivery", () => {
   });
 });
 
+interface Delivery {
+  readonly records: readonly SequencedConversion[];
+  /** The figures of records from here on are not written: the invocation crashed. */
+  readonly crashAt?: number;
+}
+
 /** The conversions pipeline over a table kept in memory with the store's conditional semantics. */
-function runPipeline(batches: readonly SequencedConversion[][], loyalty: readonly string[]) {
+function runPipeline(deliveries: readonly Delivery[], loyalty: readonly string[]) {
   const members = new Map<string, MemberFacts>(loyalty.map((m) => [m, {}]));
   const coupons = new Map<string, CouponFacts>();
   const watermarks = new Map<string, Map<string, string>>();
   const sent = new Set<string>();
   const figures = new Map<string, CampaignFigures>();
-  for (const batch of batches) {
+  for (const { records: batch, crashAt } of deliveries) {
     const decisions = decideConversions(batch, { members, coupons, watermarks });
     const outcomes: Outcome[] = decisions.map((decision) => {
       const { event, sequenceNumber } = decision;
@@ -147,7 +170,8 @@ function runPipeline(batches: readonly SequencedConversion[][], loyalty: readonl
       }
       return { decision, enrolled, couponIssued };
     });
-    for (const [campaign, delta] of tallyFigures(outcomes)) {
+    const counted = outcomes.slice(0, crashAt ?? outcomes.length);
+    for (const [campaign, delta] of tallyFigures(counted)) {
       const total = figures.get(campaign) ?? emptyFigures();
       for (const key of [
         "clicks",
@@ -162,7 +186,7 @@ function runPipeline(batches: readonly SequencedConversion[][], loyalty: readonl
       }
       figures.set(campaign, total);
     }
-    for (const d of decisions) {
+    for (const d of decisions.slice(0, crashAt ?? decisions.length)) {
       if (d.replay) continue;
       const marks = watermarks.get(d.event.campaign) ?? new Map<string, string>();
       marks.set(d.shardId, sequenceKey(d.sequenceNumber));

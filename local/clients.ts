@@ -1,0 +1,29 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { Endpoints } from "./emulators.js";
+
+/** Clients bound to the emulators themselves, whatever the environment says: the local stack's
+ * own plumbing (and the tests' readers) must not go through a fault proxy meant for handlers. */
+export interface DirectClients {
+  readonly kinesis: KinesisClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+}
+
+export function directClients(endpoints: Endpoints, region: string): DirectClients {
+  const common = { region, credentials: { accessKeyId: "test", secretAccessKey: "test" } };
+  const dynamodb = new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb });
+  return {
+    kinesis: new KinesisClient({ ...common, endpoint: endpoints.kinesis, requestHandler: new NodeHttpHandler() }),
+    dynamodb,
+    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    sqs: new SQSClient({ ...common, endpoint: endpoints.sqs, useQueueUrlAsEndpoint: false }),
+    sns: new SNSClient({ ...common, endpoint: endpoints.sns }),
+  };
+}
