@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration files each start their own emulators; two at a time suits a 2-core machine.
     maxWorkers: 2,
+    // Rejections log at WARN by design; the suite provokes hundreds of them on purpose.
+    env: { POWERTOOLS_LOG_LEVEL: "ERROR" },
   },
 });

@@ -11,7 +11,7 @@ export function jsonObject(text: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new DecodeError("record starts with { but is not valid JSON");
+    throw new DecodeError("record starts like JSON but is not valid JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new DecodeError("JSON record must be an object");
@@ -19,6 +19,8 @@ export function jsonObject(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** A record that starts like JSON is read as JSON (and must then be an object). */
 export function looksLikeJson(text: string): boolean {
-  return text.trimStart().startsWith("{");
+  const first = text.trimStart()[0];
+  return first === "{" || first === "[";
 }

@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisStreamRecord } from "aws-lambda";
+import { asciiJson } from "./ascii-json.js";
 import type { RecordRef } from "./kinesis-record.js";
 
 /** What lands on the rejected-records queue: enough to find, read and replay the record. */
@@ -38,14 +39,15 @@ export function rejection(record: KinesisStreamRecord, ref: RecordRef, reason: s
   };
 }
 
-/** Sends rejected records to the queue; returns the sequence numbers that could not be sent. */
+/** Sends rejected records to the queue; returns the sequence numbers that could not be sent, and why. */
 export async function sendRejections(
   sqs: SQSClient,
   queueUrl: string,
   rejected: readonly RejectedRecord[],
-): Promise<Set<string>> {
+): Promise<{ failed: Set<string>; errors: unknown[] }> {
   const failed = new Set<string>();
-  const bodies = rejected.map((r) => ({ r, body: JSON.stringify(r) }));
+  const errors: unknown[] = [];
+  const bodies = rejected.map((r) => ({ r, body: asciiJson(r) }));
   let i = 0;
   while (i < bodies.length) {
     const chunk: typeof bodies = [];
@@ -67,10 +69,12 @@ export async function sendRejections(
       for (const f of out.Failed ?? []) {
         const entry = chunk[Number(f.Id)];
         if (entry) failed.add(entry.r.sequenceNumber);
+        errors.push(new Error(`rejected-records queue refused a message: ${f.Code ?? ""} ${f.Message ?? ""}`));
       }
-    } catch {
+    } catch (err) {
+      errors.push(err);
       for (const { r } of chunk) failed.add(r.sequenceNumber);
     }
   }
-  return failed;
+  return { failed, errors };
 }

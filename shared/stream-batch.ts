@@ -56,7 +56,9 @@ export async function handleStreamBatch<T>(
   }
   const failed = new Set<string>();
   if (rejected.length > 0) {
-    for (const seq of await sendRejections(options.sqs, options.rejectedQueueUrl, rejected)) failed.add(seq);
+    const sent = await sendRejections(options.sqs, options.rejectedQueueUrl, rejected);
+    for (const seq of sent.failed) failed.add(seq);
+    for (const err of sent.errors) options.onError?.(err);
   }
   if (good.length > 0) {
     try {

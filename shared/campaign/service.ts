@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { asciiJson } from "../ascii-json.js";
 import { mapLimit } from "../concurrency.js";
 import { emailHash } from "../email.js";
 import { sequenceKey } from "../kinesis-record.js";
@@ -140,7 +141,7 @@ async function sendCoupons(deps: CampaignDeps, outcomes: readonly Outcome[], err
           QueueUrl: deps.promoQueueUrl,
           Entries: chunk.map(({ coupon }, i) => ({
             Id: String(i),
-            MessageBody: JSON.stringify(couponMessage(coupon)),
+            MessageBody: asciiJson(couponMessage(coupon)),
             MessageGroupId: emailHash(coupon.email),
             MessageDeduplicationId: coupon.code,
           })),

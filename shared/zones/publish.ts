@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { PublishBatchCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { asciiJson } from "../ascii-json.js";
 import type { Alert } from "./zone.js";
 
 /**
@@ -16,7 +17,7 @@ export async function publishAlerts(sns: SNSClient, topicArn: string, alerts: re
         TopicArn: topicArn,
         PublishBatchRequestEntries: chunk.map((alert, i) => ({
           Id: String(i),
-          Message: JSON.stringify(alert),
+          Message: asciiJson(alert),
           MessageGroupId: groupId(alert.zone),
           MessageDeduplicationId: alertId(alert),
           MessageAttributes: {
