@@ -20,9 +20,17 @@ afterAll(async () => {
 
 /** The good lines with the corpus records spread among them. */
 function mixed(good: string[], bad: Buffer[]): Buffer[] {
-  const out: Buffer[] = good.map((line) => Buffer.from(line));
-  bad.forEach((record, i) => out.splice(Math.floor(((i + 1) * out.length) / (bad.length + 1)) + i, 0, record));
-  return out;
+  const out: Buffer[] = [];
+  let next = 0;
+  good.forEach((line, i) => {
+    // Bad record j goes in after good line ⌊(j + 1) · n / (m + 1)⌋: spread evenly through the file.
+    while (next < bad.length && Math.floor(((next + 1) * good.length) / (bad.length + 1)) === i) {
+      out.push(bad[next] as Buffer);
+      next++;
+    }
+    out.push(Buffer.from(line));
+  });
+  return [...out, ...bad.slice(next)];
 }
 
 test("the bad-input corpus mixed with the demo data: every record accounted for, each rejection with its reason", async () => {
