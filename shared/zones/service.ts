@@ -1,5 +1,6 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { mapLimit } from "../concurrency.js";
+import { sleep } from "../dynamo.js";
 import type { BatchOutcome, Decoded } from "../stream-batch.js";
 import { publishAlerts } from "./publish.js";
 import type { Reading } from "./reading.js";
@@ -24,7 +25,7 @@ export interface ZoneBatchCounts {
 }
 
 /** Optimistic-lock retries per zone before its records are handed back to Lambda to retry. */
-const MAX_CONFLICTS = 5;
+const MAX_CONFLICTS = 10;
 
 /**
  * Applies a batch of readings: grouped by zone, one read of all zones, then per zone one
@@ -47,7 +48,11 @@ export async function processReadings(
     const readings = byZone.get(zone) ?? [];
     let stored = loaded.get(zone);
     for (let attempt = 0; ; attempt++) {
-      if (attempt > 0) stored = (await deps.store.load([zone])).get(zone);
+      if (attempt > 0) {
+        // Jitter, so that racing writers do not collide again in lockstep.
+        await sleep(Math.random() * 20 * attempt);
+        stored = (await deps.store.load([zone])).get(zone);
+      }
       if (stored === undefined) throw new Error(`zone ${zone} was not loaded`);
       // A crash after an earlier write and before its publish left alerts in the outbox.
       const leftover: Alert[] = [...stored.pending];

@@ -1,6 +1,7 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { couponCode } from "#shared/campaign/logic.js";
+import { decodeConversion, decodeLoyalty } from "#shared/campaign/decode.js";
+import { couponCode, decideConversions, tallyFigures } from "#shared/campaign/logic.js";
 import { DynamoCampaignStore } from "#shared/campaign/store.js";
 import type { FaultPlan } from "../../local/fault-proxy.js";
 import type { RunnerOptions } from "../../local/runner.js";
@@ -77,5 +78,48 @@ export function campaignScenario(
     console.log("conversions accounted:", JSON.stringify(books));
     expect(books).toEqual({ processed: 208, rejected: 0, failureDestination: 0, total: 208 });
     expect(ledger.account("tripwire-loyalty", []).total).toBe(dataLines("loyalty.txt").length);
+  });
+
+  test("1,000 more conversions: figures and coupons equal the pure logic's, none doubled", async () => {
+    // Five copies of the demo conversions under campaigns of their own, shuffled per copy: the
+    // pure logic, run over them in order, is the oracle (membership depends only on one
+    // e-mail's own records and the loyalty list, so shard interleaving cannot change it).
+    const base = dataLines("conversions.txt");
+    const lines = [1, 2, 3, 4, 5].flatMap((k) => base.slice(0, 200).map((line) => line.replace(/^(\w+),/, `$1-${k},`)));
+    expect(lines).toHaveLength(1000);
+    await putLines(stack.clients.kinesis, stack.outputs.ConversionsStreamName, "conversions", lines);
+    await stack.runner?.drained(300_000);
+
+    // Members now: the loyalty list and those the demo's purchases enrolled in the test before.
+    const enrolled = dataJson<ConversionsExpected>("conversions.expected.json").enrolled;
+    const loyalty = new Map(
+      [...dataLines("loyalty.txt").map((l) => decodeLoyalty(l).email), ...enrolled].map((e) => [e, {}]),
+    );
+    const decisions = decideConversions(
+      lines.map((line, i) => ({ event: decodeConversion(line, 0), sequenceNumber: String(i + 1), shardId: "s" })),
+      { members: loyalty, coupons: new Map(), watermarks: new Map() },
+    );
+    const oracle = tallyFigures(
+      decisions.map((decision) => ({
+        decision,
+        couponIssued: decision.coupon !== undefined,
+        enrolled: decision.enrol,
+      })),
+    );
+    const figures = await new DynamoCampaignStore(
+      stack.clients.documents,
+      stack.outputs.CampaignTableName,
+    ).readFigures();
+    for (const [campaign, expected] of oracle) expect(figures.get(campaign), campaign).toEqual(expected);
+
+    const coupons = (await drainQueue(stack.clients.sqs, stack.outputs.PromoQueueUrl)).map(
+      (m) => JSON.parse(m.Body ?? "") as Record<string, string>,
+    );
+    const keys = coupons.map((c) => `${c.campaign}/${c.email}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.sort()).toEqual(
+      decisions.flatMap((d) => (d.coupon ? [`${d.coupon.campaign}/${d.coupon.email}`] : [])).sort(),
+    );
+    console.log(`1,000 conversions: ${coupons.length} coupons, 0 doubled; figures equal the pure logic's`);
   });
 }
