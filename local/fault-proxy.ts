@@ -21,7 +21,14 @@ export interface FaultPlan {
 export interface FaultStats {
   forwarded: number;
   injected: Record<Fault, number>;
+  /** Calls per operation (PutItem, SendMessageBatch, …), failed ones included. */
+  operations: Record<string, number>;
+  /** DynamoDB capacity units the calls consumed, as the table reports them. */
+  capacity: { read: number; write: number };
 }
+
+const WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
+const READS = new Set(["GetItem", "BatchGetItem", "Query", "Scan"]);
 
 export interface FaultProxy {
   readonly url: string;
@@ -69,14 +76,25 @@ export async function startFaultProxy(target: string, initial?: FaultPlan): Prom
   const upstream = new URL(target);
   let plan = initial;
   let next = random(plan?.seed ?? 42);
-  const stats: FaultStats = { forwarded: 0, injected: { throttle: 0, error: 0, after: 0 } };
+  const stats: FaultStats = {
+    forwarded: 0,
+    injected: { throttle: 0, error: 0, after: 0 },
+    operations: {},
+    capacity: { read: 0, write: 0 },
+  };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const body = Buffer.concat(chunks);
+      let body = Buffer.concat(chunks);
       const operation = operationOf(req, body);
+      stats.operations[operation] = (stats.operations[operation] ?? 0) + 1;
+      const metered = WRITES.has(operation) || READS.has(operation);
+      if (metered) {
+        // Ask DynamoDB what the call cost; the caller never sees the difference.
+        body = Buffer.from(JSON.stringify({ ...JSON.parse(body.toString("utf8")), ReturnConsumedCapacity: "TOTAL" }));
+      }
       let fault: Fault | undefined;
       if (plan && (!plan.operations || plan.operations.includes(operation)) && next() < plan.rate) {
         fault = plan.faults[Math.floor(next() * plan.faults.length)];
@@ -92,7 +110,7 @@ export async function startFaultProxy(target: string, initial?: FaultPlan): Prom
           port: upstream.port,
           path: req.url,
           method: req.method,
-          headers: { ...req.headers, host: upstream.host },
+          headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
         },
         (upstreamRes) => {
           if (fault === "after") {
@@ -105,8 +123,29 @@ export async function startFaultProxy(target: string, initial?: FaultPlan): Prom
             return;
           }
           stats.forwarded++;
-          res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
-          upstreamRes.pipe(res);
+          if (!metered) {
+            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+            upstreamRes.pipe(res);
+            return;
+          }
+          const parts: Buffer[] = [];
+          upstreamRes.on("data", (chunk: Buffer) => parts.push(chunk));
+          upstreamRes.on("end", () => {
+            const answer = Buffer.concat(parts);
+            try {
+              const consumed = (JSON.parse(answer.toString("utf8")) as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+              const units = [consumed ?? []].flat() as { CapacityUnits?: number }[];
+              const total = units.reduce((sum, u) => sum + (u.CapacityUnits ?? 0), 0);
+              if (WRITES.has(operation)) stats.capacity.write += total;
+              else stats.capacity.read += total;
+            } catch {
+              // not JSON: an error page; nothing consumed
+            }
+            const headers = { ...upstreamRes.headers };
+            delete headers["content-length"];
+            res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, "content-length": String(answer.length) });
+            res.end(answer);
+          });
         },
       );
       forward.on("error", (err) => {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { csvFields, jsonObject, looksLikeJson } from "../csv.js";
 import { normaliseEmail } from "../email.js";
 import { DecodeError } from "../errors.js";
@@ -21,9 +21,9 @@ function optionalText(value: string | null | undefined, what: string): string | 
 
 const loyaltyJson = z.object({
   email: z.string(),
-  fbUser: z.string().nullish(),
-  instaUser: z.string().nullish(),
-  gender: z.string().nullish(),
+  fbUser: z.nullish(z.string()),
+  instaUser: z.nullish(z.string()),
+  gender: z.nullish(z.string()),
 });
 
 /** Decodes a loyalty-list record: `email, fb user, insta user, gender` or the same as JSON. */
@@ -51,14 +51,14 @@ export function decodeLoyalty(line: string): LoyaltyRecord {
 
 const conversionJson = z.object({
   campaign: z.string(),
-  type: z.string().optional(),
-  conversionType: z.string().optional(),
+  type: z.optional(z.string()),
+  conversionType: z.optional(z.string()),
   email: z.string(),
-  channel: z.string().optional(),
-  items: z.array(z.union([z.string(), z.number().int()])).optional(),
-  total: z.union([z.string(), z.number()]).optional(),
-  eventId: z.union([z.string().min(1).max(128), z.number().int()]).optional(),
-  timestamp: z.union([z.string(), z.number()]).optional(),
+  channel: z.optional(z.string()),
+  items: z.optional(z.array(z.union([z.string(), z.int()]))),
+  total: z.optional(z.union([z.string(), z.number()])),
+  eventId: z.optional(z.union([z.string().check(z.minLength(1), z.maxLength(128)), z.int()])),
+  timestamp: z.optional(z.union([z.string(), z.number()])),
 });
 
 /** Decodes a conversion: `campaign, type, email, channel | [items] | [items], total`, or the same as JSON. */
@@ -90,25 +90,49 @@ export function decodeConversion(line: string, arrivalMs: number): Conversion {
   if (parts.length !== expected) {
     throw new DecodeError(`${type} record needs ${expected} fields, got ${parts.length}`);
   }
-  const base = { campaign: campaignName(campaign), email: normaliseEmail(email), at: arrivalMs };
+  // Built directly rather than spread from a base: this is the hot path of the function.
+  const c = campaignName(campaign);
+  const e = normaliseEmail(email);
   switch (kind) {
     case "click":
-      return { ...base, kind, channel: channelName(detail) };
+      return { kind, campaign: c, email: e, at: arrivalMs, channel: channelName(detail) };
     case "basket":
-      return { ...base, kind, items: itemList(bracketed(detail)) };
+      return { kind, campaign: c, email: e, at: arrivalMs, items: itemList(bracketed(detail)) };
     case "purchase":
-      return { ...base, kind, items: itemList(bracketed(detail)), totalCents: cents(total ?? "") };
+      return {
+        kind,
+        campaign: c,
+        email: e,
+        at: arrivalMs,
+        items: itemList(bracketed(detail)),
+        totalCents: cents(total ?? ""),
+      };
   }
 }
 
-function parseJson<T>(schema: z.ZodType<T>, line: string, what: string): T {
-  const parsed = schema.safeParse(jsonObject(line));
+function parseJson<T>(schema: z.ZodMiniType<T>, line: string, what: string): T {
+  const parsed = z.safeParse(schema, jsonObject(line));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.join(".") || "record";
-    throw new DecodeError(`${what} JSON: ${path}: ${issue?.message ?? "invalid"}`);
+    throw new DecodeError(`${what} JSON: ${path}: ${describeIssue(issue)}`);
   }
   return parsed.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  switch (issue?.code) {
+    case "invalid_type":
+      return `expected ${issue.expected}`;
+    case "invalid_union":
+      return "not of any accepted type";
+    case "too_small":
+      return `shorter than ${issue.minimum}`;
+    case "too_big":
+      return `longer than ${issue.maximum}`;
+    default:
+      return issue?.message ?? "invalid";
+  }
 }
 
 /** Conversion types are matched without regard to case: `clickconversion` is the same event. */

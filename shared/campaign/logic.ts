@@ -75,10 +75,12 @@ export function decideConversions(
   batch: readonly SequencedConversion[],
   snapshot: CampaignSnapshot,
 ): ConversionDecision[] {
-  // Local working copies: a purchase early in the batch makes its buyer a member for a click
-  // later in the same batch, exactly as record-at-a-time processing would.
-  const members = new Map(snapshot.members);
-  const coupons = new Map(snapshot.coupons);
+  // What this batch changed, over the snapshot (which is never copied): a purchase early in the
+  // batch makes its buyer a member for a click later in it, as record-at-a-time processing would.
+  const enrolledNow = new Map<string, MemberFacts>();
+  const couponsNow = new Map<string, CouponFacts>();
+  const members = { get: (email: string) => enrolledNow.get(email) ?? snapshot.members.get(email) };
+  const coupons = { get: (key: string) => couponsNow.get(key) ?? snapshot.coupons.get(key) };
   const processed = new Map<string, string>();
   const decisions: ConversionDecision[] = [];
   for (const { event, sequenceNumber, shardId } of batch) {
@@ -99,13 +101,13 @@ export function decideConversions(
     let coupon: CouponIntent | undefined;
     if (event.kind === "purchase" && !byMember) {
       enrol = true;
-      members.set(event.email, { enrolledBy: sequenceNumber });
+      enrolledNow.set(event.email, { enrolledBy: sequenceNumber });
     }
     if (event.kind === "click" && byMember) {
       const key = couponKey(event.campaign, event.email);
       const existing = coupons.get(key);
       if (existing === undefined || existing.issuedBy === sequenceNumber) {
-        coupons.set(key, { issuedBy: sequenceNumber });
+        couponsNow.set(key, { issuedBy: sequenceNumber });
         coupon = {
           campaign: event.campaign,
           email: event.email,

@@ -1,0 +1,318 @@
+#!/usr/bin/env node
+// `npm run bench`: what each function costs and how fast it goes, against the local emulators,
+// side by side with the obvious alternative — the same logic one record at a time through
+// Powertools' BatchProcessor (sequential), a read and a conditional write per record.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import { build } from "esbuild";
+import { putRecords } from "../cli/producer.js";
+import { eventSources } from "../infra/event-sources.js";
+import { directClients } from "../local/clients.js";
+import { startEmulators } from "../local/emulators.js";
+import { startFaultProxy } from "../local/fault-proxy.js";
+import { createResources } from "../local/resources.js";
+import { EventSourceRunner, type StreamHandler } from "../local/runner.js";
+import { projectRoot } from "../local/stack.js";
+import { decodeConversion, decodeLoyalty } from "../shared/campaign/decode.js";
+import { decideConversions } from "../shared/campaign/logic.js";
+import { processConversions, processLoyalty } from "../shared/campaign/service.js";
+import { DynamoCampaignStore } from "../shared/campaign/store.js";
+import { recordRef, recordText } from "../shared/kinesis-record.js";
+import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
+import { type Decoded, handleStreamBatch } from "../shared/stream-batch.js";
+import { decodeReading } from "../shared/zones/reading.js";
+import { DEFAULT_RULES } from "../shared/zones/rules.js";
+import { processReadings } from "../shared/zones/service.js";
+import { DynamoZoneStore } from "../shared/zones/store.js";
+import { applyReadings, emptyZone, type ZoneReading, type ZoneState } from "../shared/zones/zone.js";
+import { drainAll, proxiedClients } from "./support.js";
+import { conversionWorkload, readingLines } from "./workload.js";
+
+const READINGS = Number(process.env.BENCH_READINGS ?? 6000);
+const CONVERSIONS = Number(process.env.BENCH_CONVERSIONS ?? 3000);
+
+type Mode = "batched" | "baseline";
+interface Run {
+  app: "readings" | "conversions";
+  batchSize: number;
+  mode: Mode;
+  records: number;
+  seconds: number;
+  dynamoRequests: number;
+  writeUnits: number;
+  messages: number;
+  messageRequests: number;
+}
+
+const emulators = await startEmulators({ logDir: mkdtempSync(path.join(tmpdir(), "tripwire-bench-")) });
+Object.assign(process.env, emulators.env, { POWERTOOLS_LOG_LEVEL: "ERROR" });
+const direct = directClients(emulators.endpoints, emulators.region);
+let runs = 0;
+
+async function measure(app: Run["app"], batchSize: number, mode: Mode): Promise<Run> {
+  const outputs = await createResources(direct, `bench${++runs}`, 2);
+  const proxied = await proxiedClients(emulators);
+  const { clients, proxies } = proxied;
+  const kind: RecordKind = app;
+  let lines: string[];
+  let handle: (records: Decoded<unknown>[]) => Promise<{ failed: ReadonlySet<string> }>;
+  let decode: (text: string, arrivalMs: number) => unknown;
+  if (app === "readings") {
+    lines = readingLines(READINGS);
+    const deps = {
+      store: new DynamoZoneStore(clients.documents, outputs.ZoneTableName),
+      sns: clients.sns,
+      topicArn: outputs.AlertTopicArn,
+      rules: DEFAULT_RULES,
+    };
+    decode = decodeReading;
+    handle = (records) => processReadings(records as Decoded<ReturnType<typeof decodeReading>>[], deps);
+  } else {
+    const workload = conversionWorkload(CONVERSIONS);
+    lines = workload.conversions;
+    const store = new DynamoCampaignStore(clients.documents, outputs.CampaignTableName);
+    // The loyalty list goes in first, directly: it is not what is measured.
+    const members = workload.loyalty.map((line, i) => ({
+      event: decodeLoyalty(line),
+      ref: { streamName: "loyalty", shardId: "s", sequenceNumber: String(i + 1), partitionKey: "", arrivalMs: 0 },
+    }));
+    await processLoyalty(members, new DynamoCampaignStore(direct.documents, outputs.CampaignTableName));
+    decode = decodeConversion;
+    const deps = { store, sqs: clients.sqs, promoQueueUrl: outputs.PromoQueueUrl };
+    handle = (records) => processConversions(records as Decoded<ReturnType<typeof decodeConversion>>[], deps);
+  }
+
+  const streamName = app === "readings" ? outputs.ReadingsStreamName : outputs.ConversionsStreamName;
+  await putRecords(
+    direct.kinesis,
+    streamName,
+    lines.map((line) => ({ data: Buffer.from(line), partitionKey: partitionKeyOf(kind, line) })),
+  );
+  for (const proxy of proxies) proxy.reset();
+
+  const handler: StreamHandler =
+    mode === "batched"
+      ? (event: KinesisStreamEvent) =>
+          handleStreamBatch(event, {
+            functionName: app,
+            decode: (text, ref) => decode(text, ref.arrivalMs),
+            process: handle,
+            sqs: clients.sqs,
+            rejectedQueueUrl: outputs.RejectedQueueUrl,
+          })
+      : (event: KinesisStreamEvent) =>
+          processPartialResponse(
+            event,
+            async (record: KinesisStreamRecord) => {
+              const ref = recordRef(record);
+              const outcome = await handle([{ ref, event: decode(recordText(record), ref.arrivalMs) }]);
+              if (outcome.failed.size > 0) throw new Error("record failed");
+            },
+            new BatchProcessor(EventType.KinesisDataStreams),
+            { processInParallel: false },
+          );
+  const settings = { ...eventSources()[app], batchSize, maxBatchingWindowSeconds: 0 };
+  const runner = new EventSourceRunner(
+    [{ functionName: app, streamName, handler, settings, failureQueueUrl: outputs.RejectedQueueUrl }],
+    { kinesis: direct.kinesis, sqs: direct.sqs, pollIntervalMs: 20 },
+  );
+  const started = performance.now();
+  await runner.start();
+  await runner.drained(600_000);
+  const seconds = (performance.now() - started) / 1000;
+  await runner.stop();
+
+  const [dynamo, sqs, sns] = proxies.map((p) => p.stats);
+  const count = (ops: Record<string, number> | undefined, names: string[]) =>
+    names.reduce((sum, name) => sum + (ops?.[name] ?? 0), 0);
+  const queue = app === "readings" ? outputs.AlertQueueUrl : outputs.PromoQueueUrl;
+  const messages = (await drainAll(direct.sqs, queue)).length;
+  const messageRequests =
+    app === "readings"
+      ? count(sns?.operations, ["Publish", "PublishBatch"])
+      : count(sqs?.operations, ["SendMessage", "SendMessageBatch"]);
+  await proxied.stop();
+  return {
+    app,
+    batchSize,
+    mode,
+    records: lines.length,
+    seconds,
+    dynamoRequests: Object.values(dynamo?.operations ?? {}).reduce((a, b) => a + b, 0),
+    writeUnits: dynamo?.capacity.write ?? 0,
+    messages,
+    messageRequests,
+  };
+}
+
+function cpuRate(app: Run["app"]): number {
+  const lines = app === "readings" ? readingLines(20_000) : conversionWorkload(20_000).conversions;
+  const members = new Map(conversionWorkload(0).loyalty.map((l) => [decodeLoyalty(l).email, {}]));
+  const run = () => {
+    for (let start = 0; start < lines.length; start += 100) {
+      const batch = lines.slice(start, start + 100);
+      if (app === "readings") {
+        const byZone = new Map<string, ZoneReading[]>();
+        batch.forEach((line, i) => {
+          const reading = decodeReading(line, 0);
+          const list = byZone.get(reading.zoneId) ?? [];
+          list.push({ reading, shardId: "s", sequenceNumber: String(start + i + 1) });
+          byZone.set(reading.zoneId, list);
+        });
+        for (const [zone, readings] of byZone)
+          zones.set(zone, applyReadings(zones.get(zone) ?? emptyZone(), readings, DEFAULT_RULES).state);
+      } else {
+        decideConversions(
+          batch.map((line, i) => ({
+            event: decodeConversion(line, 0),
+            sequenceNumber: String(start + i + 1),
+            shardId: "s",
+          })),
+          { members, coupons: new Map(), watermarks: new Map() },
+        );
+      }
+    }
+  };
+  const zones = new Map<string, ZoneState>();
+  run(); // warm up
+  zones.clear();
+  let records = 0;
+  const started = performance.now();
+  while (performance.now() - started < 2000) {
+    zones.clear();
+    run();
+    records += lines.length;
+  }
+  return records / ((performance.now() - started) / 1000);
+}
+
+async function bundles(): Promise<{ name: string; bytes: number; importMs: number; fatImportMs: number }[]> {
+  const dir = mkdtempSync(path.join(tmpdir(), "tripwire-bundles-"));
+  const env = {
+    ...process.env,
+    CAMPAIGN_TABLE: "t",
+    PROMO_QUEUE_URL: "u",
+    REJECTED_QUEUE_URL: "u",
+    ZONE_TABLE: "t",
+    ALERT_TOPIC_ARN: "a",
+    POWERTOOLS_METRICS_DISABLED: "true",
+  };
+  const importMs = (file: string) => {
+    const times = Array.from({ length: 5 }, () =>
+      Number(
+        execFileSync(
+          process.execPath,
+          [
+            "--input-type=module",
+            "-e",
+            `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t)`,
+          ],
+          { env, encoding: "utf8" },
+        ),
+      ),
+    );
+    return times.sort((a, b) => a - b)[2] as number;
+  };
+  const result = [];
+  for (const name of ["loyalty", "conversions", "readings"]) {
+    const entry = path.join(projectRoot, "functions", `${name}.ts`);
+    const options = {
+      bundle: true,
+      minify: true,
+      format: "esm" as const,
+      platform: "node" as const,
+      target: "node22",
+      mainFields: ["module", "main"],
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: "silent" as const,
+    };
+    // As deployed: the runtime provides the AWS SDK, so it is left out of the bundle.
+    const deployed = path.join(dir, `${name}.mjs`);
+    await build({ ...options, entryPoints: [entry], outfile: deployed, external: ["@aws-sdk/*"] });
+    // For import time, everything in: the lean handler, and the same handler importing every client.
+    const lean = path.join(dir, `${name}.full.mjs`);
+    await build({ ...options, entryPoints: [entry], outfile: lean });
+    const fatEntry = path.join(dir, `${name}.fat.ts`);
+    writeFileSync(
+      fatEntry,
+      [
+        `export { handler } from ${JSON.stringify(entry)};`,
+        'import * as a from "@aws-sdk/client-dynamodb"; import * as b from "@aws-sdk/client-kinesis";',
+        'import * as c from "@aws-sdk/client-sqs"; import * as d from "@aws-sdk/client-sns"; import * as e from "@aws-sdk/lib-dynamodb";',
+        "(globalThis as Record<string, unknown>).everyClient = [a, b, c, d, e];",
+      ].join("\n"),
+    );
+    const fat = path.join(dir, `${name}.fat.mjs`);
+    await build({
+      ...options,
+      entryPoints: [fatEntry],
+      outfile: fat,
+      nodePaths: [path.join(projectRoot, "node_modules")],
+    });
+    result.push({ name, bytes: statSync(deployed).size, importMs: importMs(lean), fatImportMs: importMs(fat) });
+  }
+  return result;
+}
+
+try {
+  const results: Run[] = [];
+  for (const app of ["readings", "conversions"] as const) {
+    for (const batchSize of [100, 1000]) {
+      for (const mode of ["batched", "baseline"] as const) {
+        process.stderr.write(`measuring ${app}, batch ${batchSize}, ${mode} …\n`);
+        results.push(await measure(app, batchSize, mode));
+      }
+    }
+  }
+  const fmt = (n: number, digits = 2) => n.toFixed(digits);
+  console.log("\nEnd to end through the local emulators (2 shards; a per-record baseline for each row)\n");
+  console.log("function     batch  mode      records  rec/s    ×base  DDB req/rec  ×fewer  WCU/rec  msgs  msg req/msg");
+  for (const r of results) {
+    const base = results.find((b) => b.app === r.app && b.batchSize === r.batchSize && b.mode === "baseline") as Run;
+    const rate = r.records / r.seconds;
+    const perRecord = r.dynamoRequests / r.records;
+    console.log(
+      [
+        r.app.padEnd(12),
+        String(r.batchSize).padStart(5),
+        r.mode.padEnd(9),
+        String(r.records).padStart(7),
+        fmt(rate, 0).padStart(6),
+        `${fmt(rate / (base.records / base.seconds), 1)}×`.padStart(7),
+        fmt(perRecord, 3).padStart(11),
+        `${fmt(base.dynamoRequests / base.records / perRecord, 1)}×`.padStart(7),
+        fmt(r.writeUnits / r.records, 2).padStart(8),
+        String(r.messages).padStart(5),
+        fmt(r.messages > 0 ? r.messageRequests / r.messages : 0, 2).padStart(12),
+      ].join("  "),
+    );
+  }
+  console.log("\nDecode + decide, no I/O, one core");
+  for (const app of ["readings", "conversions"] as const)
+    console.log(`  ${app.padEnd(12)} ${fmt(cpuRate(app), 0)} records/s`);
+
+  const store = new DynamoZoneStore(direct.documents, "bench1-zone");
+  const zone = (await store.load(["zone-0"])).get("zone-0");
+  if (zone) {
+    const { zoneToItem } = await import("../shared/zones/store.js");
+    const item = zoneToItem("zone-0", zone.state, zone.version, []);
+    const bytes = JSON.stringify(item, (_k, v) => (v instanceof Uint8Array ? "x".repeat(v.length) : v)).length;
+    console.log(
+      `\nA full zone item (${zone.state.at.length} readings): about ${bytes} bytes (window ${item.w.length} bytes)`,
+    );
+  }
+
+  console.log("\nBundles (minified ESM, AWS SDK from the runtime) and cold import time (SDK bundled in)");
+  for (const b of await bundles()) {
+    console.log(
+      `  ${b.name.padEnd(12)} ${fmt(b.bytes / 1024, 1).padStart(7)} KiB   import ${fmt(b.importMs, 1)} ms   (importing every client: ${fmt(b.fatImportMs, 1)} ms)`,
+    );
+  }
+} finally {
+  await emulators.stop();
+}
