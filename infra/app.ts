@@ -1,4 +1,5 @@
-import { App } from "aws-cdk-lib";
+import { App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
 import { DEFAULT_RULES, type RuleConfig } from "../shared/zones/rules.js";
 import { STACK_NAME } from "./outputs.js";
 import { TripwireStack } from "./stack.js";
@@ -16,4 +17,6 @@ new TripwireStack(app, stage === "dev" ? STACK_NAME : `${STACK_NAME}-${stage}`, 
   config: stageConfig(stage, rules),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
+// cdk-nag's AWS Solutions pack: synth fails on any finding not acknowledged with a reason.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

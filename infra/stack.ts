@@ -9,6 +9,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import type { StreamFunctionName } from "./event-sources.js";
 import { functionEnvironments } from "./function-env.js";
+import { acknowledge } from "./nag.js";
 import type { OutputKey } from "./outputs.js";
 import type { StageConfig } from "./stage.js";
 import { StreamFunction } from "./stream-function.js";
@@ -59,6 +60,11 @@ export class TripwireStack extends Stack {
       removalPolicy,
     };
     const rejectedQueue = new sqs.Queue(this, "RejectedQueue", queueProps);
+    acknowledge(
+      rejectedQueue,
+      "AwsSolutions-SQS3",
+      "This queue is itself a dead-letter store: records that cannot be decoded, kept for people to read.",
+    );
     const promoDeadLetters = new sqs.Queue(this, "PromoDeadLetterQueue", { ...queueProps, fifo: true });
     // FIFO: the coupon code is the deduplication id, so a coupon re-sent after a crash is dropped.
     const promoQueue = new sqs.Queue(this, "PromoQueue", {
@@ -73,7 +79,12 @@ export class TripwireStack extends Stack {
       masterKey: key,
       enforceSSL: true,
     });
-    const alertQueue = new sqs.Queue(this, "AlertQueue", { ...queueProps, fifo: true });
+    const alertDeadLetters = new sqs.Queue(this, "AlertDeadLetterQueue", { ...queueProps, fifo: true });
+    const alertQueue = new sqs.Queue(this, "AlertQueue", {
+      ...queueProps,
+      fifo: true,
+      deadLetterQueue: { queue: alertDeadLetters, maxReceiveCount: 5 },
+    });
     alertTopic.addSubscription(new subscriptions.SqsSubscription(alertQueue, { rawMessageDelivery: true }));
 
     const common = {

@@ -2,6 +2,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration, type RemovalPolicy } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as kinesis from "aws-cdk-lib/aws-kinesis";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -11,6 +12,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { EventSourceSettings } from "./event-sources.js";
+import { acknowledge } from "./nag.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -64,12 +66,16 @@ export class StreamFunction extends Construct {
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: props.removalPolicy,
     });
+    // A role of its own instead of AWSLambdaBasicExecutionRole: it may write to its log group only.
+    const role = new iam.Role(this, "Role", { assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") });
+    logGroup.grantWrite(role);
 
     this.fn = new nodejs.NodejsFunction(this, "Function", {
       entry: path.join(root, "functions", `${props.handler}.ts`),
       handler: "handler",
       projectRoot: root,
       depsLockFilePath: path.join(root, "package-lock.json"),
+      role,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
@@ -108,6 +114,37 @@ export class StreamFunction extends Construct {
         parallelizationFactor: settings.parallelizationFactor,
         onFailure: new SqsDlq(this.failureQueue),
       }),
+    );
+
+    acknowledge(
+      this.failureQueue,
+      "AwsSolutions-SQS3",
+      "This queue is itself the failure destination (a dead-letter store) of the stream's event source mapping.",
+    );
+    acknowledge(
+      this.fn,
+      "AwsSolutions-L1",
+      "nodejs22.x is the runtime the project targets and tests on; moving to a newer one is a deliberate change.",
+    );
+    acknowledge(
+      role,
+      "AwsSolutions-IAM5[Resource::*]",
+      "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions.",
+    );
+    acknowledge(
+      role,
+      "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+      "CDK's grant on the one data key of this stack (encrypting writes to the encrypted queue, topic and table).",
+    );
+    acknowledge(
+      role,
+      "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+      "CDK's grant on the one data key of this stack; scoped to that key's ARN.",
+    );
+    acknowledge(
+      this.stream,
+      "AwsSolutions-KDS3",
+      "A customer-managed key on purpose: one rotated key for all of the stack's data, under our key policy.",
     );
 
     this.alarms.push(
