@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { emailHash } from "./email.js";
 import type { RejectedRecord } from "./rejects.js";
 import type { BatchSummary } from "./stream-batch.js";
 
@@ -20,7 +21,11 @@ export function observability(serviceName: string) {
       if (summary.rejected > 0) metrics.addMetric("RecordsRejected", MetricUnit.Count, summary.rejected);
       if (summary.failed > 0) metrics.addMetric("RecordsRetried", MetricUnit.Count, summary.failed);
       for (const r of rejected) {
-        logger.warn("record rejected", { shardId: r.shardId, sequenceNumber: r.sequenceNumber, reason: r.reason });
+        logger.warn("record rejected", {
+          shardId: r.shardId,
+          sequenceNumber: r.sequenceNumber,
+          reason: maskEmails(r.reason),
+        });
       }
       logger.info("batch done", { ...summary });
     },
@@ -29,4 +34,9 @@ export function observability(serviceName: string) {
       else logger.error("batch work failed; records will be retried", { error: String(err) });
     },
   };
+}
+
+/** Replaces anything shaped like an e-mail address with its pseudonym: logs never hold one. */
+export function maskEmails(text: string): string {
+  return text.replace(/[^\s@"',;<>()[\]]+@[^\s@"',;<>()[\]]+/g, (email) => `<email:${emailHash(email.toLowerCase())}>`);
 }
