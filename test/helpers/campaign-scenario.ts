@@ -5,11 +5,11 @@ import { couponCode, decideConversions, tallyFigures } from "#shared/campaign/lo
 import { DynamoCampaignStore } from "#shared/campaign/store.js";
 import type { FaultPlan } from "../../local/fault-proxy.js";
 import type { RunnerOptions } from "../../local/runner.js";
-import type { LocalStack } from "../../local/stack.js";
 import { Ledger } from "./accounting.js";
 import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
 import { drainQueue } from "./emulators.js";
-import { localStackForTests, putLines } from "./stack.js";
+import { putLines } from "./stack.js";
+import { type Target, targetForTests } from "./target.js";
 
 /**
  * The demo ad campaign end to end through the local stack: the loyalty list, then the
@@ -19,16 +19,16 @@ export function campaignScenario(
   runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
   faults?: FaultPlan,
 ): void {
-  let stack: LocalStack;
+  let stack: Target;
   const ledger = new Ledger();
   beforeAll(async () => {
-    stack = await localStackForTests(
+    stack = await targetForTests(
       { ...runner, onInvoke: ledger.onInvoke, onFailureDestination: ledger.onFailureDestination },
       faults,
     );
   });
   afterAll(async () => {
-    for (const proxy of stack?.proxies ?? [])
+    for (const proxy of stack?.local?.proxies ?? [])
       console.log(`faults injected at ${proxy.url}:`, JSON.stringify(proxy.stats));
     await stack?.stop();
   });
@@ -36,14 +36,14 @@ export function campaignScenario(
   test("coupons, enrolled members and campaign figures equal conversions.expected.json", async () => {
     const expected = dataJson<ConversionsExpected>("conversions.expected.json");
     await putLines(stack.clients.kinesis, stack.outputs.LoyaltyStreamName, "loyalty", dataLines("loyalty.txt"));
-    await stack.runner?.drained();
+    await stack.settled();
     await putLines(
       stack.clients.kinesis,
       stack.outputs.ConversionsStreamName,
       "conversions",
       dataLines("conversions.txt"),
     );
-    await stack.runner?.drained();
+    await stack.settled();
 
     const sqs = stack.clients.sqs;
     const coupons = (await drainQueue(sqs, stack.outputs.PromoQueueUrl)).map(
@@ -74,10 +74,13 @@ export function campaignScenario(
     expect(Object.fromEntries(figures)).toEqual(expected.stats);
     expect(await drainQueue(sqs, stack.outputs.RejectedQueueUrl, 200)).toEqual([]);
     expect(await drainQueue(sqs, stack.outputs.ConversionsFailureQueueUrl, 200)).toEqual([]);
-    const books = ledger.account("tripwire-conversions", []);
-    console.log("conversions accounted:", JSON.stringify(books));
-    expect(books).toEqual({ processed: 208, rejected: 0, failureDestination: 0, total: 208 });
-    expect(ledger.account("tripwire-loyalty", []).total).toBe(dataLines("loyalty.txt").length);
+    if (stack.local) {
+      // The books, as the local event-source runner saw the functions finish each record.
+      const books = ledger.account("tripwire-conversions", []);
+      console.log("conversions accounted:", JSON.stringify(books));
+      expect(books).toEqual({ processed: 208, rejected: 0, failureDestination: 0, total: 208 });
+      expect(ledger.account("tripwire-loyalty", []).total).toBe(dataLines("loyalty.txt").length);
+    }
   });
 
   test("1,000 more conversions: figures and coupons equal the pure logic's, none doubled", async () => {
@@ -88,7 +91,7 @@ export function campaignScenario(
     const lines = [1, 2, 3, 4, 5].flatMap((k) => base.slice(0, 200).map((line) => line.replace(/^(\w+),/, `$1-${k},`)));
     expect(lines).toHaveLength(1000);
     await putLines(stack.clients.kinesis, stack.outputs.ConversionsStreamName, "conversions", lines);
-    await stack.runner?.drained(300_000);
+    await stack.settled(300_000);
 
     // Members now: the loyalty list and those the demo's purchases enrolled in the test before.
     const enrolled = dataJson<ConversionsExpected>("conversions.expected.json").enrolled;

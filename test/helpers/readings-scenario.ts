@@ -4,11 +4,11 @@ import { decodeReading } from "#shared/zones/reading.js";
 import type { Alert } from "#shared/zones/zone.js";
 import type { FaultPlan } from "../../local/fault-proxy.js";
 import type { RunnerOptions } from "../../local/runner.js";
-import type { LocalStack } from "../../local/stack.js";
 import { Ledger } from "./accounting.js";
 import { dataJson, dataLines, type ExpectedAlert } from "./data.js";
 import { drainQueue } from "./emulators.js";
-import { localStackForTests, putLines } from "./stack.js";
+import { putLines } from "./stack.js";
+import { type Target, targetForTests } from "./target.js";
 
 const ZONES = ["atrium", "kitchen", "lobby", "office-3", "server-room"];
 
@@ -21,16 +21,16 @@ export function readingsScenario(
   runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
   faults?: FaultPlan,
 ): void {
-  let stack: LocalStack;
+  let stack: Target;
   const ledger = new Ledger();
   beforeAll(async () => {
-    stack = await localStackForTests(
+    stack = await targetForTests(
       { ...runner, onInvoke: ledger.onInvoke, onFailureDestination: ledger.onFailureDestination },
       faults,
     );
   });
   afterAll(async () => {
-    for (const proxy of stack?.proxies ?? [])
+    for (const proxy of stack?.local?.proxies ?? [])
       console.log(`faults injected at ${proxy.url}:`, JSON.stringify(proxy.stats));
     await stack?.stop();
   });
@@ -68,7 +68,7 @@ export function readingsScenario(
 
   test("the ALARM/OK messages equal readings.expected.json, none missing, none extra", async () => {
     await putLines(stack.clients.kinesis, stack.outputs.ReadingsStreamName, "readings", lines);
-    await stack.runner?.drained(300_000);
+    await stack.settled(300_000);
     const messages = await drainQueue(stack.clients.sqs, stack.outputs.AlertQueueUrl);
     const alerts = messages.map((m) => JSON.parse(m.Body ?? "") as Alert);
     expect(byZoneThenOrder(alerts.map(asExpected))).toEqual(byZoneThenOrder(expected));
@@ -78,15 +78,18 @@ export function readingsScenario(
     }
     expect(await drainQueue(stack.clients.sqs, stack.outputs.RejectedQueueUrl, 200)).toEqual([]);
     expect(await drainQueue(stack.clients.sqs, stack.outputs.ReadingsFailureQueueUrl, 200)).toEqual([]);
-    const books = ledger.account("tripwire-readings", []);
-    console.log("readings accounted:", JSON.stringify(books));
-    expect(books).toEqual({ processed: lines.length, rejected: 0, failureDestination: 0, total: lines.length });
+    if (stack.local) {
+      // The books, as the local event-source runner saw the function finish each record.
+      const books = ledger.account("tripwire-readings", []);
+      console.log("readings accounted:", JSON.stringify(books));
+      expect(books).toEqual({ processed: lines.length, rejected: 0, failureDestination: 0, total: lines.length });
+    }
   });
 
   test("the whole file put again changes no window and raises no alert", async () => {
     const before = await windows();
     await putLines(stack.clients.kinesis, stack.outputs.ReadingsStreamName, "readings", lines);
-    await stack.runner?.drained(300_000);
+    await stack.settled(300_000);
     expect(await drainQueue(stack.clients.sqs, stack.outputs.AlertQueueUrl)).toEqual([]);
     const after = await windows();
     expect(after.map((z) => z.w)).toEqual(before.map((z) => z.w));

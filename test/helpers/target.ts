@@ -1,0 +1,93 @@
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { dynamoDocumentClient, kinesisClient, snsClient, sqsClient } from "#shared/aws.js";
+import { findOutputs } from "../../cli/outputs-file.js";
+import type { StackOutputs } from "../../infra/outputs.js";
+import type { DirectClients } from "../../local/clients.js";
+import type { FaultPlan } from "../../local/fault-proxy.js";
+import type { RunnerOptions } from "../../local/runner.js";
+import type { LocalStack } from "../../local/stack.js";
+import { localStackForTests } from "./stack.js";
+
+/**
+ * What an end-to-end test runs against. By default the local stack (emulators and the local
+ * event-source runner, started for the test file). With TRIPWIRE_OUTPUTS naming a
+ * `cdk deploy --outputs-file` file, a stack deployed elsewhere — LocalStack (AWS_ENDPOINT_URL), a
+ * real account, or `npm start -- --no-demo` — whose own functions consume the streams.
+ */
+export interface Target {
+  readonly outputs: StackOutputs;
+  readonly clients: Pick<DirectClients, "kinesis" | "documents" | "sqs" | "sns">;
+  /** The local stack, when the test runs one (the runner's knobs and books need it). */
+  readonly local: LocalStack | undefined;
+  /** Resolves when what was put has been processed. */
+  settled(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const deployedOutputs = process.env.TRIPWIRE_OUTPUTS;
+
+export async function targetForTests(
+  runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
+  faults?: FaultPlan,
+): Promise<Target> {
+  // Runner knobs and fault proxies exist only in the local stack: such tests always run there.
+  const needsLocal = Object.keys(runner).length > 0 || faults !== undefined;
+  if (deployedOutputs === undefined || needsLocal) {
+    const local = await localStackForTests(runner, faults);
+    return {
+      outputs: local.outputs,
+      clients: local.clients,
+      local,
+      settled: async (timeoutMs = 300_000) => local.runner?.drained(timeoutMs),
+      stop: () => local.stop(),
+    };
+  }
+  const outputs = findOutputs(deployedOutputs);
+  const clients = { kinesis: kinesisClient(), documents: dynamoDocumentClient(), sqs: sqsClient(), sns: snsClient() };
+  return {
+    outputs,
+    clients,
+    local: undefined,
+    settled: (timeoutMs = 300_000) => quiet(outputs, clients, timeoutMs),
+    stop: async () => undefined,
+  };
+}
+
+/** A deployed stack's work is done when its tables and queues stop changing for a while. */
+async function quiet(outputs: StackOutputs, clients: Target["clients"], timeoutMs: number): Promise<void> {
+  const fingerprint = async () => {
+    const parts: unknown[] = [];
+    for (const table of [outputs.CampaignTableName, outputs.ZoneTableName]) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await clients.documents.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+        parts.push(page.Items);
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }
+    for (const queue of [outputs.PromoQueueUrl, outputs.AlertQueueUrl, outputs.RejectedQueueUrl]) {
+      const out = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queue,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      parts.push(out.Attributes);
+    }
+    return JSON.stringify(parts, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v));
+  };
+  const deadline = Date.now() + timeoutMs;
+  const quietFor = Number(process.env.TRIPWIRE_SETTLE_MS ?? 5000);
+  let last = await fingerprint();
+  let since = Date.now();
+  while (Date.now() - since < quietFor) {
+    if (Date.now() > deadline) throw new Error("the deployed stack did not settle in time");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await fingerprint();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { expect, test } from "vitest";
+import { projectRoot } from "../../local/stack.js";
+
+// The end-to-end tests in the mode that LocalStack or an AWS account uses: a stack deployed
+// elsewhere, found through its outputs file, whose own functions consume the streams. Here that
+// stack is `npm start -- --no-demo`; the tests run in a child process that knows only the
+// outputs file and the endpoint environment, exactly as against LocalStack.
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    child.once("exit", (code) => resolve({ code, output }));
+  });
+}
+
+test("the campaign and readings tests pass against a stack found through its outputs file", async () => {
+  const workDir = mkdtempSync(path.join(tmpdir(), "tripwire-deployed-"));
+  const stack = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--no-demo", "--work-dir", workDir], {
+    cwd: projectRoot,
+    env: process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  stack.stdout.on("data", (c: Buffer) => {
+    log += c.toString();
+  });
+  const exited = new Promise((resolve) => stack.once("exit", resolve));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!log.includes("running;")) {
+      if (Date.now() > deadline || stack.exitCode !== null) throw new Error(`npm start did not come up:\n${log}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The environment a user gets by sourcing the env file, and nothing of this process's stack.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TRIPWIRE_SETTLE_MS: "3000",
+      NO_COLOR: "1",
+    };
+    for (const line of readFileSync(path.join(workDir, "local.env"), "utf8").split("\n")) {
+      const match = /^export (\w+)=(.*)$/.exec(line);
+      if (match?.[1]) env[match[1]] = match[2];
+    }
+    env.TRIPWIRE_OUTPUTS = path.join(workDir, "cdk-outputs.json");
+    const vitest = path.join(projectRoot, "node_modules", "vitest", "vitest.mjs");
+    const { code, output } = await run(
+      [vitest, "run", "test/integration/campaign.test.ts", "test/integration/readings.test.ts"],
+      env,
+    );
+    expect(output, output).toMatch(/Tests\s+\S*\s*4 passed/);
+    expect(code).toBe(0);
+  } finally {
+    stack.kill("SIGTERM");
+    await exited;
+  }
+});
