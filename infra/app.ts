@@ -1,17 +1,12 @@
 import { App, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { DEFAULT_RULES, type RuleConfig } from "../shared/zones/rules.js";
 import { STACK_NAME } from "./outputs.js";
 import { TripwireStack } from "./stack.js";
-import { stageConfig } from "./stage.js";
+import { rulesFromContext, stageConfig } from "./stage.js";
 
 const app = new App();
 const stage = String(app.node.tryGetContext("stage") ?? "dev");
-const rulesContext = app.node.tryGetContext("rules");
-const rules: RuleConfig =
-  rulesContext === undefined
-    ? DEFAULT_RULES
-    : { ...DEFAULT_RULES, ...(typeof rulesContext === "string" ? JSON.parse(rulesContext) : rulesContext) };
+const rules = rulesFromContext(app.node.tryGetContext("rules"));
 
 new TripwireStack(app, stage === "dev" ? STACK_NAME : `${STACK_NAME}-${stage}`, {
   config: stageConfig(stage, rules),

@@ -1,8 +1,10 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, test } from "vitest";
+import { ruleEnvironment, zoneConfig } from "#shared/config.js";
+import { DEFAULT_RULES } from "#shared/zones/rules.js";
 import { type EventSourceSettings, eventSources, type StreamFunctionName } from "../../infra/event-sources.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
-import { stageConfig } from "../../infra/stage.js";
+import { rulesFromContext, stageConfig } from "../../infra/stage.js";
 import { synthesize } from "../helpers/template.js";
 
 /** What the local runner will do, in the words of AWS::Lambda::EventSourceMapping. */
@@ -82,4 +84,20 @@ test("the default event-source settings bound retries and record age, bisect, an
   expect(s.maxRecordAgeSeconds).toBeGreaterThan(0);
   expect(s.bisectBatchOnError).toBe(true);
   expect(s.reportBatchItemFailures).toBe(true);
+});
+
+test("alert rules come from context, each setting over its default, and reach the readings function", () => {
+  const rules = rulesFromContext('{"highTemperature":{"thresholdF":92},"rateOfRise":{"enabled":false}}');
+  expect(rules.highTemperature).toEqual({ enabled: true, thresholdF: 92 });
+  expect(rules.rateOfRise.enabled).toBe(false);
+  expect(rules.stdDev).toEqual(DEFAULT_RULES.stdDev);
+  expect(() => rulesFromContext('{"tooCold":{}}')).toThrow(/unknown alert rule/);
+  expect(() => rulesFromContext('{"stdDev":{"multiplier":"3"}}')).toThrow(/must be a number/);
+  const env = zoneConfig({
+    ZONE_TABLE: "t",
+    ALERT_TOPIC_ARN: "a",
+    REJECTED_QUEUE_URL: "q",
+    ...ruleEnvironment(rules),
+  }).rules;
+  expect(env).toEqual(rules);
 });

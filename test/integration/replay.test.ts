@@ -1,0 +1,74 @@
+import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import type { KinesisStreamEvent } from "aws-lambda";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { putRecords } from "../../cli/producer.js";
+import { replay } from "../../cli/replay.js";
+import { eventSources } from "../../infra/event-sources.js";
+import { type DirectClients, directClients } from "../../local/clients.js";
+import type { Emulators } from "../../local/emulators.js";
+import { createStream } from "../../local/resources.js";
+import { EventSourceRunner } from "../../local/runner.js";
+import { emulatorsForTests } from "../helpers/emulators.js";
+
+let emulators: Emulators;
+let clients: DirectClients;
+beforeAll(async () => {
+  emulators = await emulatorsForTests();
+  clients = directClients(emulators.endpoints, emulators.region);
+});
+afterAll(async () => {
+  await emulators?.stop();
+});
+
+test("records in the failure destination are reported, then put back and processed once the fault is fixed", async () => {
+  await createStream(clients.kinesis, "replay-test", 2);
+  const failureQueueUrl = (await clients.sqs.send(new CreateQueueCommand({ QueueName: "replay-failures" })))
+    .QueueUrl as string;
+  const lines = Array.from({ length: 30 }, (_, i) => (i % 10 === 3 ? `poison-${i}` : `ok-${i}`));
+  await putRecords(
+    clients.kinesis,
+    "replay-test",
+    lines.map((line, i) => ({ data: Buffer.from(line), partitionKey: `key-${i % 4}` })),
+  );
+  let fixed = false;
+  const processed: string[] = [];
+  const handler = async (event: KinesisStreamEvent) => {
+    const texts = event.Records.map((r) => Buffer.from(r.kinesis.data, "base64").toString());
+    if (!fixed && texts.some((t) => t.startsWith("poison"))) throw new Error("cannot handle poison yet");
+    processed.push(...texts);
+  };
+  const runner = new EventSourceRunner(
+    [
+      {
+        functionName: "replay",
+        streamName: "replay-test",
+        handler,
+        settings: { ...eventSources().readings, retryAttempts: 1, maxBatchingWindowSeconds: 0 },
+        failureQueueUrl,
+      },
+    ],
+    { kinesis: clients.kinesis, sqs: clients.sqs, pollIntervalMs: 50, retryDelayMs: 10 },
+  );
+  await runner.start();
+  await runner.drained();
+  expect(processed.sort()).toEqual(lines.filter((l) => l.startsWith("ok")).sort());
+
+  const report: string[] = [];
+  const reported = await replay(clients, failureQueueUrl, "replay-test", {
+    reput: false,
+    print: (l) => report.push(l),
+  });
+  expect(reported).toEqual({ ranges: 3, records: 3, reput: false });
+  expect(report.join("\n")).toContain("poison-13");
+
+  fixed = true;
+  const replayed = await replay(clients, failureQueueUrl, "replay-test", { reput: true, print: () => undefined });
+  expect(replayed).toEqual({ ranges: 3, records: 3, reput: true });
+  await runner.drained();
+  await runner.stop();
+  expect(processed.filter((t) => t.startsWith("poison")).sort()).toEqual(["poison-13", "poison-23", "poison-3"]);
+  const left = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: failureQueueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
+  );
+  expect(left.Attributes?.ApproximateNumberOfMessages).toBe("0");
+});
