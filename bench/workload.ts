@@ -13,7 +13,7 @@ function random(seed: number): () => number {
   };
 }
 
-/** `count` readings, two devices in each of ten zones, every 5 s, drifting gently. */
+/** `count` readings, two devices in each of ten zones, every 5 s, drifting gently, with spikes. */
 export function readingLines(count: number, zones = 10): string[] {
   const next = random(1);
   const lines: string[] = [];
@@ -21,7 +21,9 @@ export function readingLines(count: number, zones = 10): string[] {
     const zone = i % zones;
     const device = Math.floor(i / zones) % 2;
     const at = T0 + Math.floor(i / (zones * 2)) * 5000;
-    const temperature = (68 + zone * 0.5 + (next() - 0.5) * 2).toFixed(1);
+    // Now and then a spike, so that alarms (and their OKs) are part of the measured work.
+    const spike = i % 499 === 0 ? 25 : 0;
+    const temperature = (68 + zone * 0.5 + spike + (next() - 0.5) * 2).toFixed(1);
     lines.push(`zone-${zone}-dev${device + 1}, zone-${zone}, ${temperature}, ${new Date(at).toISOString()}`);
   }
   return lines;
