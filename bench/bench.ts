@@ -14,7 +14,6 @@ import { putRecords } from "../cli/producer.js";
 import { eventSources } from "../infra/event-sources.js";
 import { directClients } from "../local/clients.js";
 import { startEmulators } from "../local/emulators.js";
-import { startFaultProxy } from "../local/fault-proxy.js";
 import { createResources } from "../local/resources.js";
 import { EventSourceRunner, type StreamHandler } from "../local/runner.js";
 import { projectRoot } from "../local/stack.js";

@@ -1,52 +1,40 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { decodeConversion, decodeLoyalty } from "#shared/campaign/decode.js";
 import { couponCode, decideConversions, tallyFigures } from "#shared/campaign/logic.js";
 import { DynamoCampaignStore } from "#shared/campaign/store.js";
-import type { FaultPlan } from "../../local/fault-proxy.js";
-import type { RunnerOptions } from "../../local/runner.js";
-import { Ledger } from "./accounting.js";
 import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { putLines } from "./stack.js";
-import { type Target, targetForTests } from "./target.js";
+import { type Conditions, targetForFile } from "./target.js";
 
 /**
  * The demo ad campaign end to end through the local stack: the loyalty list, then the
  * conversions, through the producer; coupons, enrolments and figures against the expected file.
  */
-export function campaignScenario(
-  runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
-  faults?: FaultPlan,
-): void {
-  let stack: Target;
-  const ledger = new Ledger();
-  beforeAll(async () => {
-    stack = await targetForTests(
-      { ...runner, onInvoke: ledger.onInvoke, onFailureDestination: ledger.onFailureDestination },
-      faults,
-    );
-  });
-  afterAll(async () => {
-    for (const proxy of stack?.local?.proxies ?? [])
-      console.log(`faults injected at ${proxy.url}:`, JSON.stringify(proxy.stats));
-    await stack?.stop();
-  });
+export function campaignScenario(conditions: Conditions = {}): void {
+  const file = targetForFile(conditions);
+  const { ledger } = file;
 
   test("coupons, enrolled members and campaign figures equal conversions.expected.json", async () => {
     const expected = dataJson<ConversionsExpected>("conversions.expected.json");
-    await putLines(stack.clients.kinesis, stack.outputs.LoyaltyStreamName, "loyalty", dataLines("loyalty.txt"));
-    await stack.settled();
     await putLines(
-      stack.clients.kinesis,
-      stack.outputs.ConversionsStreamName,
+      file.target.clients.kinesis,
+      file.target.outputs.LoyaltyStreamName,
+      "loyalty",
+      dataLines("loyalty.txt"),
+    );
+    await file.target.settled();
+    await putLines(
+      file.target.clients.kinesis,
+      file.target.outputs.ConversionsStreamName,
       "conversions",
       dataLines("conversions.txt"),
     );
-    await stack.settled();
+    await file.target.settled();
 
-    const sqs = stack.clients.sqs;
-    const coupons = (await drainQueue(sqs, stack.outputs.PromoQueueUrl)).map(
+    const sqs = file.target.clients.sqs;
+    const coupons = (await drainQueue(sqs, file.target.outputs.PromoQueueUrl)).map(
       (m) => JSON.parse(m.Body ?? "") as Record<string, unknown>,
     );
     expect(coupons.map((c) => [c.campaign, c.email]).sort()).toEqual([...expected.promos].sort());
@@ -59,10 +47,10 @@ export function campaignScenario(
       });
     }
 
-    const db = stack.clients.documents;
+    const db = file.target.clients.documents;
     const members = await db.send(
       new ScanCommand({
-        TableName: stack.outputs.CampaignTableName,
+        TableName: file.target.outputs.CampaignTableName,
         FilterExpression: "begins_with(pk, :m) AND #s = :purchase",
         ExpressionAttributeNames: { "#s": "source" },
         ExpressionAttributeValues: { ":m": "MEMBER#", ":purchase": "purchase" },
@@ -70,11 +58,11 @@ export function campaignScenario(
     );
     expect((members.Items ?? []).map((m) => m.email).sort()).toEqual([...expected.enrolled].sort());
 
-    const figures = await new DynamoCampaignStore(db, stack.outputs.CampaignTableName).readFigures();
+    const figures = await new DynamoCampaignStore(db, file.target.outputs.CampaignTableName).readFigures();
     expect(Object.fromEntries(figures)).toEqual(expected.stats);
-    expect(await drainQueue(sqs, stack.outputs.RejectedQueueUrl, 200)).toEqual([]);
-    expect(await drainQueue(sqs, stack.outputs.ConversionsFailureQueueUrl, 200)).toEqual([]);
-    if (stack.local) {
+    expect(await drainQueue(sqs, file.target.outputs.RejectedQueueUrl, 200)).toEqual([]);
+    expect(await drainQueue(sqs, file.target.outputs.ConversionsFailureQueueUrl, 200)).toEqual([]);
+    if (file.target.local) {
       // The books, as the local event-source runner saw the functions finish each record.
       const books = ledger.account("tripwire-conversions", []);
       console.log("conversions accounted:", JSON.stringify(books));
@@ -90,8 +78,8 @@ export function campaignScenario(
     const base = dataLines("conversions.txt");
     const lines = [1, 2, 3, 4, 5].flatMap((k) => base.slice(0, 200).map((line) => line.replace(/^(\w+),/, `$1-${k},`)));
     expect(lines).toHaveLength(1000);
-    await putLines(stack.clients.kinesis, stack.outputs.ConversionsStreamName, "conversions", lines);
-    await stack.settled(300_000);
+    await putLines(file.target.clients.kinesis, file.target.outputs.ConversionsStreamName, "conversions", lines);
+    await file.target.settled(300_000);
 
     // Members now: the loyalty list and those the demo's purchases enrolled in the test before.
     const enrolled = dataJson<ConversionsExpected>("conversions.expected.json").enrolled;
@@ -110,12 +98,12 @@ export function campaignScenario(
       })),
     );
     const figures = await new DynamoCampaignStore(
-      stack.clients.documents,
-      stack.outputs.CampaignTableName,
+      file.target.clients.documents,
+      file.target.outputs.CampaignTableName,
     ).readFigures();
     for (const [campaign, expected] of oracle) expect(figures.get(campaign), campaign).toEqual(expected);
 
-    const coupons = (await drainQueue(stack.clients.sqs, stack.outputs.PromoQueueUrl)).map(
+    const coupons = (await drainQueue(file.target.clients.sqs, file.target.outputs.PromoQueueUrl)).map(
       (m) => JSON.parse(m.Body ?? "") as Record<string, string>,
     );
     const keys = coupons.map((c) => `${c.campaign}/${c.email}`);

@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll } from "vitest";
 import { dynamoDocumentClient, kinesisClient, snsClient, sqsClient } from "#shared/aws.js";
 import { findOutputs } from "../../cli/outputs-file.js";
 import type { StackOutputs } from "../../infra/outputs.js";
@@ -7,6 +8,7 @@ import type { DirectClients } from "../../local/clients.js";
 import type { FaultPlan } from "../../local/fault-proxy.js";
 import type { RunnerOptions } from "../../local/runner.js";
 import type { LocalStack } from "../../local/stack.js";
+import { type Ledger, Ledger as LedgerClass } from "./accounting.js";
 import { localStackForTests } from "./stack.js";
 
 /**
@@ -27,14 +29,18 @@ export interface Target {
 
 export const deployedOutputs = process.env.TRIPWIRE_OUTPUTS;
 
-export async function targetForTests(
-  runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
-  faults?: FaultPlan,
-): Promise<Target> {
-  // Runner knobs and fault proxies exist only in the local stack: such tests always run there.
-  const needsLocal = Object.keys(runner).length > 0 || faults !== undefined;
+/** What a test asks of the delivery: knobs and faults exist only in the local stack. */
+export interface Conditions {
+  readonly delivery?: Pick<RunnerOptions, "deliverTwice" | "raceDuplicates">;
+  readonly faults?: FaultPlan;
+}
+
+export async function targetForTests(conditions: Conditions = {}, ledger?: Ledger): Promise<Target> {
+  const { delivery = {}, faults } = conditions;
+  const needsLocal = Object.keys(delivery).length > 0 || faults !== undefined;
   if (deployedOutputs === undefined || needsLocal) {
-    const local = await localStackForTests(runner, faults);
+    const observe = ledger ? { onInvoke: ledger.onInvoke, onFailureDestination: ledger.onFailureDestination } : {};
+    const local = await localStackForTests({ ...delivery, ...observe }, faults);
     return {
       outputs: local.outputs,
       clients: local.clients,
@@ -44,6 +50,7 @@ export async function targetForTests(
     };
   }
   const outputs = findOutputs(deployedOutputs);
+  console.log(`end to end against the deployed stack of ${deployedOutputs}`);
   const clients = { kinesis: kinesisClient(), documents: dynamoDocumentClient(), sqs: sqsClient(), sns: snsClient() };
   return {
     outputs,
@@ -90,4 +97,29 @@ async function quiet(outputs: StackOutputs, clients: Target["clients"], timeoutM
       since = Date.now();
     }
   }
+}
+
+/**
+ * A target for the tests of one file: started before them, stopped after them, with the books
+ * the local runner keeps (when the target is local) and the fault counts printed at the end.
+ */
+export function targetForFile(conditions: Conditions = {}): { readonly target: Target; readonly ledger: Ledger } {
+  let target: Target | undefined;
+  const ledger = new LedgerClass();
+  beforeAll(async () => {
+    target = await targetForTests(conditions, ledger);
+  });
+  afterAll(async () => {
+    for (const proxy of target?.local?.proxies ?? []) {
+      console.log(`faults injected at ${proxy.url}:`, JSON.stringify(proxy.stats));
+    }
+    await target?.stop();
+  });
+  return {
+    get target(): Target {
+      if (target === undefined) throw new Error("the target starts in beforeAll");
+      return target;
+    },
+    ledger,
+  };
 }

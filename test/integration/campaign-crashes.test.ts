@@ -4,7 +4,6 @@ import { campaignScenario } from "../helpers/campaign-scenario.js";
 // Half the sends fail after the state write succeeded — before or after SQS/SNS took them — so
 // the batch is retried with its effects already written: nothing may be lost or doubled.
 describe("campaign with crashes between the state write and the send", () =>
-  campaignScenario(
-    {},
-    { rate: 0.5, faults: ["error", "after"], operations: ["SendMessageBatch", "PublishBatch"], seed: 11 },
-  ));
+  campaignScenario({
+    faults: { rate: 0.5, faults: ["error", "after"], operations: ["SendMessageBatch", "PublishBatch"], seed: 11 },
+  }));

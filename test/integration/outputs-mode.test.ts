@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect, test } from "vitest";
+import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import { findOutputs } from "../../cli/outputs-file.js";
+import { directClients } from "../../local/clients.js";
 import { projectRoot } from "../../local/stack.js";
+import { type ConversionsExpected, dataJson } from "../helpers/data.js";
 
 // The end-to-end tests in the mode that LocalStack or an AWS account uses: a stack deployed
 // elsewhere, found through its outputs file, whose own functions consume the streams. Here that
@@ -61,6 +65,21 @@ test("the campaign and readings tests pass against a stack found through its out
     );
     expect(output, output).toMatch(/Tests\s+\S*\s*4 passed/);
     expect(code).toBe(0);
+    // They ran against that stack, not emulators of their own: its table holds their figures.
+    expect(output).toContain(`end to end against the deployed stack of ${env.TRIPWIRE_OUTPUTS}`);
+    const endpoints = {
+      kinesis: env.AWS_ENDPOINT_URL_KINESIS ?? "",
+      dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB ?? "",
+      sqs: env.AWS_ENDPOINT_URL_SQS ?? "",
+      sns: env.AWS_ENDPOINT_URL_SNS ?? "",
+    };
+    const outputs = findOutputs(env.TRIPWIRE_OUTPUTS);
+    const figures = await new DynamoCampaignStore(
+      directClients(endpoints, "us-east-1").documents,
+      outputs.CampaignTableName,
+    ).readFigures();
+    const expected = dataJson<ConversionsExpected>("conversions.expected.json");
+    expect(figures.get("MarsupialHoodie")).toEqual(expected.stats.MarsupialHoodie);
   } finally {
     stack.kill("SIGTERM");
     await exited;

@@ -3,4 +3,4 @@ import { readingsScenario } from "../helpers/readings-scenario.js";
 
 // Two invocations of the same batch at once: the optimistic lock must keep one of them out.
 describe("zone temperature alerts when two invocations race on every batch", () =>
-  readingsScenario({ raceDuplicates: true }));
+  readingsScenario({ delivery: { raceDuplicates: true } }));
