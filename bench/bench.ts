@@ -14,6 +14,7 @@ import { putRecords } from "../cli/producer.js";
 import { eventSources } from "../infra/event-sources.js";
 import { directClients } from "../local/clients.js";
 import { startEmulators } from "../local/emulators.js";
+import { drainQueue } from "../local/queues.js";
 import { createResources } from "../local/resources.js";
 import { EventSourceRunner, type StreamHandler } from "../local/runner.js";
 import { projectRoot } from "../local/stack.js";
@@ -29,7 +30,7 @@ import { DEFAULT_RULES } from "../shared/zones/rules.js";
 import { processReadings } from "../shared/zones/service.js";
 import { DynamoZoneStore } from "../shared/zones/store.js";
 import { applyReadings, emptyZone, type ZoneReading, type ZoneState } from "../shared/zones/zone.js";
-import { drainAll, proxiedClients } from "./support.js";
+import { proxiedClients } from "./support.js";
 import { conversionWorkload, readingLines } from "./workload.js";
 
 const READINGS = Number(process.env.BENCH_READINGS ?? 6000);
@@ -130,7 +131,7 @@ async function measure(app: Run["app"], batchSize: number, mode: Mode): Promise<
   const count = (ops: Record<string, number> | undefined, names: string[]) =>
     names.reduce((sum, name) => sum + (ops?.[name] ?? 0), 0);
   const queue = app === "readings" ? outputs.AlertQueueUrl : outputs.PromoQueueUrl;
-  const messages = (await drainAll(direct.sqs, queue)).length;
+  const messages = (await drainQueue(direct.sqs, queue, 500)).length;
   const messageRequests =
     app === "readings"
       ? count(sns?.operations, ["Publish", "PublishBatch"])

@@ -1,4 +1,3 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { type DirectClients, directClients } from "../local/clients.js";
 import type { Emulators } from "../local/emulators.js";
 import { type FaultProxy, startFaultProxy } from "../local/fault-proxy.js";
@@ -37,26 +36,4 @@ export async function proxiedClients(emulators: Emulators): Promise<{
       await Promise.all(proxies.map((p) => p.stop()));
     },
   };
-}
-
-/** Every message a queue holds, received and deleted. */
-export async function drainAll(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
-  const all: Message[] = [];
-  for (let empty = 0; empty < 3; ) {
-    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
-    const messages = out.Messages ?? [];
-    if (messages.length === 0) {
-      empty++;
-      continue;
-    }
-    empty = 0;
-    all.push(...messages);
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
-      }),
-    );
-  }
-  return all;
 }

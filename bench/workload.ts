@@ -1,21 +1,12 @@
 // The benchmark's inputs, made deterministically: readings from ten zones, and conversions from a
 // customer base with a loyalty list, shaped like the demo data but larger.
+import { seededRandom } from "../local/random.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);
 
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
-}
-
 /** `count` readings, two devices in each of ten zones, every 5 s, drifting gently, with spikes. */
 export function readingLines(count: number, zones = 10): string[] {
-  const next = random(1);
+  const next = seededRandom(1);
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
     const zone = i % zones;
@@ -36,7 +27,7 @@ export interface ConversionWorkload {
 
 /** `count` conversions for two campaigns from 2,000 customers, a third of them on the loyalty list. */
 export function conversionWorkload(count: number, customers = 2000): ConversionWorkload {
-  const next = random(2);
+  const next = seededRandom(2);
   const email = (i: number) => `customer${i}@example.com`;
   const loyalty = Array.from({ length: Math.floor(customers / 3) }, (_, i) => `${email(i * 3)}, fb${i}, insta${i}, F`);
   const conversions: string[] = [];

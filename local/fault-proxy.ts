@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "./random.js";
 
 // A proxy in front of an emulator that makes a chosen share of calls fail the ways AWS calls
 // fail, without a line of handler code knowing: throttled, a server error, or — the nasty one —
@@ -37,17 +38,6 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-/** A small deterministic generator, so that a failing run can be repeated. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 0x1_0000_0000;
-  };
-}
-
 function operationOf(req: IncomingMessage, body: Buffer): string {
   const target = req.headers["x-amz-target"];
   if (typeof target === "string") return target.slice(target.lastIndexOf(".") + 1);
@@ -75,7 +65,7 @@ function errorResponse(res: ServerResponse, req: IncomingMessage, fault: Fault):
 export async function startFaultProxy(target: string, initial?: FaultPlan): Promise<FaultProxy> {
   const upstream = new URL(target);
   let plan = initial;
-  let next = random(plan?.seed ?? 42);
+  let next = seededRandom(plan?.seed ?? 42);
   const stats: FaultStats = {
     forwarded: 0,
     injected: { throttle: 0, error: 0, after: 0 },
@@ -162,7 +152,7 @@ export async function startFaultProxy(target: string, initial?: FaultPlan): Prom
     stats,
     setPlan(p) {
       plan = p;
-      next = random(p?.seed ?? 42);
+      next = seededRandom(p?.seed ?? 42);
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { CampaignFigures } from "#shared/campaign/logic.js";
 
 const dataDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../data");
 
@@ -18,19 +19,7 @@ export function dataJson<T>(file: string): T {
 export interface ConversionsExpected {
   promos: [string, string][];
   enrolled: string[];
-  stats: Record<
-    string,
-    {
-      clicks: number;
-      clicksByChannel: Record<string, number>;
-      memberClicks: number;
-      basketAdds: number;
-      purchases: number;
-      revenueCents: number;
-      couponsIssued: number;
-      membersEnrolled: number;
-    }
-  >;
+  stats: Record<string, CampaignFigures>;
 }
 
 export interface ExpectedAlert {
