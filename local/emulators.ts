@@ -34,7 +34,7 @@ export class EmulatorStartError extends Error {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const loopbackOnly = path.join(here, "loopback-only.mjs");
+const childGuard = path.join(here, "child-guard.mjs");
 const REGION = "us-east-1";
 const START_TIMEOUT_MS = 60_000;
 
@@ -96,7 +96,7 @@ export async function startEmulators(options: {
   const kinesisMain = packageFile("kinesis-local");
   launch(
     "kinesis",
-    ["--import", loopbackOnly, kinesisMain],
+    ["--import", childGuard, kinesisMain],
     {
       KINESIS_MOCK_PLAIN_PORT: String(ports.kinesis),
       KINESIS_MOCK_TLS_PORT: String(ports.kinesisTls),
@@ -108,10 +108,20 @@ export async function startEmulators(options: {
   );
   launch(
     "dynamodb",
-    [packageFile("dynalite/cli.js"), "--host", "127.0.0.1", "--port", String(ports.dynamodb), "--createTableMs", "50"],
+    [
+      "--import",
+      childGuard,
+      packageFile("dynalite/cli.js"),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(ports.dynamodb),
+      "--createTableMs",
+      "50",
+    ],
     {},
   );
-  launch("sqs-sns", ["--import", loopbackOnly, path.join(path.dirname(packageFile("fauxqs")), "cli.js")], {
+  launch("sqs-sns", ["--import", childGuard, path.join(path.dirname(packageFile("fauxqs")), "cli.js")], {
     FAUXQS_PORT: String(ports.sqsSns),
     FAUXQS_LOGGER: "false",
     FAUXQS_DEFAULT_REGION: REGION,

@@ -39,9 +39,17 @@ async function main(): Promise<void> {
   let stopping = false;
   const consumers: Promise<void>[] = [];
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C does not wait: the emulators exit by themselves once this process is gone.
+      console.log(`\n${signal} again: exiting now`);
+      process.exit(130);
+    }
     stopping = true;
     console.log(`\n${signal}: stopping …`);
+    setTimeout(() => {
+      console.error("could not stop cleanly within 15 s; exiting (the emulators follow)");
+      process.exit(1);
+    }, 15_000).unref();
     await Promise.allSettled(consumers);
     await stack.stop();
     console.log("stopped; no process left running");

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { expect, test } from "vitest";
+import { expect, onTestFinished, test } from "vitest";
 import { OUTPUT_KEYS, STACK_NAME } from "../../infra/outputs.js";
 import { projectRoot } from "../../local/stack.js";
 
@@ -48,6 +48,10 @@ test.each(["SIGINT", "SIGTERM"] as const)(
       output += chunk.toString();
     });
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // However the test ends, the stack it started does not outlive it.
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
     const deadline = Date.now() + 60_000;
     while (!output.includes("running;")) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not come up:\n${output}`);
@@ -78,3 +82,27 @@ test.each(["SIGINT", "SIGTERM"] as const)(
     expect(existsSync(outputsFile)).toBe(true);
   },
 );
+
+test("the emulators do not outlive a process that started them and was killed outright", async () => {
+  const script = [
+    'import { startEmulators } from "./local/emulators.ts";',
+    "const e = await startEmulators({ logDir: process.argv[1] });",
+    'console.log(e.pids.join(" "));',
+    'process.kill(process.pid, "SIGKILL");',
+  ].join("\n");
+  const logDir = mkdtempSync(path.join(tmpdir(), "tripwire-orphan-"));
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, logDir], {
+    cwd: projectRoot,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
+  });
+  await new Promise((resolve) => child.once("exit", resolve));
+  const pids = out.trim().split(/\s+/).map(Number);
+  expect(pids).toHaveLength(3);
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(pids.filter(alive)).toEqual([]);
+});

@@ -1,5 +1,8 @@
-// Preloaded (`node --import`) into each emulator process: the emulators hard-code 0.0.0.0, and a
-// development stack must never be reachable from the network, so every listen() is pinned to loopback.
+// Preloaded (`node --import`) into each emulator process:
+// - the emulators hard-code 0.0.0.0, and a development stack must never be reachable from the
+//   network, so every listen() is pinned to loopback;
+// - an emulator must not outlive the process that started it, even one killed with SIGKILL (whose
+//   clean-up never runs), so it exits as soon as it is orphaned.
 import net from "node:net";
 
 const listen = net.Server.prototype.listen;
@@ -15,3 +18,8 @@ net.Server.prototype.listen = function (...args) {
   }
   return listen.apply(this, args);
 };
+
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 500).unref();
