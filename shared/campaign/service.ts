@@ -58,10 +58,16 @@ export async function processConversions(
   counts: ConversionCounts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 },
 ): Promise<BatchOutcome> {
   const { store } = deps;
-  const claims = records.flatMap(({ ref, event }) =>
-    event.eventId === undefined ? [] : [{ eventId: event.eventId, sequenceNumber: ref.sequenceNumber }],
-  );
-  const duplicates = claims.length > 0 ? await store.claimEventIds(claims) : new Set<string>();
+  // The first record of the batch with an eventId claims it; a later one in the batch is a retry.
+  const firstWithId = new Map<string, string>();
+  const duplicates = new Set<string>();
+  for (const { ref, event } of records) {
+    if (event.eventId === undefined) continue;
+    if (firstWithId.has(event.eventId)) duplicates.add(ref.sequenceNumber);
+    else firstWithId.set(event.eventId, ref.sequenceNumber);
+  }
+  const claims = [...firstWithId].map(([eventId, sequenceNumber]) => ({ eventId, sequenceNumber }));
+  if (claims.length > 0) for (const seq of await store.claimEventIds(claims)) duplicates.add(seq);
   counts.duplicates += duplicates.size;
   const fresh = records.filter(({ ref }) => !duplicates.has(ref.sequenceNumber));
 

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mapLimit } from "../concurrency.js";
 import { batchGet } from "../dynamo.js";
 import { isConditionalCheckFailed } from "../errors.js";
 import { sequenceKey } from "../kinesis-record.js";
@@ -121,16 +122,19 @@ export class DynamoCampaignStore implements CampaignStore {
   }
 
   async claimEventIds(claims: readonly { eventId: string; sequenceNumber: string }[]): Promise<Set<string>> {
-    const duplicates = new Set<string>();
     const expires = Math.floor(Date.now() / 1000) + EVENT_ID_TTL_SECONDS;
-    for (const claim of claims) {
-      const won = await this.putOnce(
+    const results = await mapLimit(claims, 16, (claim) =>
+      this.putOnce(
         { pk: eventId(claim.eventId), claimedBy: claim.sequenceNumber, expiresAt: expires },
         "claimedBy",
         claim.sequenceNumber,
-      );
-      if (!won) duplicates.add(claim.sequenceNumber);
-    }
+      ),
+    );
+    const duplicates = new Set<string>();
+    results.forEach((result, i) => {
+      if (result.status === "rejected") throw result.reason;
+      if (!result.value) duplicates.add((claims[i] as { sequenceNumber: string }).sequenceNumber);
+    });
     return duplicates;
   }
 
