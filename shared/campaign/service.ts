@@ -32,19 +32,22 @@ export async function processLoyalty(
   records: readonly Decoded<LoyaltyRecord>[],
   store: CampaignStore,
 ): Promise<BatchOutcome> {
-  const merged = new Map<string, { record: LoyaltyRecord; first: string; last: string }>();
+  const merged = new Map<string, { record: LoyaltyRecord; first: string }>();
   for (const { ref, event } of records) {
     const seen = merged.get(event.email);
     merged.set(
       event.email,
-      seen
-        ? { record: { ...seen.record, ...event }, first: seen.first, last: ref.sequenceNumber }
-        : { record: event, first: ref.sequenceNumber, last: ref.sequenceNumber },
+      seen ? { ...seen, record: { ...seen.record, ...event } } : { record: event, first: ref.sequenceNumber },
     );
   }
   const entries = [...merged.values()];
   const results = await mapLimit(entries, 16, ({ record, first }) => store.upsertMember(record, first));
-  return failures(records, entries, results, (entry, { event }) => entry.record.email === event.email);
+  // A failed upsert hands back every record of its e-mail; the merge is idempotent on replay.
+  const failedEmails = new Set(entries.filter((_, i) => results[i]?.status === "rejected").map((e) => e.record.email));
+  return {
+    failed: new Set(records.filter(({ event }) => failedEmails.has(event.email)).map(({ ref }) => ref.sequenceNumber)),
+    errors: results.flatMap((r) => (r.status === "rejected" ? [r.reason] : [])),
+  };
 }
 
 /**
@@ -211,22 +214,4 @@ async function addFigures(
     }),
   );
   return failedAt;
-}
-
-/** The records to hand back: all of those whose merged write failed. */
-function failures<E>(
-  records: readonly Decoded<LoyaltyRecord>[],
-  entries: readonly E[],
-  results: readonly PromiseSettledResult<unknown>[],
-  belongs: (entry: E, record: Decoded<LoyaltyRecord>) => boolean,
-): BatchOutcome {
-  const failed = new Set<string>();
-  const errors: unknown[] = [];
-  results.forEach((result, i) => {
-    if (result.status === "fulfilled") return;
-    errors.push(result.reason);
-    const entry = entries[i] as E;
-    for (const record of records) if (belongs(entry, record)) failed.add(record.ref.sequenceNumber);
-  });
-  return { failed, errors };
 }
