@@ -11,6 +11,7 @@ import { kinesisClient } from "../shared/aws.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
 import { findOutputs } from "./outputs-file.js";
 import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "./producer.js";
+import { runMain } from "./run-main.js";
 
 const KINDS = ["loyalty", "conversions", "readings"] as const;
 const STREAM_OUTPUT = {
@@ -86,12 +87,4 @@ async function main(): Promise<number> {
   return errors > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

@@ -17,6 +17,7 @@ import { kinesisClient, sqsClient } from "../shared/aws.js";
 import { compareSequence } from "../shared/kinesis-record.js";
 import { findOutputs } from "./outputs-file.js";
 import { putRecords } from "./producer.js";
+import { runMain } from "./run-main.js";
 
 const FUNCTIONS = {
   loyalty: ["LoyaltyFailureQueueUrl", "LoyaltyStreamName"],
@@ -135,14 +136,5 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exitCode = 1;
-    },
-  );
-}
+// Run as a command, not when the tests import replay().
+if (import.meta.url === `file://${process.argv[1]}`) runMain(main);
