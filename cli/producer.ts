@@ -33,6 +33,11 @@ export function recordSize(record: ProducerRecord): number {
 /**
  * Puts records in order, in PutRecords calls within the service limits, re-sending the entries
  * a call refused (throttling, internal errors) with exponential backoff until all are in.
+ *
+ * Order per partition key holds as long as a call refuses a shard's entries from some point on,
+ * which is how throttling behaves; a refused entry followed by an accepted one of the same key in
+ * the same call would land after it (as with the KPL without aggregation). Refused entries go
+ * first in the next call, before any new record.
  */
 export async function putRecords(
   kinesis: KinesisClient,
