@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { OUTPUT_KEYS, type StackOutputs } from "../infra/outputs.js";
 
 /** Where `npm start` writes its outputs; `cdk deploy --outputs-file cdk-outputs.json` writes the other. */
-export const LOCAL_OUTPUTS = ".tripwire/cdk-outputs.json";
+const LOCAL_OUTPUTS = ".tripwire/cdk-outputs.json";
 const CANDIDATES = [process.env.TRIPWIRE_OUTPUTS, "cdk-outputs.json", LOCAL_OUTPUTS];
 
 /**

@@ -175,25 +175,21 @@ export class EventSourceRunner {
     const { kinesis } = this.options;
     const { mapping, shardId } = context;
     const { settings } = mapping;
+    // From the mapping's starting position, or — after a poller restart — just past the last
+    // record fully delivered.
     const start = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: mapping.streamName,
-        ShardId: shardId,
-        ShardIteratorType: settings.startingPosition,
-      }),
+      new GetShardIteratorCommand(
+        context.checkpoint === undefined
+          ? { StreamName: mapping.streamName, ShardId: shardId, ShardIteratorType: settings.startingPosition }
+          : {
+              StreamName: mapping.streamName,
+              ShardId: shardId,
+              ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
+              StartingSequenceNumber: context.checkpoint,
+            },
+      ),
     );
     let iterator = start.ShardIterator;
-    if (context.checkpoint !== undefined) {
-      const resume = await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: mapping.streamName,
-          ShardId: shardId,
-          ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
-          StartingSequenceNumber: context.checkpoint,
-        }),
-      );
-      iterator = resume.ShardIterator;
-    }
     const pollInterval = this.options.pollIntervalMs ?? 200;
     while (!this.stopping && iterator) {
       let out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: settings.batchSize }));

@@ -1,5 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { DecodeError, errorMessage } from "./errors.js";
 import { compareSequence, type RecordRef, recordRef, recordText } from "./kinesis-record.js";
 import { type RejectedRecord, rejection, sendRejections } from "./rejects.js";
@@ -76,5 +76,3 @@ export async function handleStreamBatch<T>(
     batchItemFailures: [...failed].sort(compareSequence).map((itemIdentifier) => ({ itemIdentifier })),
   };
 }
-
-export type { KinesisStreamRecord };

@@ -120,7 +120,7 @@ async function applyEffects(decision: ConversionDecision, store: CampaignStore):
 }
 
 /** The coupon message, as the promo queue's consumers read it. */
-export function couponMessage(coupon: CouponIntent) {
+function couponMessage(coupon: CouponIntent) {
   return {
     type: "LoyaltyCoupon",
     campaign: coupon.campaign,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CampaignFigures } from "#shared/campaign/logic.js";
+import type { Alert } from "#shared/zones/zone.js";
 
 const dataDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../data");
 
@@ -30,4 +31,10 @@ export interface ExpectedAlert {
   status: "ALARM" | "OK";
   temperature: number;
   timestamp: string;
+}
+
+/** An alert in the shape of readings.expected.json, given the data line that caused it. */
+export function asExpectedAlert(alert: Alert, index: number): ExpectedAlert {
+  const { zone, device, rule, status, temperature, timestamp } = alert;
+  return { index, zone, device, rule, status, temperature, timestamp };
 }

@@ -2,7 +2,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { expect, test } from "vitest";
 import { decodeReading } from "#shared/zones/reading.js";
 import type { Alert } from "#shared/zones/zone.js";
-import { dataJson, dataLines, type ExpectedAlert } from "./data.js";
+import { asExpectedAlert, dataJson, dataLines, type ExpectedAlert } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { putLines } from "./stack.js";
 import { type Conditions, targetForFile } from "./target.js";
@@ -20,21 +20,14 @@ export function readingsScenario(conditions: Conditions = {}): void {
 
   const lines = dataLines("readings.csv");
   const expected = dataJson<{ alerts: ExpectedAlert[] }>("readings.expected.json").alerts;
-  const asExpected = (a: Alert) => {
-    const index = lines.findIndex((line) => {
-      const r = decodeReading(line, 0);
-      return r.deviceId === a.device && new Date(r.at).toISOString() === a.timestamp;
-    });
-    return {
-      index,
-      zone: a.zone,
-      device: a.device,
-      rule: a.rule,
-      status: a.status,
-      temperature: a.temperature,
-      timestamp: a.timestamp,
-    };
-  };
+  // Which data line caused an alert: its device and time, looked up once per line, not per alert.
+  const lineOf = new Map<string, number>();
+  lines.forEach((line, index) => {
+    const r = decodeReading(line, 0);
+    const key = `${r.deviceId}|${new Date(r.at).toISOString()}`;
+    if (!lineOf.has(key)) lineOf.set(key, index);
+  });
+  const asExpected = (a: Alert) => asExpectedAlert(a, lineOf.get(`${a.device}|${a.timestamp}`) ?? -1);
   // Each zone's alerts arrive in order (one FIFO group a zone); zones interleave freely.
   const byZoneThenOrder = (alerts: ExpectedAlert[]) => ZONES.flatMap((zone) => alerts.filter((a) => a.zone === zone));
 

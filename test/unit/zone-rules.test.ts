@@ -9,7 +9,7 @@ import {
   windowAverage,
 } from "#shared/zones/rules.js";
 import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "#shared/zones/zone.js";
-import { dataJson, dataLines, type ExpectedAlert } from "../helpers/data.js";
+import { asExpectedAlert, dataJson, dataLines, type ExpectedAlert } from "../helpers/data.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);
 const MIN = 60_000;
@@ -230,17 +230,7 @@ test("the demo readings give exactly the independently computed ALARM/OK transit
       DEFAULT_RULES,
     );
     zones.set(reading.zoneId, step.state);
-    for (const a of step.alerts) {
-      got.push({
-        index,
-        zone: a.zone,
-        device: a.device,
-        rule: a.rule,
-        status: a.status,
-        temperature: a.temperature,
-        timestamp: a.timestamp,
-      });
-    }
+    for (const alert of step.alerts) got.push(asExpectedAlert(alert, index));
   });
   expect(got).toEqual(expected);
 });
