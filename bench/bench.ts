@@ -47,6 +47,8 @@ interface Run {
   writeUnits: number;
   messages: number;
   messageRequests: number;
+  /** DynamoDB calls by operation. */
+  operations: Record<string, number>;
 }
 
 const emulators = await startEmulators({ logDir: mkdtempSync(path.join(tmpdir(), "tripwire-bench-")) });
@@ -147,6 +149,7 @@ async function measure(app: Run["app"], batchSize: number, mode: Mode): Promise<
     writeUnits: dynamo?.capacity.write ?? 0,
     messages,
     messageRequests,
+    operations: { ...dynamo?.operations },
   };
 }
 
@@ -261,7 +264,8 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
 
 try {
   const results: Run[] = [];
-  for (const app of ["readings", "conversions"] as const) {
+  const apps = (process.env.BENCH_ONLY?.split(",") ?? ["readings", "conversions"]) as Run["app"][];
+  for (const app of apps) {
     for (const batchSize of [100, 1000]) {
       for (const mode of ["batched", "baseline"] as const) {
         process.stderr.write(`measuring ${app}, batch ${batchSize}, ${mode} …\n`);
@@ -291,6 +295,14 @@ try {
         fmt(r.messages > 0 ? r.messageRequests / r.messages : 0, 2).padStart(12),
       ].join("  "),
     );
+  }
+  console.log("\nDynamoDB requests per record, by operation");
+  for (const r of results) {
+    const ops = Object.entries(r.operations)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, calls]) => `${name} ${fmt(calls / r.records, 3)}`)
+      .join(", ");
+    console.log(`  ${r.app.padEnd(12)} ${String(r.batchSize).padStart(5)}  ${r.mode.padEnd(9)} ${ops}`);
   }
   console.log("\nDecode + decide, no I/O, one core");
   for (const app of ["readings", "conversions"] as const)

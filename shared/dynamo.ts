@@ -1,8 +1,13 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 const BATCH_GET_LIMIT = 100;
+const BATCH_WRITE_LIMIT = 25;
+const MAX_ATTEMPTS = 9;
 
-/** BatchGetItem over any number of keys, following UnprocessedKeys until every key is answered. */
+/**
+ * BatchGetItem over any number of keys, following UnprocessedKeys until every key is answered.
+ * Strongly consistent: what a batch decides must see everything the batch before it wrote.
+ */
 export async function batchGet(
   db: DynamoDBDocumentClient,
   table: string,
@@ -12,14 +17,52 @@ export async function batchGet(
   for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
     let pending: Record<string, unknown>[] = keys.slice(start, start + BATCH_GET_LIMIT);
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
-      if (attempt > 8) throw new Error(`BatchGetItem on ${table} left ${pending.length} keys unprocessed`);
-      const out = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending } } }));
+      if (attempt > 0) await backOff(attempt, `BatchGetItem on ${table} left ${pending.length} keys unprocessed`);
+      const out = await db.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+      );
       items.push(...(out.Responses?.[table] ?? []));
       pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
     }
   }
   return items;
+}
+
+/**
+ * Puts items with BatchWriteItem, 25 to a call, the calls side by side, each following its
+ * UnprocessedItems. Returns how many items, from the first on, are known to be written: all of
+ * them, or up to the first chunk that failed (whose error is passed to `onError`).
+ */
+export async function batchPut(
+  db: DynamoDBDocumentClient,
+  table: string,
+  items: readonly Record<string, unknown>[],
+  onError: (err: unknown) => void,
+): Promise<number> {
+  const starts: number[] = [];
+  for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) starts.push(start);
+  const results = await Promise.allSettled(
+    starts.map(async (start) => {
+      let pending = items.slice(start, start + BATCH_WRITE_LIMIT).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) await backOff(attempt, `BatchWriteItem on ${table} left ${pending.length} items unprocessed`);
+        const out = await db.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        pending = (out.UnprocessedItems?.[table] ?? []).flatMap((request) =>
+          request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
+        );
+      }
+    }),
+  );
+  const failed = results.findIndex((r) => r.status === "rejected");
+  if (failed < 0) return items.length;
+  onError((results[failed] as PromiseRejectedResult).reason);
+  return starts[failed] as number;
+}
+
+/** Waits before retrying what DynamoDB left unprocessed (it was throttled); gives up in the end. */
+async function backOff(attempt: number, giveUp: string): Promise<void> {
+  if (attempt >= MAX_ATTEMPTS) throw new Error(giveUp);
+  await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -52,8 +52,9 @@ export async function processLoyalty(
 
 /**
  * Processes a batch of conversions: producer retries (a repeated eventId) dropped, members and
- * coupons looked up in one read, decisions taken by the pure logic, their effects made once by
- * conditional writes, coupons sent, and the figures of each campaign added in one write.
+ * coupons looked up in one read, decisions taken by the pure logic, their effects made (enrolments
+ * by conditional writes, coupons in bulk), coupons sent, and the figures of each campaign added in
+ * one conditional write.
  */
 export async function processConversions(
   records: readonly Decoded<Conversion>[],
@@ -92,18 +93,21 @@ export async function processConversions(
 
   // Effects of different records are independent writes; run them side by side. Everything from
   // the first record not finished on is handed back to Lambda, which delivers it again.
-  const effects = await mapLimit(decisions, 16, async (decision) => applyEffects(decision, store));
   const errors: unknown[] = [];
-  let done = effects.findIndex((r) => r.status === "rejected");
-  if (done < 0) done = decisions.length;
-  else errors.push((effects[done] as PromiseRejectedResult).reason);
-  const outcomes = effects.slice(0, done).map((r) => (r as PromiseFulfilledResult<Outcome>).value);
+  const { done: effectsDone, enrolled } = await applyEffects(decisions, store, errors);
+  const outcomes: Outcome[] = decisions.slice(0, effectsDone).map((decision, i) => ({
+    decision,
+    enrolled: enrolled[i] === true,
+    couponIssued: decision.coupon !== undefined,
+  }));
 
-  const unsent = await sendCoupons(deps, outcomes, errors);
-  done = Math.min(done, unsent);
-  done = Math.min(done, await addFigures(outcomes.slice(0, done), snapshot.watermarks, store, counts, errors));
+  let done = Math.min(effectsDone, await sendCoupons(deps, outcomes, errors));
+  const committed = await addFigures(outcomes.slice(0, done), snapshot.watermarks, store, counts, errors);
+  done = Math.min(done, committed.done);
 
-  for (const o of outcomes.slice(0, done)) {
+  // Counted only where this invocation wrote the figures: a duplicate invocation that lost the
+  // figures write to its twin made the same effects, but they are the twin's to count.
+  for (const o of committed.outcomes) {
     if (o.couponIssued) counts.coupons++;
     if (o.enrolled) counts.enrolled++;
   }
@@ -112,11 +116,40 @@ export async function processConversions(
   return { failed, errors };
 }
 
-async function applyEffects(decision: ConversionDecision, store: CampaignStore): Promise<Outcome> {
-  const { event, sequenceNumber } = decision;
-  const enrolled = decision.enrol ? await store.enrol(event.email, event.campaign, sequenceNumber, event.at) : false;
-  const couponIssued = decision.coupon ? await store.issueCoupon(decision.coupon, sequenceNumber) : false;
-  return { decision, enrolled, couponIssued };
+/**
+ * Enrols purchasers (one conditional write each: member items are shared with the loyalty
+ * function) and records coupons (in bulk). Returns how many decisions, from the first on, had
+ * their effects made, and which of those enrolled their buyer.
+ */
+async function applyEffects(
+  decisions: readonly ConversionDecision[],
+  store: CampaignStore,
+  errors: unknown[],
+): Promise<{ done: number; enrolled: boolean[] }> {
+  const enrolments = decisions.flatMap((d, index) => (d.enrol ? [{ index, decision: d }] : []));
+  const coupons = decisions.flatMap((d, index) =>
+    d.coupon ? [{ index, coupon: { intent: d.coupon, sequenceNumber: d.sequenceNumber } }] : [],
+  );
+  const [enrolResults, couponsWritten] = await Promise.all([
+    mapLimit(enrolments, 16, ({ decision: { event, sequenceNumber } }) =>
+      store.enrol(event.email, event.campaign, sequenceNumber, event.at),
+    ),
+    store.recordCoupons(
+      coupons.map((c) => c.coupon),
+      (err) => errors.push(err),
+    ),
+  ]);
+  let done = coupons[couponsWritten]?.index ?? decisions.length;
+  const enrolled: boolean[] = [];
+  enrolResults.forEach((result, i) => {
+    const { index } = enrolments[i] as { index: number };
+    if (result.status === "fulfilled") enrolled[index] = result.value;
+    else if (index < done) {
+      done = index;
+      errors.push(result.reason);
+    }
+  });
+  return { done, enrolled };
 }
 
 /** The coupon message, as the promo queue's consumers read it. */
@@ -172,7 +205,8 @@ async function sendCoupons(deps: CampaignDeps, outcomes: readonly Outcome[], err
 /**
  * Adds the figures of finished records, one conditional write per campaign: only records past the
  * campaign's watermark for their shard count, and the write moves the watermark, so a replayed
- * record is never counted twice. Returns the index of the first record whose figures failed.
+ * record is never counted twice. Returns the index of the first record whose figures failed, and
+ * the outcomes whose figures this call wrote.
  */
 async function addFigures(
   outcomes: readonly Outcome[],
@@ -180,7 +214,7 @@ async function addFigures(
   store: CampaignStore,
   counts: ConversionCounts,
   errors: unknown[],
-): Promise<number> {
+): Promise<{ done: number; outcomes: Outcome[] }> {
   const groups = new Map<string, { campaign: string; shardId: string; first: number; items: Outcome[] }>();
   outcomes.forEach((outcome, index) => {
     if (outcome.decision.replay) return;
@@ -192,6 +226,7 @@ async function addFigures(
     groups.set(key, group);
   });
   let failedAt = outcomes.length;
+  const written: Outcome[] = [];
   await Promise.all(
     [...groups.values()].map(async ({ campaign, shardId, first, items }) => {
       let mark = watermarks.get(campaign)?.get(shardId);
@@ -202,7 +237,10 @@ async function addFigures(
           if (last === undefined) return;
           const delta = tallyFigures(fresh).get(campaign);
           if (delta === undefined) return;
-          if (await store.addFigures(campaign, shardId, mark, last.decision.sequenceNumber, delta)) return;
+          if (await store.addFigures(campaign, shardId, mark, last.decision.sequenceNumber, delta)) {
+            written.push(...fresh);
+            return;
+          }
           counts.conflicts++;
           mark = (await store.load([], [], [campaign])).snapshot.watermarks.get(campaign)?.get(shardId);
         }
@@ -213,5 +251,5 @@ async function addFigures(
       }
     }),
   );
-  return failedAt;
+  return { done: failedAt, outcomes: written };
 }

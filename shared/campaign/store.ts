@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mapLimit } from "../concurrency.js";
-import { batchGet } from "../dynamo.js";
+import { batchGet, batchPut } from "../dynamo.js";
 import { isConditionalCheckFailed } from "../errors.js";
 import { sequenceKey } from "../kinesis-record.js";
 import type { LoyaltyRecord } from "./events.js";
@@ -42,8 +42,8 @@ export interface CampaignStore {
   claimEventIds(claims: readonly { eventId: string; sequenceNumber: string }[]): Promise<Set<string>>;
   /** Enrols a purchaser; true when this record enrolled them (now or on an earlier delivery). */
   enrol(email: string, campaign: string, sequenceNumber: string, at: number): Promise<boolean>;
-  /** Records a coupon; true when this record earned it (now or on an earlier delivery). */
-  issueCoupon(intent: CouponIntent, sequenceNumber: string): Promise<boolean>;
+  /** Records coupons, in bulk; returns how many, from the first on, are known to be written. */
+  recordCoupons(coupons: readonly IssuedCoupon[], onError: (err: unknown) => void): Promise<number>;
   /** Adds figure increments and moves the shard's watermark, only if nobody moved it since `from`. */
   addFigures(
     campaign: string,
@@ -53,6 +53,12 @@ export interface CampaignStore {
     delta: CampaignFigures,
   ): Promise<boolean>;
   readFigures(): Promise<Map<string, CampaignFigures>>;
+}
+
+/** A coupon as decided, with the record that earned it. */
+export interface IssuedCoupon {
+  readonly intent: CouponIntent;
+  readonly sequenceNumber: string;
 }
 
 export class DynamoCampaignStore implements CampaignStore {
@@ -154,9 +160,23 @@ export class DynamoCampaignStore implements CampaignStore {
     );
   }
 
-  issueCoupon(intent: CouponIntent, sequenceNumber: string): Promise<boolean> {
-    return this.putOnce(
-      {
+  /**
+   * Coupons are put in bulk (BatchWriteItem, 25 to a call), not one conditional write each. That is
+   * safe because a coupon item is only ever written by the invocation that holds its e-mail: the
+   * e-mail is the partition key, so one shard carries all of a customer's conversions, and Lambda
+   * runs one batch per shard at a time (ParallelizationFactor 1, pinned in the stack). What can
+   * still write a coupon twice is a duplicate invocation of the batch, and it decides alike: it
+   * reads the table strongly consistently, and a coupon it finds under its own record is its own.
+   * (A loyalty record landing between the two reads may make them name different clicks; the
+   * coupon code, the message's deduplication id, depends only on (campaign, e-mail), and only one
+   * of them gets the figures written.) Enrolments stay conditional: they merge into member items
+   * that the loyalty function writes too.
+   */
+  recordCoupons(coupons: readonly IssuedCoupon[], onError: (err: unknown) => void): Promise<number> {
+    return batchPut(
+      this.db,
+      this.table,
+      coupons.map(({ intent, sequenceNumber }) => ({
         pk: coupon(intent.campaign, intent.email),
         campaign: intent.campaign,
         email: intent.email,
@@ -165,9 +185,8 @@ export class DynamoCampaignStore implements CampaignStore {
         discountPercent: intent.discountPercent,
         clickedAt: new Date(intent.clickedAt).toISOString(),
         issuedBy: sequenceNumber,
-      },
-      "issuedBy",
-      sequenceNumber,
+      })),
+      onError,
     );
   }
 

@@ -9,9 +9,9 @@ import { drainQueue } from "../helpers/emulators.js";
 import { decoded, ref } from "../helpers/events.js";
 import { localStackForTests } from "../helpers/stack.js";
 
-// Two invocations at once on different records of the same zone or the same e-mail (as after a
-// reshard, when parent and child shards are read side by side): the conditional writes must let
-// neither lose the other's work, and must let only one of them issue the coupon.
+// Invocations at once on the same zone or the same e-mail: duplicate deliveries of one batch, or
+// different shards (as after a reshard, should parent and child shards be read side by side). The
+// conditional writes must let none lose another's work, and effects must happen once.
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -43,7 +43,7 @@ test("two invocations racing on one zone lose no reading", async () => {
   expect(counts.applied).toBe(120);
 });
 
-test("two invocations racing on one e-mail issue one coupon", async () => {
+test("duplicate invocations of one batch issue one coupon and count it once", async () => {
   const store = new DynamoCampaignStore(stack.clients.documents, stack.outputs.CampaignTableName);
   await store.upsertMember({ email: "racer@example.com" }, "1");
   const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl };
@@ -54,18 +54,39 @@ test("two invocations racing on one e-mail issue one coupon", async () => {
     channel,
     at: Date.UTC(2026, 10, 20, 9),
   });
+  // Lambda delivers at least once: the same batch, in four invocations at the same time.
+  const batch = decoded([click("A"), click("B")], "shardId-000000000000");
   const counts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 };
-  await Promise.all(
-    ["A", "B", "C", "D"].map((channel, k) =>
-      processConversions(decoded([click(channel), click(channel)], `shardId-00000000000${k}`), deps, counts),
-    ),
-  );
+  const results = await Promise.all([1, 2, 3, 4].map(() => processConversions(batch, deps, counts)));
+  expect(results.every((r) => r.failed.size === 0)).toBe(true);
   const coupons = await drainQueue(stack.clients.sqs, stack.outputs.PromoQueueUrl);
-  expect(coupons).toHaveLength(1);
+  expect(coupons.map((c) => JSON.parse(c.Body ?? "{}").channel)).toEqual(["A"]);
   expect(counts.coupons).toBe(1);
   const figures = (await store.readFigures()).get("RaceCampaign");
-  expect(figures).toMatchObject({ clicks: 8, memberClicks: 8, couponsIssued: 1 });
+  expect(figures).toMatchObject({ clicks: 2, memberClicks: 2, couponsIssued: 1 });
   console.log(
-    `e-mail race: ${coupons.length} coupon from 8 racing clicks, ${counts.conflicts} write conflicts retried`,
+    `duplicate invocations: ${coupons.length} coupon from 4 deliveries of 2 clicks, ${counts.conflicts} figure writes lost to a twin`,
   );
+});
+
+test("invocations racing on one purchaser over several shards enrol them once", async () => {
+  const store = new DynamoCampaignStore(stack.clients.documents, stack.outputs.CampaignTableName);
+  const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl };
+  const purchase = {
+    kind: "purchase" as const,
+    campaign: "EnrolRace",
+    email: "buyer@example.com",
+    items: ["1"],
+    totalCents: 1000,
+    at: Date.UTC(2026, 10, 20, 9),
+  };
+  // As after a reshard, should parent and child shards be read side by side: enrolment is a
+  // conditional write, so whichever shard is first enrols, and the others find a member.
+  const counts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 };
+  await Promise.all(
+    [0, 1, 2, 3].map((k) => processConversions(decoded([purchase], `shardId-00000000000${k}`), deps, counts)),
+  );
+  expect(counts.enrolled).toBe(1);
+  const figures = (await store.readFigures()).get("EnrolRace");
+  expect(figures).toMatchObject({ purchases: 4, revenueCents: 4000, membersEnrolled: 1 });
 });

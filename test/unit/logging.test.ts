@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { BatchGetCommand, DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeAll, expect, test, vi } from "vitest";
 import { kinesisEvent } from "../helpers/events.js";
@@ -32,6 +32,7 @@ test("a processed batch logs JSON lines that hold no e-mail address in the clear
     .on(BatchGetCommand)
     .resolves({ Responses: { campaign: [{ pk: "MEMBER#john@example.com", email: "john@example.com" }] } });
   dynamo.on(UpdateCommand).resolves({});
+  dynamo.on(BatchWriteCommand).resolves({});
   sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
   const lines: string[] = [];
   const capture = (chunk: unknown) => {

@@ -141,7 +141,8 @@ interface Delivery {
   readonly crashAt?: number;
 }
 
-/** The conversions pipeline over a table kept in memory with the store's conditional semantics. */
+/** The conversions pipeline over a table kept in memory with the store's semantics: conditional
+ * enrolments, coupons put as decided. */
 function runPipeline(deliveries: readonly Delivery[], loyalty: readonly string[]) {
   const members = new Map<string, MemberFacts>(loyalty.map((m) => [m, {}]));
   const coupons = new Map<string, CouponFacts>();
@@ -160,13 +161,10 @@ function runPipeline(deliveries: readonly Delivery[], loyalty: readonly string[]
         enrolled = true;
       }
       if (decision.coupon) {
-        const key = couponKey(event.campaign, event.email);
-        const existing = coupons.get(key);
-        if (existing === undefined || existing.issuedBy === sequenceNumber) {
-          coupons.set(key, { issuedBy: sequenceNumber });
-          sent.add(decision.coupon.code); // FIFO deduplication by coupon code
-          couponIssued = true;
-        }
+        // Coupons are put, unconditionally (BatchWriteItem): the decision alone keeps them single.
+        coupons.set(couponKey(event.campaign, event.email), { issuedBy: sequenceNumber });
+        sent.add(decision.coupon.code); // FIFO deduplication by coupon code
+        couponIssued = true;
       }
       return { decision, enrolled, couponIssued };
     });
