@@ -27,13 +27,37 @@ export interface HeldReadings {
   readonly centi: readonly number[];
   readonly sum: number;
   readonly sumOfSquares: number;
+  /** The times never decrease in arrival order (the usual case: devices with sane clocks), so
+   * time ranges are found by binary search instead of a scan of the whole window. */
+  readonly ordered: boolean;
 }
+
+/** Whether times never decrease from one held reading to the next. */
+export function isOrdered(at: readonly number[]): boolean {
+  for (let i = 1; i < at.length; i++) if ((at[i] as number) < (at[i - 1] as number)) return false;
+  return true;
+}
+
+/** In ordered times: the index of the first one after `time` (`inclusive`: at or after it). */
+function bound(at: readonly number[], time: number, inclusive: boolean): number {
+  let lo = 0;
+  let hi = at.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = at[mid] as number;
+    if (t < time || (!inclusive && t === time)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export type RuleDetails = Record<string, number | string | null>;
 
 export interface RuleResult {
   readonly rule: RuleName;
   readonly firing: boolean;
   /** The figures that decided it, in °F where they are temperatures. */
-  readonly details: Record<string, number | string | null>;
+  readonly details: RuleDetails;
 }
 
 const f = (centi: number) => Math.round(centi) / 100;
@@ -54,8 +78,7 @@ export function stdDev(held: HeldReadings, x: number, config: RuleConfig["stdDev
   const n = held.at.length;
   const spread = n * held.sumOfSquares - held.sum * held.sum; // n² · variance
   const deviation = n * x - held.sum; // n · (x − mean)
-  const mean = n > 0 ? held.sum / n : null;
-  const sd = n > 0 ? Math.sqrt(Math.max(0, spread)) / n : null;
+  const sum = held.sum;
   const firing =
     n >= config.minReadings && spread > 0 && deviation * deviation > config.multiplier * config.multiplier * spread;
   return {
@@ -63,8 +86,8 @@ export function stdDev(held: HeldReadings, x: number, config: RuleConfig["stdDev
     firing,
     details: {
       readings: n,
-      meanF: mean === null ? null : round3(mean / 100),
-      stdDevF: sd === null ? null : round3(sd / 100),
+      meanF: n > 0 ? round3(sum / n / 100) : null,
+      stdDevF: n > 0 ? round3(Math.sqrt(Math.max(0, spread)) / n / 100) : null,
       multiplier: config.multiplier,
     },
   };
@@ -79,11 +102,19 @@ export function windowAverage(
   const from = t - config.windowMs;
   let count = 0;
   let sum = 0;
-  for (let i = held.at.length - 1; i >= 0; i--) {
-    const at = held.at[i] as number;
-    if (at >= from && at < t) {
+  if (held.ordered) {
+    const end = bound(held.at, t, true);
+    for (let i = bound(held.at, from, true); i < end; i++) {
       count++;
       sum += held.centi[i] as number;
+    }
+  } else {
+    for (let i = held.at.length - 1; i >= 0; i--) {
+      const at = held.at[i] as number;
+      if (at >= from && at < t) {
+        count++;
+        sum += held.centi[i] as number;
+      }
     }
   }
   // x > average · (1 + p/100)  ⇔  100 · x · count > (100 + p) · sum
@@ -104,11 +135,16 @@ export function rateOfRise(held: HeldReadings, x: number, t: number, config: Rul
   const cutoff = t - config.lookbackMs;
   // The newest held reading at or before the cutoff; on equal times the later arrival wins.
   let best = -1;
-  for (let i = held.at.length - 1; i >= 0; i--) {
-    const at = held.at[i] as number;
-    if (at <= cutoff && (best < 0 || at > (held.at[best] as number))) best = i;
+  if (held.ordered) {
+    best = bound(held.at, cutoff, false) - 1;
+  } else {
+    for (let i = held.at.length - 1; i >= 0; i--) {
+      const at = held.at[i] as number;
+      if (at <= cutoff && (best < 0 || at > (held.at[best] as number))) best = i;
+    }
   }
   const base = best >= 0 ? (held.centi[best] as number) : null;
+  const baseAt = best >= 0 ? (held.at[best] as number) : null;
   // x ≥ base · (1 + p/100)  ⇔  100 · x ≥ (100 + p) · base
   const firing = base !== null && 100 * x >= (100 + config.percentRise) * base;
   return {
@@ -116,7 +152,7 @@ export function rateOfRise(held: HeldReadings, x: number, t: number, config: Rul
     firing,
     details: {
       baselineF: base === null ? null : f(base),
-      baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
+      baselineTime: baseAt === null ? null : new Date(baseAt).toISOString(),
       percentRise: config.percentRise,
       lookbackSeconds: config.lookbackMs / 1000,
     },

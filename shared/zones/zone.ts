@@ -1,6 +1,13 @@
 import { sequenceKey } from "../kinesis-record.js";
 import type { Reading } from "./reading.js";
-import { evaluateRules, type HeldReadings, type RuleConfig, type RuleName } from "./rules.js";
+import {
+  evaluateRules,
+  type HeldReadings,
+  isOrdered,
+  type RuleConfig,
+  type RuleDetails,
+  type RuleName,
+} from "./rules.js";
 
 export const WINDOW_SIZE = 500;
 
@@ -44,7 +51,7 @@ export interface Alert {
   readonly timestamp: string;
   readonly sequenceNumber: string;
   readonly shardId: string;
-  readonly details: Record<string, number | string | null>;
+  readonly details: RuleDetails;
 }
 
 export type ReadingOutcome = "applied" | "replayed" | "stale";
@@ -69,6 +76,7 @@ export function applyReadings(state: ZoneState, readings: readonly ZoneReading[]
     sum += c;
     sumOfSquares += c * c;
   }
+  let ordered = isOrdered(at);
   const lastByDevice = { ...state.lastByDevice };
   const alarms = new Set(state.alarms);
   const applied = { ...state.applied };
@@ -92,7 +100,7 @@ export function applyReadings(state: ZoneState, readings: readonly ZoneReading[]
     }
     lastByDevice[reading.deviceId] = reading.at;
 
-    const held: HeldReadings = { at, centi, sum, sumOfSquares };
+    const held: HeldReadings = { at, centi, sum, sumOfSquares, ordered };
     for (const result of evaluateRules(held, reading.centi, reading.at, config)) {
       const wasFiring = alarms.has(result.rule);
       if (result.firing === wasFiring) continue;
@@ -111,6 +119,7 @@ export function applyReadings(state: ZoneState, readings: readonly ZoneReading[]
       });
     }
 
+    ordered &&= at.length === 0 || reading.at >= (at[at.length - 1] as number);
     at.push(reading.at);
     centi.push(reading.centi);
     sum += reading.centi;

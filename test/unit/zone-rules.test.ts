@@ -1,9 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { centiFahrenheit, decodeReading } from "#shared/zones/reading.js";
 import {
   DEFAULT_RULES,
   type HeldReadings,
   highTemperature,
+  isOrdered,
   rateOfRise,
   stdDev,
   windowAverage,
@@ -23,6 +25,7 @@ function held(points: [number, number][]): HeldReadings {
     centi,
     sum: centi.reduce((a, b) => a + b, 0),
     sumOfSquares: centi.reduce((a, b) => a + b * b, 0),
+    ordered: isOrdered(at),
   };
 }
 const F = (f: number) => Math.round(f * 100);
@@ -107,10 +110,9 @@ describe("RATE_OF_RISE", () => {
       [-5 * MIN, 70],
       [-4 * MIN, 50],
     ]);
-    expect(rateOfRise(h, F(77), T0, DEFAULT_RULES.rateOfRise)).toMatchObject({
-      firing: true,
-      details: { baselineF: 70 },
-    });
+    const rise = rateOfRise(h, F(77), T0, DEFAULT_RULES.rateOfRise);
+    expect(rise.firing).toBe(true);
+    expect(rise.details).toMatchObject({ baselineF: 70 });
     expect(rateOfRise(h, F(76.99), T0, DEFAULT_RULES.rateOfRise).firing).toBe(false);
   });
 
@@ -118,6 +120,29 @@ describe("RATE_OF_RISE", () => {
     const h = held([[-5 * MIN + 1, 10]]);
     expect(rateOfRise(h, F(100), T0, DEFAULT_RULES.rateOfRise).firing).toBe(false);
   });
+});
+
+test("time ranges found by binary search in ordered windows equal a scan of the whole window", () => {
+  // Times on a coarse grid, so that ties and readings exactly on the window's edges are common.
+  const window = fc.array(fc.tuple(fc.integer({ min: -12, max: 2 }), fc.integer({ min: 6000, max: 9000 })), {
+    maxLength: 60,
+  });
+  fc.assert(
+    fc.property(window, fc.integer({ min: -2, max: 2 }), fc.integer({ min: 6000, max: 9000 }), (points, now, x) => {
+      const sorted = points.map(([m, c]): [number, number] => [m * MIN, c / 100]).sort((a, b) => a[0] - b[0]);
+      const fast = held(sorted);
+      const scan = { ...fast, ordered: false };
+      const t = T0 + now * MIN;
+      const verdict = (h: HeldReadings) => {
+        const average = windowAverage(h, x, t, DEFAULT_RULES.windowAverage);
+        const rise = rateOfRise(h, x, t, DEFAULT_RULES.rateOfRise);
+        return [average.firing, average.details, rise.firing, rise.details];
+      };
+      expect(fast.ordered).toBe(true);
+      expect(verdict(fast)).toEqual(verdict(scan));
+    }),
+    { numRuns: 500 },
+  );
 });
 
 describe("alarm lifecycle and window", () => {
