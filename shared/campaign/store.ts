@@ -164,13 +164,15 @@ export class DynamoCampaignStore implements CampaignStore {
    * Coupons are put in bulk (BatchWriteItem, 25 to a call), not one conditional write each. That is
    * safe because a coupon item is only ever written by the invocation that holds its e-mail: the
    * e-mail is the partition key, so one shard carries all of a customer's conversions, and Lambda
-   * runs one batch per shard at a time (ParallelizationFactor 1, pinned in the stack). What can
-   * still write a coupon twice is a duplicate invocation of the batch, and it decides alike: it
-   * reads the table strongly consistently, and a coupon it finds under its own record is its own.
-   * (A loyalty record landing between the two reads may make them name different clicks; the
-   * coupon code, the message's deduplication id, depends only on (campaign, e-mail), and only one
-   * of them gets the figures written.) Enrolments stay conditional: they merge into member items
-   * that the loyalty function writes too.
+   * hands one key's records to one invocation at a time, in order (at any ParallelizationFactor).
+   * What can still write a coupon twice is a duplicate invocation of the batch, and it decides
+   * alike: it reads the table strongly consistently, and a coupon it finds under its own record is
+   * its own. (A loyalty record landing between the two reads may make them name different clicks;
+   * the coupon code, the message's deduplication id, depends only on (campaign, e-mail), and only
+   * one of them gets the figures written.) Should a reshard ever let a parent and a child shard run
+   * side by side, the queue's deduplication still sends one message for sends within 5 minutes;
+   * only the figures could count that coupon twice. Enrolments stay conditional: they merge into
+   * member items that the loyalty function writes too.
    */
   recordCoupons(coupons: readonly IssuedCoupon[], onError: (err: unknown) => void): Promise<number> {
     return batchPut(
