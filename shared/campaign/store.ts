@@ -1,5 +1,4 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { mapLimit } from "../concurrency.js";
 import { batchGet, batchPut } from "../dynamo.js";
 import { isConditionalCheckFailed } from "../errors.js";
 import { sequenceKey } from "../kinesis-record.js";
@@ -127,20 +126,36 @@ export class DynamoCampaignStore implements CampaignStore {
     return { snapshot: { members, coupons: couponFacts, watermarks } };
   }
 
+  /**
+   * One strongly consistent read of the claims, then the new ones put in bulk. As with coupons
+   * (see {@link recordCoupons}), a producer's retry repeats its record's partition key, the e-mail,
+   * so it lands on the shard that holds the first: claims of one id are never made side by side
+   * but by a duplicate invocation, which claims alike. A redelivered record finds its own claim.
+   */
   async claimEventIds(claims: readonly { eventId: string; sequenceNumber: string }[]): Promise<Set<string>> {
+    const owners = new Map<string, string>();
+    for (const item of await batchGet(
+      this.db,
+      this.table,
+      claims.map((claim) => ({ pk: eventId(claim.eventId) })),
+    )) {
+      owners.set(String(item.pk), String(item.claimedBy));
+    }
     const expires = Math.floor(Date.now() / 1000) + EVENT_ID_TTL_SECONDS;
-    const results = await mapLimit(claims, 16, (claim) =>
-      this.putOnce(
-        { pk: eventId(claim.eventId), claimedBy: claim.sequenceNumber, expiresAt: expires },
-        "claimedBy",
-        claim.sequenceNumber,
-      ),
-    );
     const duplicates = new Set<string>();
-    results.forEach((result, i) => {
-      if (result.status === "rejected") throw result.reason;
-      if (!result.value) duplicates.add((claims[i] as { sequenceNumber: string }).sequenceNumber);
+    const fresh: Record<string, unknown>[] = [];
+    for (const claim of claims) {
+      const pk = eventId(claim.eventId);
+      const owner = owners.get(pk);
+      if (owner === undefined) fresh.push({ pk, claimedBy: claim.sequenceNumber, expiresAt: expires });
+      else if (owner !== claim.sequenceNumber) duplicates.add(claim.sequenceNumber);
+    }
+    let failure: unknown;
+    const written = await batchPut(this.db, this.table, fresh, (err) => {
+      failure = err;
     });
+    // Nothing is decided on claims that were not all written: the batch comes again.
+    if (written < fresh.length) throw failure;
     return duplicates;
   }
 

@@ -59,3 +59,27 @@ test("a purchaser enrolled before their loyalty record arrives keeps their enrol
   // Another purchase does not enrol them again.
   expect(await store.enrol("wombatz@fakeemail.com", "KoalaMug", "4343", Date.UTC(2026, 10, 21))).toBe(false);
 });
+
+test("a producer's retry (an eventId claimed before) is a duplicate; the claiming record's redelivery is not", async () => {
+  const first = await store.claimEventIds([
+    { eventId: "evt-1", sequenceNumber: "100" },
+    { eventId: "evt-2", sequenceNumber: "101" },
+  ]);
+  expect([...first]).toEqual([]);
+  // A later batch: evt-1 again under another record (the retry), evt-1's own record redelivered
+  // is not in the same call, since a batch keeps only the first record of an id.
+  const later = await store.claimEventIds([
+    { eventId: "evt-1", sequenceNumber: "205" },
+    { eventId: "evt-3", sequenceNumber: "206" },
+  ]);
+  expect([...later]).toEqual(["205"]);
+  const redelivered = await store.claimEventIds([
+    { eventId: "evt-1", sequenceNumber: "100" },
+    { eventId: "evt-2", sequenceNumber: "101" },
+    { eventId: "evt-3", sequenceNumber: "206" },
+  ]);
+  expect([...redelivered]).toEqual([]);
+  const claim = await clients.documents.send(new GetCommand({ TableName: table, Key: { pk: "EVENT#evt-1" } }));
+  expect(claim.Item).toMatchObject({ claimedBy: "100" });
+  expect(claim.Item?.expiresAt).toBeGreaterThan(Date.now() / 1000);
+});
