@@ -78,7 +78,8 @@ export function stdDev(held: HeldReadings, x: number, config: RuleConfig["stdDev
   const n = held.at.length;
   const spread = n * held.sumOfSquares - held.sum * held.sum; // n² · variance
   const deviation = n * x - held.sum; // n · (x − mean)
-  const sum = held.sum;
+  const mean = n > 0 ? held.sum / n : null;
+  const sd = n > 0 ? Math.sqrt(Math.max(0, spread)) / n : null;
   const firing =
     n >= config.minReadings && spread > 0 && deviation * deviation > config.multiplier * config.multiplier * spread;
   return {
@@ -86,8 +87,8 @@ export function stdDev(held: HeldReadings, x: number, config: RuleConfig["stdDev
     firing,
     details: {
       readings: n,
-      meanF: n > 0 ? round3(sum / n / 100) : null,
-      stdDevF: n > 0 ? round3(Math.sqrt(Math.max(0, spread)) / n / 100) : null,
+      meanF: mean === null ? null : round3(mean / 100),
+      stdDevF: sd === null ? null : round3(sd / 100),
       multiplier: config.multiplier,
     },
   };
@@ -144,7 +145,6 @@ export function rateOfRise(held: HeldReadings, x: number, t: number, config: Rul
     }
   }
   const base = best >= 0 ? (held.centi[best] as number) : null;
-  const baseAt = best >= 0 ? (held.at[best] as number) : null;
   // x ≥ base · (1 + p/100)  ⇔  100 · x ≥ (100 + p) · base
   const firing = base !== null && 100 * x >= (100 + config.percentRise) * base;
   return {
@@ -152,7 +152,7 @@ export function rateOfRise(held: HeldReadings, x: number, t: number, config: Rul
     firing,
     details: {
       baselineF: base === null ? null : f(base),
-      baselineTime: baseAt === null ? null : new Date(baseAt).toISOString(),
+      baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
       percentRise: config.percentRise,
       lookbackSeconds: config.lookbackMs / 1000,
     },
