@@ -28,17 +28,21 @@ export async function batchGet(
   return items;
 }
 
+/** How far a bulk write got: items from the first on known written, and why it stopped short. */
+export interface BulkWritten {
+  readonly written: number;
+  readonly error?: unknown;
+}
+
 /**
  * Puts items with BatchWriteItem, 25 to a call, the calls side by side, each following its
- * UnprocessedItems. Returns how many items, from the first on, are known to be written: all of
- * them, or up to the first chunk that failed (whose error is passed to `onError`).
+ * UnprocessedItems. All items are written, or those before the first chunk that failed.
  */
 export async function batchPut(
   db: DynamoDBDocumentClient,
   table: string,
   items: readonly Record<string, unknown>[],
-  onError: (err: unknown) => void,
-): Promise<number> {
+): Promise<BulkWritten> {
   const starts: number[] = [];
   for (let start = 0; start < items.length; start += BATCH_WRITE_LIMIT) starts.push(start);
   const results = await Promise.allSettled(
@@ -54,9 +58,8 @@ export async function batchPut(
     }),
   );
   const failed = results.findIndex((r) => r.status === "rejected");
-  if (failed < 0) return items.length;
-  onError((results[failed] as PromiseRejectedResult).reason);
-  return starts[failed] as number;
+  if (failed < 0) return { written: items.length };
+  return { written: starts[failed] as number, error: (results[failed] as PromiseRejectedResult).reason };
 }
 
 /** Waits before retrying what DynamoDB left unprocessed (it was throttled); gives up in the end. */

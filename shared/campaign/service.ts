@@ -134,12 +134,10 @@ async function applyEffects(
     mapLimit(enrolments, 16, ({ decision: { event, sequenceNumber } }) =>
       store.enrol(event.email, event.campaign, sequenceNumber, event.at),
     ),
-    store.recordCoupons(
-      coupons.map((c) => c.coupon),
-      (err) => errors.push(err),
-    ),
+    store.recordCoupons(coupons.map((c) => c.coupon)),
   ]);
-  let done = coupons[couponsWritten]?.index ?? decisions.length;
+  if (couponsWritten.error !== undefined) errors.push(couponsWritten.error);
+  let done = coupons[couponsWritten.written]?.index ?? decisions.length;
   const enrolled: boolean[] = [];
   enrolResults.forEach((result, i) => {
     const { index } = enrolments[i] as { index: number };

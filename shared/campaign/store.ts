@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGet, batchPut } from "../dynamo.js";
+import { type BulkWritten, batchGet, batchPut } from "../dynamo.js";
 import { isConditionalCheckFailed } from "../errors.js";
 import { sequenceKey } from "../kinesis-record.js";
 import type { LoyaltyRecord } from "./events.js";
@@ -41,8 +41,8 @@ export interface CampaignStore {
   claimEventIds(claims: readonly { eventId: string; sequenceNumber: string }[]): Promise<Set<string>>;
   /** Enrols a purchaser; true when this record enrolled them (now or on an earlier delivery). */
   enrol(email: string, campaign: string, sequenceNumber: string, at: number): Promise<boolean>;
-  /** Records coupons, in bulk; returns how many, from the first on, are known to be written. */
-  recordCoupons(coupons: readonly IssuedCoupon[], onError: (err: unknown) => void): Promise<number>;
+  /** Records coupons, in bulk; says how many, from the first on, are known to be written. */
+  recordCoupons(coupons: readonly IssuedCoupon[]): Promise<BulkWritten>;
   /** Adds figure increments and moves the shard's watermark, only if nobody moved it since `from`. */
   addFigures(
     campaign: string,
@@ -150,12 +150,9 @@ export class DynamoCampaignStore implements CampaignStore {
       if (owner === undefined) fresh.push({ pk, claimedBy: claim.sequenceNumber, expiresAt: expires });
       else if (owner !== claim.sequenceNumber) duplicates.add(claim.sequenceNumber);
     }
-    let failure: unknown;
-    const written = await batchPut(this.db, this.table, fresh, (err) => {
-      failure = err;
-    });
     // Nothing is decided on claims that were not all written: the batch comes again.
-    if (written < fresh.length) throw failure;
+    const { error } = await batchPut(this.db, this.table, fresh);
+    if (error !== undefined) throw error;
     return duplicates;
   }
 
@@ -189,7 +186,7 @@ export class DynamoCampaignStore implements CampaignStore {
    * only the figures could count that coupon twice. Enrolments stay conditional: they merge into
    * member items that the loyalty function writes too.
    */
-  recordCoupons(coupons: readonly IssuedCoupon[], onError: (err: unknown) => void): Promise<number> {
+  recordCoupons(coupons: readonly IssuedCoupon[]): Promise<BulkWritten> {
     return batchPut(
       this.db,
       this.table,
@@ -203,7 +200,6 @@ export class DynamoCampaignStore implements CampaignStore {
         clickedAt: new Date(intent.clickedAt).toISOString(),
         issuedBy: sequenceNumber,
       })),
-      onError,
     );
   }
 
