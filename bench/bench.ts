@@ -8,9 +8,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
-import { directClients } from "../local/clients.js";
-import { startEmulators } from "../local/emulators.js";
-import { projectRoot } from "../local/stack.js";
+import { projectRoot, synthesize } from "../local/stack.js";
 import { decodeConversion, decodeLoyalty } from "../shared/campaign/decode.js";
 import { decideConversions } from "../shared/campaign/logic.js";
 import { decodeReading } from "../shared/zones/reading.js";
@@ -23,9 +21,8 @@ import { conversionWorkload, readingLines } from "./workload.js";
 const READINGS = Number(process.env.BENCH_READINGS ?? 6000);
 const CONVERSIONS = Number(process.env.BENCH_CONVERSIONS ?? 3000);
 
-const emulators = await startEmulators({ logDir: mkdtempSync(path.join(tmpdir(), "tripwire-bench-")) });
-Object.assign(process.env, emulators.env, { POWERTOOLS_LOG_LEVEL: "ERROR" });
-const direct = directClients(emulators.endpoints, emulators.region);
+process.stderr.write("synthesizing the app (cdk synth) …\n");
+const assembly = synthesize(mkdtempSync(path.join(tmpdir(), "tripwire-bench-assembly-")));
 const workload = { readings: READINGS, conversions: CONVERSIONS };
 
 function cpuRate(app: Run["app"]): number {
@@ -160,19 +157,38 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
   return result;
 }
 
-try {
+/** The size of a zone item after the readings run, as DynamoDB counts it; a full window answers the target. */
+async function zoneItem(run: Run): Promise<number | undefined> {
+  const store = new DynamoZoneStore(run.stack.clients.documents, run.table);
+  const zone = (await store.load(["zone-0"])).get("zone-0");
+  if (!zone) return undefined;
+  const item = zoneToItem("zone-0", zone.state, zone.version, []);
+  console.log(
+    `\nA zone item (${zone.state.at.length} readings): ${dynamoItemSize(item)} bytes as DynamoDB sizes items (window ${item.w.length} bytes)`,
+  );
+  // Only a full window answers the target; a small BENCH_READINGS leaves it part-filled.
+  return zone.state.at.length === WINDOW_SIZE ? dynamoItemSize(item) : undefined;
+}
+
+let zoneItemBytes: number | undefined;
+{
   const results: Run[] = [];
   const apps = (process.env.BENCH_ONLY?.split(",") ?? ["readings", "conversions"]) as Run["app"][];
   for (const app of apps) {
     for (const batchSize of [100, 1000]) {
       for (const mode of ["batched", "baseline"] as const) {
         process.stderr.write(`measuring ${app}, batch ${batchSize}, ${mode} …\n`);
-        results.push(await measure(emulators, direct, { app, batchSize, mode, workload }));
+        const run = await measure(assembly, { app, batchSize, mode, workload });
+        results.push(run);
+        if (app === "readings" && mode === "batched" && batchSize === 100) zoneItemBytes = await zoneItem(run);
+        await run.stack.stop();
       }
     }
   }
   const fmt = (n: number, digits = 2) => n.toFixed(digits);
-  console.log("\nEnd to end through the local emulators (2 shards; a per-record baseline for each row)\n");
+  console.log(
+    "\nEnd to end, the deployed stack run locally (2 shards; batched = the function bundle; a per-record baseline for each row)\n",
+  );
   console.log("function     batch  mode      records  rec/s    ×base  DDB req/rec  ×fewer  WCU/rec  msgs  msg req/msg");
   for (const r of results) {
     const base = results.find((b) => b.app === r.app && b.batchSize === r.batchSize && b.mode === "baseline") as Run;
@@ -205,21 +221,6 @@ try {
   console.log("\nDecode + decide, no I/O, one core (median of five rounds)");
   const cpu = new Map(apps.map((app) => [app, cpuRate(app)]));
   for (const [app, rate] of cpu) console.log(`  ${app.padEnd(12)} ${fmt(rate, 0)} records/s`);
-
-  let zoneItemBytes: number | undefined;
-  const zoneRun = results.find((r) => r.app === "readings" && r.mode === "batched");
-  if (zoneRun) {
-    const store = new DynamoZoneStore(direct.documents, zoneRun.table);
-    const zone = (await store.load(["zone-0"])).get("zone-0");
-    if (zone) {
-      const item = zoneToItem("zone-0", zone.state, zone.version, []);
-      // Only a full window answers the target; a small BENCH_READINGS leaves it part-filled.
-      if (zone.state.at.length === WINDOW_SIZE) zoneItemBytes = dynamoItemSize(item);
-      console.log(
-        `\nA zone item (${zone.state.at.length} readings): ${dynamoItemSize(item)} bytes as DynamoDB sizes items (window ${item.w.length} bytes)`,
-      );
-    }
-  }
 
   // The issue's targets, each with the figure that meets or misses it.
   console.log("\nTargets");
@@ -258,6 +259,4 @@ try {
       `  ${b.name.padEnd(12)} ${fmt(b.bytes / 1024, 1).padStart(7)} KiB   import ${fmt(b.importMs, 1)} ms   (importing every client: ${fmt(b.fatImportMs, 1)} ms)`,
     );
   }
-} finally {
-  await emulators.stop();
 }

@@ -1,28 +1,37 @@
-// One end-to-end measurement: a workload put to a stream, run through the local event-source
-// runner with a function's processing (batched as deployed, or the per-record baseline), its
-// DynamoDB/SQS/SNS calls counted by a metering proxy. Used by `npm run bench`, and by a test that
-// holds the request counts (deterministic, unlike the timings) to the issue's targets.
+// One end-to-end measurement: a workload put to a stream of the synthesized stack deployed locally,
+// the batch size set in the template as a user would set it. "batched" runs the deployed function
+// bundle as Lambda would; "baseline" runs the same logic one record at a time through Powertools'
+// BatchProcessor, in process but with the function's role. The gateway meters every call the
+// function makes. Used by `npm run bench`, and by a test that holds the request counts
+// (deterministic, unlike the timings) to the targets.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import { putRecords } from "../cli/producer.js";
-import { eventSources } from "../infra/event-sources.js";
-import type { DirectClients } from "../local/clients.js";
-import type { Emulators } from "../local/emulators.js";
+import { mappingSettings } from "../local/deploy.js";
+import { roleIdentities } from "../local/iam.js";
 import { drainQueue } from "../local/queues.js";
-import { createResources } from "../local/resources.js";
-import { EventSourceRunner, type StreamHandler } from "../local/runner.js";
+import { EventSourceRunner, inProcess } from "../local/runner.js";
+import { type LocalStack, startLocalStack } from "../local/stack.js";
+import { editTemplate } from "../local/template-edit.js";
 import { decodeConversion, decodeLoyalty } from "../shared/campaign/decode.js";
 import { processConversions, processLoyalty } from "../shared/campaign/service.js";
 import { DynamoCampaignStore } from "../shared/campaign/store.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
-import { type Decoded, handleStreamBatch } from "../shared/stream-batch.js";
 import { decodeReading } from "../shared/zones/reading.js";
 import { DEFAULT_RULES } from "../shared/zones/rules.js";
 import { processReadings } from "../shared/zones/service.js";
 import { DynamoZoneStore } from "../shared/zones/store.js";
-import { proxiedClients } from "./support.js";
 import { conversionWorkload, readingLines } from "./workload.js";
 
 export type Mode = "batched" | "baseline";
@@ -49,106 +58,163 @@ export interface Run {
   operations: Record<string, number>;
   /** The table the run kept its state in. */
   table: string;
+  /** The run's stack, still running (the caller stops it). */
+  stack: LocalStack;
 }
 
-let runs = 0;
+const FUNCTION_PREFIX = { readings: "Readings", conversions: "Conversions" } as const;
 
-/** Puts the plan's workload to fresh resources and runs it to the end; what it cost. */
-export async function measure(emulators: Emulators, direct: DirectClients, plan: RunPlan): Promise<Run> {
+/** Deploys the assembly with the plan's batch size, puts the workload and runs it to the end. */
+export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
   const { app, batchSize, mode } = plan;
-  const outputs = await createResources(direct, `bench${++runs}`, 2);
-  const proxied = await proxiedClients(emulators);
-  const { clients, proxies } = proxied;
+  const app_ = editTemplate(assembly, (template) => {
+    for (const r of Object.values(template.Resources)) {
+      if (r.Type !== "AWS::Lambda::EventSourceMapping") continue;
+      r.Properties.BatchSize = batchSize;
+      r.Properties.MaximumBatchingWindowInSeconds = 0;
+      // The function hosts run; the measurement starts its own poller once the workload is in.
+      r.Properties.Enabled = false;
+    }
+  });
+  const stack = await startLocalStack({
+    workDir: mkdtempSync(path.join(tmpdir(), "tripwire-bench-")),
+    app: app_,
+    runner: { pollIntervalMs: 20 },
+  });
+  const outputs = stack.outputs;
+  const admin = stack.clients;
   const kind: RecordKind = app;
-  let lines: string[];
-  let handle: (records: Decoded<unknown>[]) => Promise<{ failed: ReadonlySet<string> }>;
-  let decode: (text: string, arrivalMs: number) => unknown;
-  if (app === "readings") {
-    lines = readingLines(plan.workload.readings);
-    const deps = {
-      store: new DynamoZoneStore(clients.documents, outputs.ZoneTableName),
-      sns: clients.sns,
-      topicArn: outputs.AlertTopicArn,
-      rules: DEFAULT_RULES,
-    };
-    decode = decodeReading;
-    handle = (records) => processReadings(records as Decoded<ReturnType<typeof decodeReading>>[], deps);
-  } else {
-    const workload = conversionWorkload(plan.workload.conversions);
-    lines = workload.conversions;
-    const store = new DynamoCampaignStore(clients.documents, outputs.CampaignTableName);
-    // The loyalty list goes in first, directly: it is not what is measured.
-    const members = workload.loyalty.map((line, i) => ({
+  const lines =
+    app === "readings"
+      ? readingLines(plan.workload.readings)
+      : conversionWorkload(plan.workload.conversions).conversions;
+  if (app === "conversions") {
+    // The loyalty list goes in first, directly, as the administrator: it is not what is measured.
+    const members = conversionWorkload(plan.workload.conversions).loyalty.map((line, i) => ({
       event: decodeLoyalty(line),
       ref: { streamName: "loyalty", shardId: "s", sequenceNumber: String(i + 1), partitionKey: "", arrivalMs: 0 },
     }));
-    await processLoyalty(members, new DynamoCampaignStore(direct.documents, outputs.CampaignTableName));
-    decode = decodeConversion;
-    const deps = { store, sqs: clients.sqs, promoQueueUrl: outputs.PromoQueueUrl };
-    handle = (records) => processConversions(records as Decoded<ReturnType<typeof decodeConversion>>[], deps);
+    await processLoyalty(members, new DynamoCampaignStore(admin.documents, outputs.CampaignTableName));
   }
-
   const streamName = app === "readings" ? outputs.ReadingsStreamName : outputs.ConversionsStreamName;
   await putRecords(
-    direct.kinesis,
+    admin.kinesis,
     streamName,
     lines.map((line) => ({ data: Buffer.from(line), partitionKey: partitionKeyOf(kind, line) })),
   );
-  for (const proxy of proxies) proxy.reset();
 
-  const handler: StreamHandler =
-    mode === "batched"
-      ? (event: KinesisStreamEvent) =>
-          handleStreamBatch(event, {
-            functionName: app,
-            decode: (text, ref) => decode(text, ref.arrivalMs),
-            process: handle,
-            sqs: clients.sqs,
-            rejectedQueueUrl: outputs.RejectedQueueUrl,
-          })
-      : (event: KinesisStreamEvent) =>
-          processPartialResponse(
-            event,
-            async (record: KinesisStreamRecord) => {
-              const ref = recordRef(record);
-              const outcome = await handle([{ ref, event: decode(recordText(record), ref.arrivalMs) }]);
-              if (outcome.failed.size > 0) throw new Error("record failed");
-            },
-            new BatchProcessor(EventType.KinesisDataStreams),
-            { processInParallel: false },
-          );
-  const settings = { ...eventSources()[app], batchSize, maxBatchingWindowSeconds: 0 };
+  const [deployment] = stack.stacks;
+  if (!deployment) throw new Error("no stack");
+  const fn = deployment.byType("AWS::Lambda::Function").find((f) => f.logicalId.startsWith(FUNCTION_PREFIX[app]));
+  const mapping = deployment
+    .byType("AWS::Lambda::EventSourceMapping")
+    .find((m) => m.properties.FunctionName === fn?.name);
+  const identity = fn && roleIdentities(deployment).get(fn.logicalId);
+  if (!fn || !mapping || !identity) throw new Error(`no ${app} function in the assembly`);
+  // The function's calls carry its role, so the gateway meters (and authorizes) them as the function's.
+  stack.gateway.addIdentity(`ASIABENCH${app.toUpperCase()}`, identity, { faults: false });
+  const common = {
+    region: deployment.region,
+    endpoint: stack.gateway.url,
+    credentials: { accessKeyId: `ASIABENCH${app.toUpperCase()}`, secretAccessKey: "bench" },
+  };
+  const clients = {
+    kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
+    sqs: new SQSClient(common),
+    sns: new SNSClient(common),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+  };
+
+  let invoke: (event: KinesisStreamEvent) => Promise<import("../local/function-host.js").Invocation>;
+  if (mode === "batched") {
+    const host = stack.hosts.get(fn.logicalId);
+    if (host) invoke = (event) => host.invoke(event);
+    else throw new Error("no function host");
+  } else {
+    const handle =
+      app === "readings"
+        ? (record: KinesisStreamRecord) => {
+            const ref = recordRef(record);
+            const deps = {
+              store: new DynamoZoneStore(clients.documents, outputs.ZoneTableName),
+              sns: clients.sns,
+              topicArn: outputs.AlertTopicArn,
+              rules: DEFAULT_RULES,
+            };
+            return processReadings([{ ref, event: decodeReading(recordText(record), ref.arrivalMs) }], deps);
+          }
+        : (record: KinesisStreamRecord) => {
+            const ref = recordRef(record);
+            const deps = {
+              store: new DynamoCampaignStore(clients.documents, outputs.CampaignTableName),
+              sqs: clients.sqs,
+              promoQueueUrl: outputs.PromoQueueUrl,
+            };
+            return processConversions([{ ref, event: decodeConversion(recordText(record), ref.arrivalMs) }], deps);
+          };
+    invoke = inProcess((event: KinesisStreamEvent) =>
+      processPartialResponse(
+        event,
+        async (record: KinesisStreamRecord) => {
+          if ((await handle(record)).failed.size > 0) throw new Error("record failed");
+        },
+        new BatchProcessor(EventType.KinesisDataStreams),
+        { processInParallel: false },
+      ),
+    );
+  }
   const runner = new EventSourceRunner(
-    [{ functionName: app, streamName, handler, settings, failureQueueUrl: outputs.RejectedQueueUrl }],
-    { kinesis: direct.kinesis, sqs: direct.sqs, pollIntervalMs: 20 },
+    [
+      {
+        functionName: fn.name,
+        functionArn: fn.arn,
+        streamName,
+        streamArn: String(mapping.properties.EventSourceArn),
+        invoke,
+        settings: mappingSettings(mapping),
+        failureQueueUrl: outputs.RejectedQueueUrl,
+        kinesis: clients.kinesis,
+        sqs: clients.sqs,
+        roleArn: identity.roleArn,
+      },
+    ],
+    { pollIntervalMs: 20 },
   );
+  stack.gateway.resetStats();
   const started = performance.now();
   await runner.start();
   await runner.drained(600_000);
   const seconds = (performance.now() - started) / 1000;
   await runner.stop();
 
-  const [dynamo, sqs, sns] = proxies.map((p) => p.stats);
-  const count = (ops: Record<string, number> | undefined, names: string[]) =>
-    names.reduce((sum, name) => sum + (ops?.[name] ?? 0), 0);
+  const { operations, capacity } = stack.gateway.stats;
+  const of = (service: string) =>
+    Object.fromEntries(
+      Object.entries(operations)
+        .filter(([op]) => op.startsWith(`${service}:`))
+        .map(([op, n]) => [op.slice(service.length + 1), n]),
+    ) as Record<string, number>;
+  const dynamo = of("dynamodb");
+  const sum = (ops: Record<string, number>, names: string[]) => names.reduce((n, name) => n + (ops[name] ?? 0), 0);
   const queue = app === "readings" ? outputs.AlertQueueUrl : outputs.PromoQueueUrl;
-  const messages = (await drainQueue(direct.sqs, queue, 500)).length;
-  const messageRequests =
-    app === "readings"
-      ? count(sns?.operations, ["Publish", "PublishBatch"])
-      : count(sqs?.operations, ["SendMessage", "SendMessageBatch"]);
-  await proxied.stop();
+  const messages = (await drainQueue(admin.sqs, queue, 500)).length;
   return {
     app,
     batchSize,
     mode,
     records: lines.length,
     seconds,
-    dynamoRequests: Object.values(dynamo?.operations ?? {}).reduce((a, b) => a + b, 0),
-    writeUnits: dynamo?.capacity.write ?? 0,
+    dynamoRequests: Object.values(dynamo).reduce((a, b) => a + b, 0),
+    writeUnits: capacity.write,
     messages,
-    messageRequests,
-    operations: { ...dynamo?.operations },
+    messageRequests:
+      app === "readings"
+        ? sum(of("sns"), ["Publish", "PublishBatch"])
+        : sum(of("sqs"), ["SendMessage", "SendMessageBatch"]),
+    operations: dynamo,
     table: app === "readings" ? outputs.ZoneTableName : outputs.CampaignTableName,
+    stack,
   };
 }

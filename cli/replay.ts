@@ -12,8 +12,8 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { FailureRecord } from "../local/runner.js";
 import { kinesisClient, sqsClient } from "../shared/aws.js";
+import type { FailureRecord } from "../shared/failure-record.js";
 import { compareSequence } from "../shared/kinesis-record.js";
 import { findOutputs } from "./outputs-file.js";
 import { putRecords } from "./producer.js";

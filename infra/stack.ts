@@ -118,7 +118,8 @@ export class TripwireStack extends Stack {
 
     // Least privilege: each function gets the calls it makes, on the resources it makes them on.
     grantItems(campaignTable, loyalty, ["dynamodb:UpdateItem"]);
-    grantItems(campaignTable, conversions, ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]);
+    // Coupons and producer-retry claims are written in bulk (BatchWriteItem); enrolments and figures are conditional updates.
+    grantItems(campaignTable, conversions, ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"]);
     grantItems(zoneTable, readings, ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
     for (const f of [loyalty, conversions, readings]) rejectedQueue.grantSendMessages(f.fn);
     promoQueue.grantSendMessages(conversions.fn);

@@ -26,6 +26,8 @@ export interface Emulators {
   /** The environment that points the AWS SDK and CLI at the emulators. */
   readonly env: Record<string, string>;
   readonly pids: readonly number[];
+  /** How the SQS emulator's own queue URLs begin (the gateway rewrites them to its own). */
+  readonly sqsUrlPrefix: string;
   stop(): Promise<void>;
 }
 
@@ -183,6 +185,7 @@ export async function startEmulators(options: {
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
       AWS_ENDPOINT_URL_SNS: endpoints.sns,
     },
+    sqsUrlPrefix: `http://sqs.${REGION}.localhost:${ports.sqsSns}`,
     pids: children.flatMap(({ process: child }) => (child.pid === undefined ? [] : [child.pid])),
     stop,
   };

@@ -1,42 +1,69 @@
 import { randomUUID } from "node:crypto";
 import {
   type _Record,
-  DescribeStreamSummaryCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
+  type Shard,
 } from "@aws-sdk/client-kinesis";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import type { EventSourceSettings } from "../infra/event-sources.js";
+import type { FailureRecord } from "../shared/failure-record.js";
+import type { Invocation } from "./function-host.js";
 
-// Plays the Lambda Kinesis event source mapping against a Kinesis endpoint, so that the handlers
-// that deploy are the handlers that run here, with the mapping's own settings: batch size and
-// batching window, partial batch responses (checkpoint before the lowest failed record),
-// bisection on function errors (not counted as retries, as in Lambda), bounded retries, maximum
-// record age, and an SQS on-failure destination that receives Lambda's own invocation record.
+// Plays Lambda's Kinesis event-source mapping against a Kinesis endpoint, with the mapping's own
+// settings from the template: batch size and batching window, the 6 MB invocation payload cap,
+// partial batch responses (checkpoint before the lowest failed record; a malformed response fails
+// the whole batch), bisection on function errors (not counted as retries), bounded retries,
+// maximum record age, the on-failure destination with Lambda's own invocation record, and shard
+// lineage: shards that appear while it runs are found, a child shard is read only after its
+// parents are read to their end, and a closed shard is completed — nothing is lost across
+// UpdateShardCount, SplitShard or MergeShards.
+// https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
+
+export type { FailureRecord } from "../shared/failure-record.js";
 
 /** A Kinesis handler as Lambda calls it; one that returns nothing reports no failures. */
 export type StreamHandler = (
   event: KinesisStreamEvent,
 ) => Promise<KinesisStreamBatchResponse | undefined> | Promise<void>;
 
+/** Invokes an in-process handler as a function host would (for tests whose point is the logic). */
+export function inProcess(
+  handler: (event: KinesisStreamEvent) => Promise<unknown>,
+): (event: KinesisStreamEvent) => Promise<Invocation> {
+  return async (event) => {
+    try {
+      return { kind: "result", payload: (await handler(event)) ?? null };
+    } catch (err) {
+      return { kind: "error", errorType: "Error", errorMessage: err instanceof Error ? err.message : String(err) };
+    }
+  };
+}
+
 export interface Mapping {
   readonly functionName: string;
+  readonly functionArn: string;
   readonly streamName: string;
-  readonly handler: StreamHandler;
+  readonly streamArn: string;
+  readonly invoke: (event: KinesisStreamEvent) => Promise<Invocation>;
   readonly settings: EventSourceSettings;
   readonly failureQueueUrl: string;
+  /** The mapping reads the stream and writes its failure destination as the function's role. */
+  readonly kinesis: KinesisClient;
+  readonly sqs: SQSClient;
+  /** The role the mapping's records name (`invokeIdentityArn`). */
+  readonly roleArn: string;
 }
 
 export interface RunnerOptions {
-  readonly kinesis: KinesisClient;
-  readonly sqs: SQSClient;
   readonly region?: string;
-  readonly account?: string;
   /** How long an idle shard waits before polling again (Lambda polls about once a second). */
   readonly pollIntervalMs?: number;
+  /** How often the stream's shard list is read for new (resharded) shards. */
+  readonly discoverIntervalMs?: number;
   /** Pause before retrying a failed batch. */
   readonly retryDelayMs?: number;
   /** Deliver every batch a second time after it succeeded, as at-least-once delivery may. */
@@ -45,7 +72,7 @@ export interface RunnerOptions {
   readonly raceDuplicates?: boolean;
   readonly onInvoke?: (info: InvokeInfo) => void;
   readonly onFailureDestination?: (info: FailureRecord) => void;
-  readonly onPollError?: (shardId: string, err: unknown) => void;
+  readonly onPollError?: (functionName: string, shardId: string, err: unknown) => void;
 }
 
 export interface InvokeInfo {
@@ -57,72 +84,42 @@ export interface InvokeInfo {
   readonly error?: string;
 }
 
-/** What Lambda sends to an on-failure destination for a stream batch it gives up on. */
-export interface FailureRecord {
-  readonly requestContext: {
-    readonly requestId: string;
-    readonly functionArn: string;
-    readonly condition: "RetryAttemptsExhausted" | "RecordAgeExceeded";
-    readonly approximateInvokeCount: number;
-  };
-  readonly responseContext: {
-    readonly statusCode: number;
-    readonly executedVersion: string;
-    readonly functionError?: string;
-  };
-  readonly version: "1.0";
-  readonly timestamp: string;
-  readonly KinesisBatchInfo: {
-    readonly shardId: string;
-    readonly startSequenceNumber: string;
-    readonly endSequenceNumber: string;
-    readonly approximateArrivalOfFirstRecord: string;
-    readonly approximateArrivalOfLastRecord: string;
-    readonly batchSize: number;
-    readonly streamArn: string;
-  };
-}
+/** Lambda's limit on a synchronous invocation's request payload. */
+export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
 interface ShardContext {
   readonly mapping: Mapping;
   readonly shardId: string;
-  readonly streamArn: string;
+  readonly parents: readonly string[];
+  started: boolean;
   caughtUp: boolean;
+  /** Read to its end (a closed shard) and every record delivered. */
+  finished: boolean;
   /** The last sequence number fully delivered: where a restarted poll resumes. */
   checkpoint?: string | undefined;
 }
 
+type Outcome = { kind: "ok" } | { kind: "partial"; from: number } | { kind: "error"; error: string };
+
 export class EventSourceRunner {
   private readonly region: string;
-  private readonly account: string;
   private stopping = false;
   private readonly loops: Promise<void>[] = [];
-  private readonly shards: ShardContext[] = [];
+  private readonly shards = new Map<string, ShardContext>();
   private busy = 0;
+  private discoveries = 0;
 
   constructor(
     private readonly mappings: readonly Mapping[],
-    private readonly options: RunnerOptions,
+    private readonly options: RunnerOptions = {},
   ) {
     this.region = options.region ?? process.env.AWS_REGION ?? "us-east-1";
-    this.account = options.account ?? "000000000000";
   }
 
-  /** Starts polling every shard of every mapped stream. */
+  /** Finds every mapped stream's shards and starts polling those whose parents are done. */
   async start(): Promise<void> {
-    for (const mapping of this.mappings) {
-      const summary = await this.options.kinesis.send(
-        new DescribeStreamSummaryCommand({ StreamName: mapping.streamName }),
-      );
-      const streamArn = summary.StreamDescriptionSummary?.StreamARN ?? this.streamArn(mapping.streamName);
-      const shards = await this.options.kinesis.send(new ListShardsCommand({ StreamName: mapping.streamName }));
-      for (const shard of shards.Shards ?? []) {
-        if (!shard.ShardId) continue;
-        const context: ShardContext = { mapping, shardId: shard.ShardId, streamArn, caughtUp: false };
-        this.shards.push(context);
-        this.loops.push(this.pollShard(context));
-      }
-    }
+    for (const mapping of this.mappings) await this.discover(mapping);
+    for (const mapping of this.mappings) this.loops.push(this.watchShards(mapping));
   }
 
   /** Stops polling; resolves when every shard loop has finished its current batch. */
@@ -134,11 +131,18 @@ export class EventSourceRunner {
   /** Resolves once every shard has been read to its end and no batch is in flight. */
   async drained(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    // Two rounds of empty polls on every shard: a poll already under way when this was called may
-    // have missed the newest records, the one after it cannot.
+    // Two rounds of empty polls on every shard (and of shard discovery): a poll already under way
+    // when this was called may have missed the newest records or shards, the one after it cannot.
     for (let round = 0; round < 2; round++) {
-      for (const shard of this.shards) shard.caughtUp = false;
-      await this.waitFor(() => this.busy === 0 && this.shards.every((s) => s.caughtUp), deadline);
+      for (const shard of this.shards.values()) shard.caughtUp = false;
+      const discoveries = this.discoveries;
+      await this.waitFor(
+        () =>
+          this.busy === 0 &&
+          this.discoveries >= discoveries + 1 &&
+          [...this.shards.values()].every((s) => s.finished || (s.started && s.caughtUp)),
+        deadline,
+      );
     }
   }
 
@@ -149,12 +153,61 @@ export class EventSourceRunner {
     }
   }
 
-  private streamArn(streamName: string): string {
-    return `arn:aws:kinesis:${this.region}:${this.account}:stream/${streamName}`;
+  private async watchShards(mapping: Mapping): Promise<void> {
+    const interval = this.options.discoverIntervalMs ?? 1000;
+    while (!this.stopping) {
+      await sleep(interval);
+      if (this.stopping) return;
+      try {
+        await this.discover(mapping);
+      } catch (err) {
+        this.options.onPollError?.(mapping.functionName, "(ListShards)", err);
+      }
+    }
   }
 
-  private functionArn(functionName: string): string {
-    return `arn:aws:lambda:${this.region}:${this.account}:function:${functionName}`;
+  /** Reads the shard list; starts each shard whose parents (if still listed) are finished. */
+  private async discover(mapping: Mapping): Promise<void> {
+    const shards: Shard[] = [];
+    let token: string | undefined;
+    do {
+      const page = await mapping.kinesis.send(
+        new ListShardsCommand(token ? { NextToken: token } : { StreamName: mapping.streamName }),
+      );
+      shards.push(...(page.Shards ?? []));
+      token = page.NextToken;
+    } while (token);
+    const listed = new Set(shards.map((s) => s.ShardId));
+    for (const shard of shards) {
+      const key = `${mapping.functionName}/${shard.ShardId}`;
+      if (!shard.ShardId || this.shards.has(key)) continue;
+      const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
+        (p): p is string => p !== undefined && listed.has(p),
+      );
+      this.shards.set(key, {
+        mapping,
+        shardId: shard.ShardId,
+        parents,
+        started: false,
+        caughtUp: false,
+        finished: false,
+      });
+    }
+    this.startReadyShards();
+    this.discoveries++;
+  }
+
+  /** A child shard is read only after its parents are finished, so per-key order holds across a reshard. */
+  private startReadyShards(): void {
+    for (const context of this.shards.values()) {
+      if (context.started || this.stopping) continue;
+      const parentsDone = context.parents.every(
+        (p) => this.shards.get(`${context.mapping.functionName}/${p}`)?.finished ?? true,
+      );
+      if (!parentsDone) continue;
+      context.started = true;
+      this.loops.push(this.pollShard(context));
+    }
   }
 
   private async pollShard(context: ShardContext): Promise<void> {
@@ -163,20 +216,17 @@ export class EventSourceRunner {
         await this.pollShardOnce(context);
         return;
       } catch (err) {
-        // An emulator or network hiccup: start again from the last checkpoint, like Lambda's poller.
+        // An emulator hiccup or a refused call: start again from the last checkpoint, like Lambda's poller.
         if (this.stopping) return;
-        this.options.onPollError?.(context.shardId, err);
+        this.options.onPollError?.(context.mapping.functionName, context.shardId, err);
         await sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
       }
     }
   }
 
   private async pollShardOnce(context: ShardContext): Promise<void> {
-    const { kinesis } = this.options;
     const { mapping, shardId } = context;
-    const { settings } = mapping;
-    // From the mapping's starting position, or — after a poller restart — just past the last
-    // record fully delivered.
+    const { settings, kinesis } = mapping;
     const start = await kinesis.send(
       new GetShardIteratorCommand(
         context.checkpoint === undefined
@@ -191,36 +241,39 @@ export class EventSourceRunner {
     );
     let iterator = start.ShardIterator;
     const pollInterval = this.options.pollIntervalMs ?? 200;
+    const get = (shardIterator: string, limit: number) =>
+      kinesis.send(new GetRecordsCommand({ ShardIterator: shardIterator, Limit: limit, StreamARN: mapping.streamArn }));
     while (!this.stopping && iterator) {
-      let out = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: settings.batchSize }));
+      let out = await get(iterator, settings.batchSize);
       const records = [...(out.Records ?? [])];
       // The batching window: a short batch waits (up to the window) for more records to fill it.
       const windowEnds = Date.now() + settings.maxBatchingWindowSeconds * 1000;
       while (records.length > 0 && records.length < settings.batchSize && Date.now() < windowEnds && !this.stopping) {
         if (!out.NextShardIterator) break;
         await sleep(Math.min(pollInterval, Math.max(0, windowEnds - Date.now())));
-        out = await kinesis.send(
-          new GetRecordsCommand({ ShardIterator: out.NextShardIterator, Limit: settings.batchSize - records.length }),
-        );
+        out = await get(out.NextShardIterator, settings.batchSize - records.length);
         records.push(...(out.Records ?? []));
       }
       iterator = out.NextShardIterator;
       if (records.length === 0) {
         context.caughtUp = true;
-        await sleep(pollInterval);
+        if (iterator) await sleep(pollInterval);
         continue;
       }
       this.busy++;
       try {
-        await this.deliver(
-          context,
-          records.map((r) => this.toLambdaRecord(context, r)),
-          0,
-        );
-        context.checkpoint = records.at(-1)?.SequenceNumber;
+        for (const batch of withinPayloadLimit(records.map((r) => this.toLambdaRecord(context, r)))) {
+          await this.deliver(context, batch, 0);
+          context.checkpoint = batch.at(-1)?.kinesis.sequenceNumber;
+        }
       } finally {
         this.busy--;
       }
+    }
+    if (!this.stopping && !iterator) {
+      // No next iterator: the shard is closed (resharded) and read to its end; its children may start.
+      context.finished = true;
+      this.startReadyShards();
     }
   }
 
@@ -238,9 +291,9 @@ export class EventSourceRunner {
       eventVersion: "1.0",
       eventID: `${context.shardId}:${sequenceNumber}`,
       eventName: "aws:kinesis:record",
-      invokeIdentityArn: `arn:aws:iam::${this.account}:role/${context.mapping.functionName}-role`,
+      invokeIdentityArn: context.mapping.roleArn,
       awsRegion: this.region,
-      eventSourceARN: context.streamArn,
+      eventSourceARN: context.mapping.streamArn,
     };
   }
 
@@ -253,7 +306,7 @@ export class EventSourceRunner {
         ? records.filter((r) => r.kinesis.approximateArrivalTimestamp * 1000 < oldest)
         : [];
     if (expired.length > 0) {
-      await this.toFailureDestination(context, expired, "RecordAgeExceeded", retries + 1);
+      await this.toFailureDestination(context, expired, "RecordAgeExceeded", retries, undefined);
       records = records.filter((r) => !expired.includes(r));
       if (records.length === 0) return;
     }
@@ -270,60 +323,44 @@ export class EventSourceRunner {
     }
     const remaining = result.kind === "partial" ? records.slice(result.from) : records;
     if (settings.retryAttempts >= 0 && retries >= settings.retryAttempts) {
-      await this.toFailureDestination(context, remaining, "RetryAttemptsExhausted", retries + 1);
+      await this.toFailureDestination(
+        context,
+        remaining,
+        "RetryAttemptsExhausted",
+        retries + 1,
+        result.kind === "error" ? "Unhandled" : null,
+      );
       return;
     }
     await sleep(this.options.retryDelayMs ?? 100);
     await this.deliver(context, remaining, retries + 1);
   }
 
-  private async invoke(
-    context: ShardContext,
-    records: KinesisStreamRecord[],
-  ): Promise<{ kind: "ok" } | { kind: "partial"; from: number } | { kind: "error" }> {
+  private async invoke(context: ShardContext, records: KinesisStreamRecord[]): Promise<Outcome> {
     const { mapping, shardId } = context;
-    const event = (): KinesisStreamEvent => ({ Records: structuredClone(records) });
+    const event: KinesisStreamEvent = { Records: records };
     const sequenceNumbers = records.map((r) => r.kinesis.sequenceNumber);
-    let response: KinesisStreamBatchResponse | undefined;
-    try {
-      if (this.options.raceDuplicates) {
-        const [first] = await Promise.all([mapping.handler(event()), mapping.handler(event())]);
-        response = first ?? undefined;
-      } else {
-        response = (await mapping.handler(event())) ?? undefined;
-      }
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
-      this.options.onInvoke?.({
-        functionName: mapping.functionName,
-        shardId,
-        sequenceNumbers,
-        outcome: "error",
-        error,
-      });
-      return { kind: "error" };
+    const report = (info: Omit<InvokeInfo, "functionName" | "shardId" | "sequenceNumbers">) =>
+      this.options.onInvoke?.({ functionName: mapping.functionName, shardId, sequenceNumbers, ...info });
+    const invocations = this.options.raceDuplicates
+      ? [mapping.invoke(event), mapping.invoke(event)]
+      : [mapping.invoke(event)];
+    const [first] = await Promise.all(invocations);
+    if (first === undefined || first.kind === "error") {
+      const error = first ? `${first.errorType}: ${first.errorMessage}` : "no invocation";
+      report({ outcome: "error", error });
+      return { kind: "error", error };
     }
-    const failures = mapping.settings.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
-    if (failures.length === 0) {
-      this.options.onInvoke?.({ functionName: mapping.functionName, shardId, sequenceNumbers, outcome: "ok" });
-      if (this.options.deliverTwice) {
-        // The duplicate's own outcome does not matter to the checkpoint, as with a real redelivery.
-        await Promise.resolve(mapping.handler(event())).catch(() => undefined);
-      }
+    const from = mapping.settings.reportBatchItemFailures ? failedFrom(first.payload, sequenceNumbers) : 0;
+    if (from === undefined) {
+      report({ outcome: "ok" });
+      if (this.options.deliverTwice) await mapping.invoke(event); // its outcome does not move the checkpoint
       return { kind: "ok" };
     }
-    // Lambda checkpoints before the lowest failed record; an identifier it cannot find in the
-    // batch (or an empty one) fails the whole batch.
-    const indexes = failures.map((f) => sequenceNumbers.indexOf(f.itemIdentifier ?? ""));
-    const from = indexes.some((i) => i < 0) ? 0 : Math.min(...indexes);
-    this.options.onInvoke?.({
-      functionName: mapping.functionName,
-      shardId,
-      sequenceNumbers,
-      outcome: "partial",
-      failedFrom: sequenceNumbers[from] as string,
-    });
-    return { kind: "partial", from };
+    // A malformed response (-1) fails the whole batch: retried from its first record, counted as an attempt.
+    const retryFrom = Math.max(0, from);
+    report({ outcome: "partial", failedFrom: sequenceNumbers[retryFrom] as string });
+    return { kind: "partial", from: retryFrom };
   }
 
   private async toFailureDestination(
@@ -331,22 +368,22 @@ export class EventSourceRunner {
     records: KinesisStreamRecord[],
     condition: FailureRecord["requestContext"]["condition"],
     invokeCount: number,
+    functionError: string | null | undefined,
   ): Promise<void> {
     const first = records[0];
     const last = records.at(-1);
     if (!first || !last) return;
+    const { mapping } = context;
     const message: FailureRecord = {
       requestContext: {
         requestId: randomUUID(),
-        functionArn: this.functionArn(context.mapping.functionName),
+        functionArn: mapping.functionArn,
         condition,
         approximateInvokeCount: invokeCount,
       },
-      responseContext: {
-        statusCode: 200,
-        executedVersion: "$LATEST",
-        ...(condition === "RetryAttemptsExhausted" ? { functionError: "Unhandled" } : {}),
-      },
+      ...(condition === "RetryAttemptsExhausted"
+        ? { responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: functionError ?? null } }
+        : {}),
       version: "1.0",
       timestamp: new Date().toISOString(),
       KinesisBatchInfo: {
@@ -356,23 +393,64 @@ export class EventSourceRunner {
         approximateArrivalOfFirstRecord: new Date(first.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
         approximateArrivalOfLastRecord: new Date(last.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
         batchSize: records.length,
-        streamArn: context.streamArn,
+        streamArn: mapping.streamArn,
       },
     };
-    // The destination must take it, or the records would be lost: keep trying.
+    // The destination must take it, or the records would be lost: keep trying (as the function's role).
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.options.sqs.send(
-          new SendMessageCommand({ QueueUrl: context.mapping.failureQueueUrl, MessageBody: JSON.stringify(message) }),
+        await mapping.sqs.send(
+          new SendMessageCommand({ QueueUrl: mapping.failureQueueUrl, MessageBody: JSON.stringify(message) }),
         );
         break;
       } catch (err) {
+        this.options.onPollError?.(mapping.functionName, context.shardId, err);
         if (this.stopping || attempt >= 20) throw err;
         await sleep(Math.min(5000, 100 * 2 ** attempt));
       }
     }
     this.options.onFailureDestination?.(message);
   }
+}
+
+/**
+ * Where a batch response says processing failed: undefined for a complete success (no response, a
+ * null or empty batchItemFailures), the lowest failed record's index, or -1 when the response is
+ * malformed (not an array, a null entry, an empty, null or unknown itemIdentifier), which Lambda
+ * treats as a complete failure of the batch.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
+ */
+export function failedFrom(payload: unknown, sequenceNumbers: readonly string[]): number | undefined {
+  if (payload === null || payload === undefined || typeof payload !== "object") return undefined;
+  const failures = (payload as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === null || failures === undefined) return undefined;
+  if (!Array.isArray(failures)) return -1;
+  if (failures.length === 0) return undefined;
+  const indexes = failures.map((f: unknown) => {
+    const id = f !== null && typeof f === "object" ? (f as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    return typeof id === "string" && id !== "" ? sequenceNumbers.indexOf(id) : -1;
+  });
+  return indexes.some((i) => i < 0) ? -1 : Math.min(...indexes);
+}
+
+/** Splits records into consecutive batches whose invocation payload stays within Lambda's 6 MB. */
+export function withinPayloadLimit(records: KinesisStreamRecord[], limit = MAX_PAYLOAD_BYTES): KinesisStreamRecord[][] {
+  const batches: KinesisStreamRecord[][] = [];
+  const overhead = Buffer.byteLength('{"Records":[]}');
+  let current: KinesisStreamRecord[] = [];
+  let size = overhead;
+  for (const record of records) {
+    const bytes = Buffer.byteLength(JSON.stringify(record)) + 1;
+    if (current.length > 0 && size + bytes > limit) {
+      batches.push(current);
+      current = [];
+      size = overhead;
+    }
+    current.push(record);
+    size += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 function sleep(ms: number): Promise<void> {

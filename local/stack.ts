@@ -1,142 +1,270 @@
-import { writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import type { StreamFunctionName } from "../infra/event-sources.js";
-import { functionEnvironments } from "../infra/function-env.js";
-import { STACK_NAME, type StackOutputs } from "../infra/outputs.js";
-import { type StageConfig, stageConfig } from "../infra/stage.js";
-import { type DirectClients, directClients } from "./clients.js";
+import { fileURLToPath } from "node:url";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { StackOutputs } from "../infra/outputs.js";
+import { readAssembly, type StackDeployment } from "./assembly.js";
+import { createResources, mappingSettings, type Notes } from "./deploy.js";
 import { type Emulators, startEmulators } from "./emulators.js";
-import { type FaultPlan, type FaultProxy, startFaultProxy } from "./fault-proxy.js";
-import { createResources } from "./resources.js";
-import { EventSourceRunner, type Mapping, type RunnerOptions, type StreamHandler } from "./runner.js";
+import { FunctionHost } from "./function-host.js";
+import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway.js";
+import { roleIdentities } from "./iam.js";
+import { TemplateError } from "./intrinsics.js";
+import { EventSourceRunner, type Mapping, type RunnerOptions } from "./runner.js";
+
+// The synthesized stack, run on this machine as `cdk deploy` would deploy it to an account: the
+// cloud assembly's template(s) create the resources in the emulators; every function runs as its
+// bundle in processes of its own, fed by the event-source runner with the template's mapping
+// settings; every call goes through one gateway that enforces each function's IAM role.
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface LocalStackOptions {
   /** Where logs, the outputs file and the env file go. */
   readonly workDir: string;
-  readonly stage?: StageConfig;
+  /** An already synthesized cloud assembly (like `cdk deploy --app DIR`); synthesized when absent. */
+  readonly app?: string;
+  /** CDK context for the synthesis (`-c key=value`). */
+  readonly context?: Readonly<Record<string, string>>;
   /** Run the functions (the event-source runner); off leaves the streams to other consumers. */
   readonly runFunctions?: boolean;
-  readonly runner?: Partial<Omit<RunnerOptions, "kinesis" | "sqs">>;
-  /** Put fault proxies between the handlers and DynamoDB, SQS and SNS (reliability tests). */
+  readonly runner?: Partial<RunnerOptions>;
+  /** Faults injected into the functions' calls to DynamoDB, SQS and SNS (reliability tests). */
   readonly faults?: FaultPlan;
+  /** Enforce the functions' IAM roles (default on). */
+  readonly iam?: boolean;
+  /** The gateway's port; a free one when absent. */
+  readonly port?: number;
+  readonly onRefusal?: (access: Access) => void;
 }
 
 export interface LocalStack {
   readonly emulators: Emulators;
+  readonly gateway: Gateway;
+  readonly stacks: readonly StackDeployment[];
   readonly outputs: StackOutputs;
   readonly outputsFile: string;
   readonly envFile: string;
   readonly runner: EventSourceRunner | undefined;
-  readonly stage: StageConfig;
-  /** Clients bound to the emulators directly (never through a fault proxy). */
-  readonly clients: DirectClients;
-  /** The fault proxies the handlers talk through, when faults were asked for. */
-  readonly proxies: readonly FaultProxy[];
+  /** Function hosts by function logical id. */
+  readonly hosts: ReadonlyMap<string, FunctionHost>;
+  /** The account administrator's clients, through the gateway (never faulted, never refused). */
+  readonly clients: AdminClients;
+  /** What the deployment could not do exactly as an account would, said once. */
+  readonly notes: Notes;
   stop(): Promise<void>;
 }
 
-const FUNCTIONS: readonly StreamFunctionName[] = ["loyalty", "conversions", "readings"];
+export interface AdminClients {
+  readonly kinesis: KinesisClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+}
 
-/**
- * The whole stack on this machine: emulators on loopback, the stack's resources in them, and the
- * deployed handlers fed by the event-source runner with the stack's own event-source settings.
- * Points this process's AWS SDK at the emulators (the handlers run in it).
- */
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const stage = options.stage ?? stageConfig("dev");
-  const emulators = await startEmulators({ logDir: path.join(options.workDir, "logs") });
+/** The credentials of the env file: the account's administrator, as for LocalStack. */
+export const ADMIN_CREDENTIALS = { accessKeyId: "test", secretAccessKey: "test" };
+
+export function adminClients(endpoint: string, region: string): AdminClients {
+  const common = { region, endpoint, credentials: ADMIN_CREDENTIALS };
+  const dynamodb = new DynamoDBClient(common);
+  return {
+    kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
+    dynamodb,
+    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    sqs: new SQSClient(common),
+    sns: new SNSClient(common),
+  };
+}
+
+/** `cdk synth` into a directory: the cloud assembly `cdk deploy` would upload. */
+export function synthesize(outdir: string, context: Readonly<Record<string, string>> = {}): string {
+  const cdk = path.join(projectRoot, "node_modules", ".bin", "cdk");
+  const args = ["synth", "--no-notices", "-q", "-o", outdir];
+  for (const [k, v] of Object.entries(context)) args.push("-c", `${k}=${v}`);
   try {
-    Object.assign(process.env, emulators.env);
-    const clients = directClients(emulators.endpoints, emulators.region);
-    const outputs = await createResources(clients, "tripwire", stage.shardCount ?? 2);
+    execFileSync(cdk, args, {
+      cwd: projectRoot,
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: "true" },
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+    });
+  } catch (err) {
+    const { stderr, stdout } = err as { stderr?: string; stdout?: string };
+    throw new TemplateError(`cdk synth failed:\n${stderr ?? ""}${stdout ?? ""}`);
+  }
+  return outdir;
+}
+
+/** Each function's access key: the gateway knows the role by it, as STS credentials name a role. */
+function accessKeyFor(stack: string, logicalId: string, who: "function" | "mapping"): string {
+  return `ASIA${createHash("sha256").update(`${stack}/${logicalId}/${who}`).digest("hex").slice(0, 16).toUpperCase()}`;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const logDir = path.join(options.workDir, "logs");
+  mkdirSync(logDir, { recursive: true });
+  const app = options.app ?? synthesize(path.join(options.workDir, "cdk.out"), options.context);
+  const emulators = await startEmulators({ logDir });
+  const stopAll: (() => Promise<void>)[] = [() => emulators.stop()];
+  const stop = async () => {
+    for (const s of stopAll.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const { endpoints, region } = emulators;
+    const gateway = await startGateway({
+      upstreams: endpoints,
+      region,
+      account: "000000000000",
+      sqsUrlPrefix: emulators.sqsUrlPrefix,
+      ...(options.port === undefined ? {} : { port: options.port }),
+      iam: options.iam !== false,
+      ...(options.onRefusal ? { onRefusal: options.onRefusal } : {}),
+    });
+    stopAll.push(() => gateway.stop());
+    const stacks = readAssembly(app, { region, endpoint: gateway.url });
+    const clients = adminClients(gateway.url, region);
+    const notes: Notes = [];
+    for (const stack of stacks) await createResources(stack, clients, notes);
+
+    const [main] = stacks;
+    if (main === undefined) throw new TemplateError("no stack to deploy");
+    const outputs = Object.assign({}, ...stacks.map((s) => s.outputs)) as StackOutputs;
     const outputsFile = path.join(options.workDir, "cdk-outputs.json");
-    writeFileSync(outputsFile, `${JSON.stringify({ [STACK_NAME]: outputs }, null, 2)}\n`);
+    writeFileSync(
+      outputsFile,
+      `${JSON.stringify(Object.fromEntries(stacks.map((s) => [s.stackName, s.outputs])), null, 2)}\n`,
+    );
     const envFile = path.join(options.workDir, "local.env");
     writeFileSync(
       envFile,
-      `${Object.entries(emulators.env)
-        .map(([k, v]) => `export ${k}=${v}`)
-        .join("\n")}\n`,
+      [
+        `export AWS_ENDPOINT_URL=${gateway.url}`,
+        `export AWS_REGION=${region}`,
+        `export AWS_DEFAULT_REGION=${region}`,
+        `export AWS_ACCESS_KEY_ID=${ADMIN_CREDENTIALS.accessKeyId}`,
+        `export AWS_SECRET_ACCESS_KEY=${ADMIN_CREDENTIALS.secretAccessKey}`,
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      path.join(options.workDir, "local.json"),
+      `${JSON.stringify({ endpoint: gateway.url, region, pid: process.pid, outputsFile }, null, 2)}\n`,
     );
 
+    const hosts = new Map<string, FunctionHost>();
     let runner: EventSourceRunner | undefined;
-    const proxies: FaultProxy[] = [];
     if (options.runFunctions !== false) {
-      const environments = functionEnvironments(
-        {
-          campaignTable: outputs.CampaignTableName,
-          zoneTable: outputs.ZoneTableName,
-          promoQueueUrl: outputs.PromoQueueUrl,
-          rejectedQueueUrl: outputs.RejectedQueueUrl,
-          alertTopicArn: outputs.AlertTopicArn,
-        },
-        stage.rules,
-      );
-      for (const env of Object.values(environments)) Object.assign(process.env, env);
-      if (options.faults) {
-        const { endpoints } = emulators;
-        const [dynamodb, sqs, sns] = await Promise.all(
-          [endpoints.dynamodb, endpoints.sqs, endpoints.sns].map((url) => startFaultProxy(url, options.faults)),
-        );
-        proxies.push(dynamodb as FaultProxy, sqs as FaultProxy, sns as FaultProxy);
-        // The handlers' SDK clients read these when they are created, at import below.
-        process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb?.url;
-        process.env.AWS_ENDPOINT_URL_SQS = sqs?.url;
-        process.env.AWS_ENDPOINT_URL_SNS = sns?.url;
-      }
-      process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
-      process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
-      const streams: Record<StreamFunctionName, string> = {
-        loyalty: outputs.LoyaltyStreamName,
-        conversions: outputs.ConversionsStreamName,
-        readings: outputs.ReadingsStreamName,
-      };
-      const failureQueues: Record<StreamFunctionName, string> = {
-        loyalty: outputs.LoyaltyFailureQueueUrl,
-        conversions: outputs.ConversionsFailureQueueUrl,
-        readings: outputs.ReadingsFailureQueueUrl,
-      };
       const mappings: Mapping[] = [];
-      for (const name of FUNCTIONS) {
-        mappings.push({
-          functionName: `tripwire-${name}`,
-          streamName: streams[name],
-          handler: await loadHandler(name),
-          settings: stage.eventSources[name],
-          failureQueueUrl: failureQueues[name],
-        });
+      for (const stack of stacks) {
+        const identities = roleIdentities(stack);
+        for (const fn of stack.byType("AWS::Lambda::Function")) {
+          const identity = identities.get(fn.logicalId);
+          if (identity === undefined) continue;
+          const functionKey = accessKeyFor(stack.stackName, fn.logicalId, "function");
+          const mappingKey = accessKeyFor(stack.stackName, fn.logicalId, "mapping");
+          gateway.addIdentity(functionKey, identity, { faults: true });
+          gateway.addIdentity(mappingKey, identity, { faults: false });
+          const p = fn.properties;
+          const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+          const host = new FunctionHost(
+            {
+              logicalId: fn.logicalId,
+              functionName: fn.name,
+              functionArn: fn.arn,
+              bundleDir: stack.bundles[fn.logicalId] as string,
+              handler: String(p.Handler),
+              runtime: String(p.Runtime),
+              timeoutSeconds: Number(p.Timeout ?? 3),
+              memoryMb: Number(p.MemorySize ?? 128),
+              environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
+              platform: {
+                AWS_REGION: region,
+                AWS_DEFAULT_REGION: region,
+                AWS_ENDPOINT_URL: gateway.url,
+                AWS_ACCESS_KEY_ID: functionKey,
+                AWS_SECRET_ACCESS_KEY: "local",
+                AWS_SESSION_TOKEN: "local",
+              },
+            },
+            logDir,
+          );
+          hosts.set(fn.logicalId, host);
+          stopAll.push(() => host.stop());
+        }
+        for (const m of stack.byType("AWS::Lambda::EventSourceMapping")) {
+          if (m.properties.Enabled === false) continue;
+          const fn = stack.resources.find(
+            (r) =>
+              r.type === "AWS::Lambda::Function" &&
+              (r.name === m.properties.FunctionName || r.arn === m.properties.FunctionName),
+          );
+          const host = fn && hosts.get(fn.logicalId);
+          const source = stack.byArn(String(m.properties.EventSourceArn));
+          if (!fn || !host || source?.type !== "AWS::Kinesis::Stream") {
+            throw new TemplateError(
+              `${m.logicalId}: only Kinesis streams feeding a function of the template are run locally`,
+            );
+          }
+          const destination = (m.properties.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)
+            ?.OnFailure?.Destination;
+          const failureQueue = destination === undefined ? undefined : stack.byArn(destination);
+          if (destination !== undefined && failureQueue?.type !== "AWS::SQS::Queue") {
+            throw new TemplateError(
+              `${m.logicalId}: only an SQS queue of the template is supported as on-failure destination`,
+            );
+          }
+          const credentials = {
+            accessKeyId: accessKeyFor(stack.stackName, fn.logicalId, "mapping"),
+            secretAccessKey: "local",
+            sessionToken: "local",
+          };
+          const common = { region, endpoint: gateway.url, credentials };
+          mappings.push({
+            functionName: fn.name,
+            functionArn: fn.arn,
+            streamName: source.name,
+            streamArn: source.arn,
+            invoke: (event) => host.invoke(event),
+            settings: mappingSettings(m),
+            failureQueueUrl: failureQueue ? `${gateway.url}/000000000000/${failureQueue.name}` : "",
+            kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
+            sqs: new SQSClient(common),
+            roleArn: String(fn.properties.Role),
+          });
+        }
       }
-      runner = new EventSourceRunner(mappings, { ...options.runner, kinesis: clients.kinesis, sqs: clients.sqs });
+      if (options.faults) gateway.setFaults(options.faults);
+      runner = new EventSourceRunner(mappings, { region, ...options.runner });
       await runner.start();
+      const started = runner;
+      stopAll.push(() => started.stop());
     }
+    for (const stack of stacks)
+      for (const [type, why] of Object.entries(stack.notEmulated)) notes.push(`${type}: not emulated (${why})`);
     return {
       emulators,
+      gateway,
+      stacks,
       outputs,
       outputsFile,
       envFile,
       runner,
-      stage,
+      hosts,
       clients,
-      proxies,
-      async stop() {
-        await runner?.stop();
-        await Promise.all(proxies.map((proxy) => proxy.stop()));
-        await emulators.stop();
-      },
+      notes,
+      stop,
     };
   } catch (err) {
-    await emulators.stop();
+    await stop();
     throw err;
   }
-}
-
-/** Imports a deployed handler module from functions/: the very code the stack bundles. */
-export async function loadHandler(name: StreamFunctionName): Promise<StreamHandler> {
-  const module = (await import(pathToFileURL(path.join(projectRoot, "functions", `${name}.ts`)).href)) as {
-    handler: StreamHandler;
-  };
-  return module.handler;
 }

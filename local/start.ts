@@ -1,56 +1,143 @@
 #!/usr/bin/env node
-// `npm start`: the whole of Tripwire on this machine, no AWS account and no Docker. Starts the
-// emulators, creates the stack's resources, runs the deployed handlers with the stack's
-// event-source settings, loads the demo data and shows coupons and alerts as they happen.
-// `npm start -- --no-demo` starts an empty stack and leaves the streams' output to its clients.
+// `npm start`: Tripwire's synthesized stack deployed and run on this machine, no AWS account and no
+// Docker. Synthesizes the app (or takes an assembly: --app DIR, like `cdk deploy --app`), starts
+// the emulators behind one gateway endpoint, creates the template's resources, runs each function's
+// bundle with its mapping's settings and its role enforced, loads the demo data and shows coupons
+// and alerts as they happen.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import { figuresTable } from "../cli/figures-table.js";
 import { putRecords } from "../cli/producer.js";
-import { dynamoDocumentClient, kinesisClient, sqsClient } from "../shared/aws.js";
 import { DynamoCampaignStore } from "../shared/campaign/store.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
+import { SERVICES } from "./aws-request.js";
 import { EmulatorStartError } from "./emulators.js";
+import type { Access } from "./gateway.js";
+import type { FunctionAccess } from "./iam.js";
+import { TemplateError } from "./intrinsics.js";
 import { projectRoot, startLocalStack } from "./stack.js";
 
-const { values } = parseArgs({
-  options: {
-    "no-demo": { type: "boolean" },
-    "exit-after-demo": { type: "boolean" },
-    "work-dir": { type: "string" },
-  },
-});
+const USAGE = `usage: npm start -- [options]
+
+Deploys the synthesized CDK app on this machine (local Kinesis, DynamoDB, SQS and SNS behind one
+endpoint on 127.0.0.1), runs each function's bundle as Lambda would, with its IAM role enforced,
+loads the demo data and shows coupons and alerts as they happen. Ctrl-C stops everything.
+
+options:
+  --app DIR          deploy an already synthesized cloud assembly (as cdk deploy --app DIR)
+  -c, --context K=V  CDK context for the synthesis (e.g. -c stage=prod), repeatable
+  --port N           the endpoint's port (default: a free one; LocalStack users know 4566)
+  --no-iam           do not enforce the functions' IAM roles
+  --no-demo          start an empty stack; put records yourself with npm run put
+  --exit-after-demo  stop once the demo data is processed
+  --work-dir DIR     where the outputs, env file and logs go (default .tripwire)
+  -h, --help         this help
+
+examples:
+  npm start
+  npm start -- --no-demo --port 4566
+  npx cdk synth -o /tmp/asm && npm start -- --app /tmp/asm`;
+
+function options() {
+  try {
+    return parseArgs({
+      options: {
+        app: { type: "string" },
+        context: { type: "string", short: "c", multiple: true },
+        port: { type: "string" },
+        "no-iam": { type: "boolean" },
+        "no-demo": { type: "boolean" },
+        "exit-after-demo": { type: "boolean" },
+        "work-dir": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : err}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const values = options();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const workDir = path.resolve(values["work-dir"] ?? path.join(projectRoot, ".tripwire"));
+const port = values.port === undefined ? undefined : Number(values.port);
+if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+  console.error(`--port must be a port number, got "${values.port}"`);
+  process.exit(2);
+}
+const context = Object.fromEntries(
+  (values.context ?? []).map((kv) => {
+    const i = kv.indexOf("=");
+    return i < 0 ? [kv, "true"] : [kv.slice(0, i), kv.slice(i + 1)];
+  }),
+);
+
+function printAccess(report: FunctionAccess[]): void {
+  console.log("\naccess report (calls each function made, refusals, grants never used)");
+  for (const f of report) {
+    console.log(`  ${f.functionName}`);
+    for (const [action, resources] of Object.entries(f.used))
+      console.log(`    used     ${action}  ${resources.join(", ")}`);
+    for (const [action, resources] of Object.entries(f.refused))
+      console.log(`    REFUSED  ${action}  ${resources.join(", ")}`);
+    // Logs, X-Ray and KMS have no local calls: their grants are named once, not listed as unused.
+    const local = (action: string) => SERVICES.some((s) => action.startsWith(`${s}:`));
+    for (const u of f.unused.filter((u) => local(u.action))) console.log(`    unused   ${u.action}  ${u.resource}`);
+    const elsewhere = [...new Set(f.unused.filter((u) => !local(u.action)).map((u) => u.action))];
+    if (elsewhere.length > 0) console.log(`    (not exercised locally: ${elsewhere.join(", ")})`);
+  }
+}
 
 async function main(): Promise<void> {
-  console.log("starting local Kinesis, DynamoDB, SQS and SNS on 127.0.0.1 …");
+  console.log(values.app ? `deploying the cloud assembly ${values.app} …` : "synthesizing the CDK app (cdk synth) …");
   const demo = !values["no-demo"];
   const stack = await startLocalStack({
     workDir,
+    ...(values.app ? { app: path.resolve(values.app) } : {}),
+    context,
+    ...(port === undefined ? {} : { port }),
+    iam: !values["no-iam"],
+    onRefusal: (a: Access) => console.log(`⛔ AccessDenied  ${a.functionName}  ${a.action}  on ${a.resource}`),
     runner: {
       onFailureDestination: (f) =>
         console.log(
-          `✗ ${f.KinesisBatchInfo.batchSize} records sent to the failure destination (${f.requestContext.condition})`,
+          `✗ ${f.KinesisBatchInfo.batchSize} records of ${f.requestContext.functionArn.split(":").at(-1)} sent to the failure destination (${f.requestContext.condition})`,
         ),
+      onPollError: (fn, shard, err) =>
+        console.log(`poll error ${fn} ${shard}: ${err instanceof Error ? `${err.name}: ${err.message}` : err}`),
     },
   });
   let stopping = false;
+  let firstSignalAt = 0;
   const consumers: Promise<void>[] = [];
   const shutdown = async (signal: string) => {
     if (stopping) {
+      // npm and tsx pass a terminal's Ctrl-C on again within milliseconds: that is the same Ctrl-C.
+      if (Date.now() - firstSignalAt < 1000) return;
       // A second Ctrl-C does not wait: the emulators exit by themselves once this process is gone.
       console.log(`\n${signal} again: exiting now`);
       process.exit(130);
     }
     stopping = true;
+    firstSignalAt = Date.now();
     console.log(`\n${signal}: stopping …`);
     setTimeout(() => {
       console.error("could not stop cleanly within 15 s; exiting (the emulators follow)");
       process.exit(1);
     }, 15_000).unref();
     await Promise.allSettled(consumers);
+    printAccess(stack.gateway.report());
     await stack.stop();
     console.log("stopped; no process left running");
     process.exit(0);
@@ -58,13 +145,24 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  const { endpoints } = stack.emulators;
-  console.log(`Kinesis  ${endpoints.kinesis}\nDynamoDB ${endpoints.dynamodb}\nSQS/SNS  ${endpoints.sqs}`);
+  for (const note of stack.notes) console.log(`note     ${note}`);
+  const runtimes = new Set(
+    [...stack.hosts.values()].map(
+      (h) => `${h.spec.runtime} → Node ${h.runtime.version}${h.runtime.note ? ` (${h.runtime.note})` : ""}`,
+    ),
+  );
+  for (const r of runtimes) console.log(`runtime  ${r}`);
+  console.log(
+    `IAM      ${values["no-iam"] ? "off (--no-iam)" : "enforced: each function may make only the calls its role allows"}`,
+  );
+  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS and SNS)`);
   console.log(`outputs  ${stack.outputsFile}   (the format of cdk deploy --outputs-file)`);
   console.log(`env      ${stack.envFile}   (source it to point the AWS CLI/SDK here)`);
+  console.log(`logs     ${path.join(workDir, "logs")}   (one file per function and emulator)`);
 
   if (demo) {
-    const sqs = sqsClient();
+    const { sqs } = stack.clients;
+    const shown = { coupons: 0, alarms: 0, oks: 0 };
     consumers.push(
       consume(
         sqs,
@@ -72,6 +170,7 @@ async function main(): Promise<void> {
         () => stopping,
         (body) => {
           const c = JSON.parse(body) as Record<string, string>;
+          shown.coupons++;
           console.log(
             `🎟  coupon ${c.couponCode}  ${c.campaign}  ${c.email}  (${c.discountPercent} % off, clicked via ${c.channel})`,
           );
@@ -83,6 +182,8 @@ async function main(): Promise<void> {
         () => stopping,
         (body) => {
           const a = JSON.parse(body) as Record<string, string | number>;
+          if (a.status === "ALARM") shown.alarms++;
+          else shown.oks++;
           const icon = a.status === "ALARM" ? "🔥" : "✅";
           console.log(
             `${icon} ${String(a.status).padEnd(5)} ${String(a.zone).padEnd(12)} ${String(a.rule).padEnd(16)} ${a.temperature} °F  ${a.timestamp}`,
@@ -90,14 +191,13 @@ async function main(): Promise<void> {
         },
       ),
     );
-    const kinesis = kinesisClient();
     const put = async (kind: RecordKind, file: string, stream: string) => {
       const lines = readFileSync(path.join(projectRoot, "data", file), "utf8")
         .split(/\r?\n/)
         .filter((l) => l.trim() !== "");
       const records = lines.map((line) => ({ data: Buffer.from(line), partitionKey: partitionKeyOf(kind, line) }));
-      const { put } = await putRecords(kinesis, stream, records);
-      console.log(`put ${put} ${kind} records from data/${file}`);
+      const { put } = await putRecords(stack.clients.kinesis, stream, records);
+      console.log(`put ${put} ${kind} record${put === 1 ? "" : "s"} from data/${file}`);
     };
     // The loyalty list first, as the marketing team loads it before the campaign starts.
     await put("loyalty", "loyalty.txt", stack.outputs.LoyaltyStreamName);
@@ -109,21 +209,39 @@ async function main(): Promise<void> {
     await stack.runner?.drained(300_000);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // let the display consumers catch up
     const figures = await new DynamoCampaignStore(
-      dynamoDocumentClient(),
+      stack.clients.documents,
       stack.outputs.CampaignTableName,
     ).readFigures();
     console.log(`\ncampaign figures\n${figuresTable(figures)}\n`);
+    const waiting = async (url: string) =>
+      Number(
+        (
+          await sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] }),
+          )
+        ).Attributes?.ApproximateNumberOfMessages ?? 0,
+      );
+    const failed = (
+      await Promise.all(
+        Object.entries(stack.outputs)
+          .filter(([k]) => k.endsWith("FailureQueueUrl"))
+          .map(([, url]) => waiting(url)),
+      )
+    ).reduce((a, b) => a + b, 0);
+    console.log(
+      `demo done: ${shown.coupons} coupons, ${[...figures.values()].reduce((n, f) => n + f.membersEnrolled, 0)} members enrolled, ` +
+        `${shown.alarms} alarms raised and ${shown.oks} cleared, ${await waiting(stack.outputs.RejectedQueueUrl)} records rejected, ` +
+        `${failed} batches in failure destinations`,
+    );
+    console.log(
+      "try next: npm run put -- --stream readings data/readings.csv · npm run figures · npm run access (in another terminal)",
+    );
     if (values["exit-after-demo"]) return shutdown("demo done");
   }
   console.log("running; put records with `npm run put -- --stream …`; Ctrl-C stops everything");
 }
 
-async function consume(
-  sqs: SQSClient,
-  queueUrl: string,
-  stopped: () => boolean,
-  show: (body: string) => void,
-): Promise<void> {
+async function consume(sqs: SQSClient, queueUrl: string, stopped: () => boolean, show: (body: string) => void) {
   while (!stopped()) {
     try {
       const out = await sqs.send(
@@ -148,6 +266,7 @@ async function consume(
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof EmulatorStartError ? `could not start: ${err.message}` : err);
+  const known = err instanceof EmulatorStartError || err instanceof TemplateError;
+  console.error(known ? `could not start: ${(err as Error).message}` : err);
   process.exit(1);
 });

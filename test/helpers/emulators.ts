@@ -1,7 +1,11 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import type { KinesisStreamEvent } from "aws-lambda";
+import type { EventSourceSettings } from "../../infra/event-sources.js";
+import type { DirectClients } from "../../local/clients.js";
 import { type Emulators, startEmulators } from "../../local/emulators.js";
+import { inProcess, type Mapping } from "../../local/runner.js";
 
 /** Starts the emulators for a test file and points this process's AWS SDK at them. */
 export async function emulatorsForTests(): Promise<Emulators> {
@@ -10,4 +14,30 @@ export async function emulatorsForTests(): Promise<Emulators> {
   return emulators;
 }
 
+/** A mapping for the runner's own tests: an in-process handler on a stream of the emulators. */
+export function testMapping(
+  clients: Pick<DirectClients, "kinesis" | "sqs">,
+  m: {
+    functionName: string;
+    streamName: string;
+    handler: (e: KinesisStreamEvent) => Promise<unknown>;
+    settings: EventSourceSettings;
+    failureQueueUrl: string;
+  },
+): Mapping {
+  return {
+    functionName: m.functionName,
+    functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${m.functionName}`,
+    streamName: m.streamName,
+    streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${m.streamName}`,
+    invoke: inProcess(m.handler),
+    settings: m.settings,
+    failureQueueUrl: m.failureQueueUrl,
+    kinesis: clients.kinesis,
+    sqs: clients.sqs,
+    roleArn: `arn:aws:iam::000000000000:role/${m.functionName}-role`,
+  };
+}
+
+export { createStream } from "../../local/deploy.js";
 export { drainQueue } from "../../local/queues.js";

@@ -2,23 +2,34 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
+import { inject } from "vitest";
 import { partitionKeyOf, type RecordKind } from "#shared/partition-key.js";
 import { putRecords } from "../../cli/producer.js";
-import type { FaultPlan } from "../../local/fault-proxy.js";
+import type { FaultPlan } from "../../local/gateway.js";
 import type { RunnerOptions } from "../../local/runner.js";
-import { type LocalStack, startLocalStack } from "../../local/stack.js";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.js";
+import { type EditableTemplate, editTemplate } from "../../local/template-edit.js";
 
-/** The whole local stack for one test file (handlers are loaded once per process). */
+/** The synthesized cloud assembly of this test run (test/global-setup.ts). */
+export const assembly = (): string => inject("assembly");
+
+/** The whole local stack, deployed from this run's cloud assembly, for one test file. */
 export function localStackForTests(
-  runner: Partial<Omit<RunnerOptions, "kinesis" | "sqs">> = {},
+  runner: Partial<RunnerOptions> = {},
   faults?: FaultPlan,
+  options: Partial<LocalStackOptions> = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     workDir: mkdtempSync(path.join(tmpdir(), "tripwire-stack-")),
-    runner: { pollIntervalMs: 50, retryDelayMs: 20, ...runner },
+    app: assembly(),
+    runner: { pollIntervalMs: 50, retryDelayMs: 20, discoverIntervalMs: 250, ...runner },
     ...(faults ? { faults } : {}),
+    ...options,
   });
 }
+
+/** A copy of this run's cloud assembly with its template edited, as a changed app would synthesize. */
+export const editedAssembly = (edit: (template: EditableTemplate) => void): string => editTemplate(assembly(), edit);
 
 /** Puts lines to a stream as the producer command does, keyed from the record. */
 export async function putLines(

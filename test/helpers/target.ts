@@ -5,7 +5,7 @@ import { dynamoDocumentClient, kinesisClient, snsClient, sqsClient } from "#shar
 import { findOutputs } from "../../cli/outputs-file.js";
 import type { StackOutputs } from "../../infra/outputs.js";
 import type { DirectClients } from "../../local/clients.js";
-import type { FaultPlan } from "../../local/fault-proxy.js";
+import type { FaultPlan } from "../../local/gateway.js";
 import type { RunnerOptions } from "../../local/runner.js";
 import type { LocalStack } from "../../local/stack.js";
 import { type Ledger, Ledger as LedgerClass } from "./accounting.js";
@@ -110,9 +110,8 @@ export function targetForFile(conditions: Conditions = {}): { readonly target: T
     target = await targetForTests(conditions, ledger);
   });
   afterAll(async () => {
-    for (const proxy of target?.local?.proxies ?? []) {
-      console.log(`faults injected at ${proxy.url}:`, JSON.stringify(proxy.stats));
-    }
+    const gateway = target?.local?.gateway;
+    if (conditions.faults && gateway) console.log("faults injected at the gateway:", JSON.stringify(gateway.stats));
     await target?.stop();
   });
   return {

@@ -16,3 +16,11 @@ export function synthesize(stage = "dev"): Template {
   }
   return template;
 }
+
+/** The campaign table's properties as the template declares them (keys, billing). */
+export function campaignTableProperties(): Record<string, unknown> {
+  const tables = synthesize().findResources("AWS::DynamoDB::Table");
+  const [, table] = Object.entries(tables).find(([id]) => id.startsWith("CampaignTable")) ?? [];
+  if (table === undefined) throw new Error("no campaign table in the template");
+  return table.Properties as Record<string, unknown>;
+}

@@ -4,10 +4,11 @@ import { decodeLoyalty } from "#shared/campaign/decode.js";
 import { processLoyalty } from "#shared/campaign/service.js";
 import { DynamoCampaignStore } from "#shared/campaign/store.js";
 import { type DirectClients, directClients } from "../../local/clients.js";
+import { createTable } from "../../local/deploy.js";
 import type { Emulators } from "../../local/emulators.js";
-import { createResources } from "../../local/resources.js";
 import { emulatorsForTests } from "../helpers/emulators.js";
 import { ref } from "../helpers/events.js";
+import { campaignTableProperties } from "../helpers/template.js";
 
 let emulators: Emulators;
 let clients: DirectClients;
@@ -16,7 +17,8 @@ let table: string;
 beforeAll(async () => {
   emulators = await emulatorsForTests();
   clients = directClients(emulators.endpoints, emulators.region);
-  table = (await createResources(clients, "members", 1)).CampaignTableName;
+  table = "members";
+  await createTable(clients.dynamodb, table, campaignTableProperties());
   store = new DynamoCampaignStore(clients.documents, table);
 });
 afterAll(async () => {

@@ -12,8 +12,8 @@ import {
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { kinesisClient } from "#shared/aws.js";
 import { partitionKeyOf } from "#shared/partition-key.js";
+import { createStream } from "../../local/deploy.js";
 import type { Emulators } from "../../local/emulators.js";
-import { createStream } from "../../local/resources.js";
 import { projectRoot } from "../../local/stack.js";
 import { dataLines } from "../helpers/data.js";
 import { emulatorsForTests } from "../helpers/emulators.js";

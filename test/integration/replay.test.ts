@@ -6,9 +6,8 @@ import { replay } from "../../cli/replay.js";
 import { eventSources } from "../../infra/event-sources.js";
 import { type DirectClients, directClients } from "../../local/clients.js";
 import type { Emulators } from "../../local/emulators.js";
-import { createStream } from "../../local/resources.js";
 import { EventSourceRunner } from "../../local/runner.js";
-import { emulatorsForTests } from "../helpers/emulators.js";
+import { createStream, emulatorsForTests, testMapping } from "../helpers/emulators.js";
 
 let emulators: Emulators;
 let clients: DirectClients;
@@ -39,15 +38,15 @@ test("records in the failure destination are reported, then put back and process
   };
   const runner = new EventSourceRunner(
     [
-      {
+      testMapping(clients, {
         functionName: "replay",
         streamName: "replay-test",
         handler,
         settings: { ...eventSources().readings, retryAttempts: 1, maxBatchingWindowSeconds: 0 },
         failureQueueUrl,
-      },
+      }),
     ],
-    { kinesis: clients.kinesis, sqs: clients.sqs, pollIntervalMs: 50, retryDelayMs: 10 },
+    { pollIntervalMs: 50, retryDelayMs: 10 },
   );
   await runner.start();
   await runner.drained();

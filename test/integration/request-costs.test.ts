@@ -1,28 +1,19 @@
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { measure, type RunPlan } from "../../bench/measure.js";
-import { directClients } from "../../local/clients.js";
-import type { Emulators } from "../../local/emulators.js";
-import { emulatorsForTests } from "../helpers/emulators.js";
+import { assembly } from "../helpers/stack.js";
 
 // How many DynamoDB calls a batch makes is deterministic, unlike how long it takes: so the
 // performance issue's request targets are held here, on the benchmark's own workloads and
 // measurement, while `npm run bench` prints them with the baseline and the timings.
-let emulators: Emulators;
-beforeAll(async () => {
-  emulators = await emulatorsForTests();
-});
-afterAll(async () => {
-  await emulators?.stop();
-});
 
 async function requestsPerRecord(app: RunPlan["app"], records: number): Promise<number> {
-  const direct = directClients(emulators.endpoints, emulators.region);
-  const run = await measure(emulators, direct, {
+  const run = await measure(assembly(), {
     app,
     batchSize: 100,
     mode: "batched",
     workload: { readings: records, conversions: records },
   });
+  await run.stack.stop();
   expect(run.records).toBe(records);
   const perRecord = run.dynamoRequests / run.records;
   const ops = Object.entries(run.operations).map(([name, calls]) => `${name} ${calls}`);

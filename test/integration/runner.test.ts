@@ -7,9 +7,8 @@ import { kinesisClient, sqsClient } from "#shared/aws.js";
 import { putRecords } from "../../cli/producer.js";
 import { type EventSourceSettings, eventSources } from "../../infra/event-sources.js";
 import type { Emulators } from "../../local/emulators.js";
-import { createStream } from "../../local/resources.js";
-import { EventSourceRunner, type FailureRecord, type StreamHandler } from "../../local/runner.js";
-import { drainQueue, emulatorsForTests } from "../helpers/emulators.js";
+import { EventSourceRunner, type FailureRecord } from "../../local/runner.js";
+import { createStream, drainQueue, emulatorsForTests, testMapping } from "../helpers/emulators.js";
 
 let emulators: Emulators;
 let kinesis: KinesisClient;
@@ -27,7 +26,7 @@ afterAll(async () => {
 let streams = 0;
 /** A fresh stream with `lines` put under the given keys, a failure queue, and a runner for `handler`. */
 async function setUp(
-  handler: StreamHandler,
+  handler: (event: KinesisStreamEvent) => Promise<unknown>,
   lines: string[],
   options: {
     shards?: number;
@@ -45,12 +44,10 @@ async function setUp(
     lines.map((line, i) => ({ data: Buffer.from(line), partitionKey: options.keyOf?.(line, i) ?? "k" })),
   );
   const settings = { ...eventSources().readings, maxBatchingWindowSeconds: 0, ...options.settings };
-  const runner = new EventSourceRunner([{ functionName: "test", streamName, handler, settings, failureQueueUrl }], {
-    kinesis,
-    sqs,
-    pollIntervalMs: 50,
-    retryDelayMs: 10,
-  });
+  const runner = new EventSourceRunner(
+    [testMapping({ kinesis, sqs }, { functionName: "test", streamName, handler, settings, failureQueueUrl })],
+    { pollIntervalMs: 50, retryDelayMs: 10 },
+  );
   await runner.start();
   await runner.drained();
   await runner.stop();

@@ -1,0 +1,347 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { condition, pseudoParameters, resolve, type Scope, TemplateError } from "./intrinsics.js";
+
+// A synthesized cloud assembly (`cdk synth`'s cdk.out), read as `cdk deploy` reads it: each stack's
+// template with its intrinsic functions resolved against local physical names, ARNs and URLs, and
+// each function's asset bundle. What the local stack creates and runs comes from here and nowhere else.
+
+export const LOCAL_ACCOUNT = "000000000000";
+
+/** Resource types the local stack creates and runs. */
+const EMULATED = new Set([
+  "AWS::Kinesis::Stream",
+  "AWS::DynamoDB::Table",
+  "AWS::SQS::Queue",
+  "AWS::SNS::Topic",
+  "AWS::SNS::Subscription",
+  "AWS::Lambda::Function",
+  "AWS::Lambda::EventSourceMapping",
+  "AWS::IAM::Role",
+  "AWS::IAM::Policy",
+]);
+
+/** Resource types with no local meaning, and why; named once when the stack starts. */
+export const NOT_EMULATED: Readonly<Record<string, string>> = {
+  "AWS::KMS::Key": "no encryption at rest locally; key policies are reported, not enforced",
+  "AWS::Logs::LogGroup": "function logs go to files under the work directory",
+  "AWS::CloudWatch::Alarm": "no CloudWatch locally",
+  "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
+  "AWS::SQS::QueuePolicy": "resource policies (TLS-only) are not enforced on loopback",
+  "AWS::SNS::TopicPolicy": "resource policies (TLS-only) are not enforced on loopback",
+  "AWS::CDK::Metadata": "CDK's own bookkeeping",
+};
+
+/**
+ * The properties of each emulated type that the local stack honours or knowingly leaves to the
+ * account (KMS, tracing, point-in-time recovery: `ignored`). Any other property stops the start.
+ */
+const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string[] }>> = {
+  "AWS::Kinesis::Stream": {
+    honoured: ["Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"],
+    ignored: ["StreamEncryption", "Tags"],
+  },
+  "AWS::DynamoDB::Table": {
+    honoured: ["TableName", "AttributeDefinitions", "KeySchema", "BillingMode", "TimeToLiveSpecification"],
+    ignored: ["SSESpecification", "PointInTimeRecoverySpecification", "Tags"],
+  },
+  "AWS::SQS::Queue": {
+    honoured: [
+      "QueueName",
+      "FifoQueue",
+      "ContentBasedDeduplication",
+      "RedrivePolicy",
+      "VisibilityTimeout",
+      "MessageRetentionPeriod",
+      "DelaySeconds",
+      "MaximumMessageSize",
+      "ReceiveMessageWaitTimeSeconds",
+    ],
+    ignored: ["KmsMasterKeyId", "SqsManagedSseEnabled", "Tags"],
+  },
+  "AWS::SNS::Topic": {
+    honoured: ["TopicName", "FifoTopic", "ContentBasedDeduplication"],
+    ignored: ["KmsMasterKeyId", "Tags"],
+  },
+  "AWS::SNS::Subscription": {
+    honoured: ["TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope"],
+  },
+  "AWS::Lambda::Function": {
+    honoured: ["Code", "Handler", "Runtime", "Environment", "MemorySize", "Timeout", "Role", "FunctionName"],
+    // arm64: the bundles are JavaScript without native code, so they run the same on this machine.
+    ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags"],
+  },
+  "AWS::Lambda::EventSourceMapping": {
+    honoured: [
+      "EventSourceArn",
+      "FunctionName",
+      "BatchSize",
+      "MaximumBatchingWindowInSeconds",
+      "StartingPosition",
+      "BisectBatchOnFunctionError",
+      "MaximumRetryAttempts",
+      "MaximumRecordAgeInSeconds",
+      "FunctionResponseTypes",
+      "ParallelizationFactor",
+      "DestinationConfig",
+      "Enabled",
+    ],
+  },
+  "AWS::IAM::Role": {
+    honoured: ["AssumeRolePolicyDocument", "Policies", "RoleName", "ManagedPolicyArns"],
+    ignored: ["Description", "Tags"],
+  },
+  "AWS::IAM::Policy": { honoured: ["PolicyDocument", "PolicyName", "Roles"] },
+};
+
+interface RawResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly Condition?: string;
+}
+
+interface RawTemplate {
+  readonly Resources: Record<string, RawResource>;
+  readonly Outputs?: Record<string, { Value: unknown; Condition?: string }>;
+  readonly Parameters?: Record<string, { Default?: unknown }>;
+  readonly Conditions?: Record<string, unknown>;
+}
+
+export interface Resource {
+  readonly logicalId: string;
+  readonly type: string;
+  /** Properties with every intrinsic resolved. */
+  readonly properties: Record<string, unknown>;
+  /** The physical name (Ref of a stream, table, function, role; the queue's name). */
+  readonly name: string;
+  readonly arn: string;
+}
+
+export interface StackDeployment {
+  readonly stackName: string;
+  readonly region: string;
+  readonly account: string;
+  readonly resources: readonly Resource[];
+  /** The template's Outputs, resolved. */
+  readonly outputs: Record<string, string>;
+  /** The types present that the local stack does not emulate, with the reason. */
+  readonly notEmulated: Record<string, string>;
+  /** A function's bundle directory, by the function's logical id. */
+  readonly bundles: Record<string, string>;
+  byType(type: string): Resource[];
+  byLogicalId(id: string): Resource;
+  /** The resource whose ARN (or queue URL) this is. */
+  byArn(arn: string): Resource | undefined;
+}
+
+export interface AssemblyOptions {
+  readonly region: string;
+  /** Where queue URLs point: the gateway's origin (`http://127.0.0.1:PORT`). */
+  readonly endpoint: string;
+}
+
+/** The stacks of a cloud assembly directory, as `cdk deploy --app DIR` deploys them. */
+export function readAssembly(dir: string, options: AssemblyOptions): StackDeployment[] {
+  const manifestFile = path.join(dir, "manifest.json");
+  if (!existsSync(manifestFile)) throw new TemplateError(`${dir} is not a cloud assembly (no manifest.json)`);
+  const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as {
+    artifacts?: Record<string, { type: string; properties?: { templateFile?: string }; dependencies?: string[] }>;
+  };
+  const artifacts = Object.entries(manifest.artifacts ?? {});
+  const stacks = artifacts.filter(([, a]) => a.type === "aws:cloudformation:stack");
+  if (stacks.length === 0) throw new TemplateError(`the cloud assembly ${dir} has no stack`);
+  return stacks.map(([stackName, artifact]) => {
+    const templateFile = path.join(dir, artifact.properties?.templateFile ?? `${stackName}.template.json`);
+    const template = JSON.parse(readFileSync(templateFile, "utf8")) as RawTemplate;
+    const assets = (artifact.dependencies ?? [])
+      .map((dep) => manifest.artifacts?.[dep])
+      .find((a) => a?.type === "cdk:asset-manifest") as { properties?: { file?: string } } | undefined;
+    const assetFiles = assets?.properties?.file
+      ? (JSON.parse(readFileSync(path.join(dir, assets.properties.file), "utf8")) as {
+          files?: Record<string, { source: { path: string } }>;
+        })
+      : {};
+    return deployStack(stackName, template, options, (key) => {
+      const hash = key.replace(/\.zip$/, "");
+      const source = assetFiles.files?.[hash]?.source.path;
+      return source === undefined ? undefined : path.join(dir, source);
+    });
+  });
+}
+
+/** A CloudFormation-like physical name: `<stack>-<logicalId>`, within a service's length limit. */
+function physicalName(stackName: string, logicalId: string, max: number, suffix = ""): string {
+  return `${stackName}-${logicalId}`.slice(0, max - suffix.length) + suffix;
+}
+
+export function deployStack(
+  stackName: string,
+  template: RawTemplate,
+  options: AssemblyOptions,
+  assetDir: (s3Key: string) => string | undefined,
+): StackDeployment {
+  const { region } = options;
+  const account = LOCAL_ACCOUNT;
+  const pseudo = pseudoParameters(region, account, stackName);
+  const raw = template.Resources;
+  const notEmulated: Record<string, string> = {};
+  const conditions = new Map<string, boolean>();
+
+  // Names and ARNs come from the raw properties that name things (literal names only) and the logical id.
+  const identities = new Map<string, { name: string; arn: string; ref: string; attrs: Record<string, string> }>();
+  const identity = (logicalId: string) => {
+    const known = identities.get(logicalId);
+    if (known) return known;
+    const resource = raw[logicalId];
+    if (!resource) throw new TemplateError(`no resource ${logicalId} in the template of ${stackName}`);
+    const p = resource.Properties ?? {};
+    const given = (key: string) => (typeof p[key] === "string" ? (p[key] as string) : undefined);
+    let id: { name: string; arn: string; ref: string; attrs: Record<string, string> };
+    switch (resource.Type) {
+      case "AWS::Kinesis::Stream": {
+        const name = given("Name") ?? physicalName(stackName, logicalId, 128);
+        const arn = `arn:aws:kinesis:${region}:${account}:stream/${name}`;
+        id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      case "AWS::DynamoDB::Table": {
+        const name = given("TableName") ?? physicalName(stackName, logicalId, 255);
+        const arn = `arn:aws:dynamodb:${region}:${account}:table/${name}`;
+        id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      case "AWS::SQS::Queue": {
+        const fifo = p.FifoQueue === true || p.FifoQueue === "true";
+        const name = given("QueueName") ?? physicalName(stackName, logicalId, 80, fifo ? ".fifo" : "");
+        const arn = `arn:aws:sqs:${region}:${account}:${name}`;
+        const url = `${options.endpoint}/${account}/${name}`;
+        id = { name, arn, ref: url, attrs: { Arn: arn, QueueName: name, QueueUrl: url } };
+        break;
+      }
+      case "AWS::SNS::Topic": {
+        const fifo = p.FifoTopic === true || p.FifoTopic === "true";
+        const name = given("TopicName") ?? physicalName(stackName, logicalId, 256, fifo ? ".fifo" : "");
+        const arn = `arn:aws:sns:${region}:${account}:${name}`;
+        id = { name, arn, ref: arn, attrs: { TopicArn: arn, TopicName: name } };
+        break;
+      }
+      case "AWS::Lambda::Function": {
+        const name = given("FunctionName") ?? physicalName(stackName, logicalId, 64);
+        const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
+        id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      case "AWS::IAM::Role": {
+        const name = given("RoleName") ?? physicalName(stackName, logicalId, 64);
+        const arn = `arn:aws:iam::${account}:role/${name}`;
+        id = { name, arn, ref: name, attrs: { Arn: arn, RoleId: `AROA${logicalId.toUpperCase()}` } };
+        break;
+      }
+      case "AWS::KMS::Key": {
+        const name = randomUUID();
+        const arn = `arn:aws:kms:${region}:${account}:key/${name}`;
+        id = { name, arn, ref: name, attrs: { Arn: arn, KeyId: name } };
+        break;
+      }
+      case "AWS::Logs::LogGroup": {
+        const name = given("LogGroupName") ?? physicalName(stackName, logicalId, 512);
+        const arn = `arn:aws:logs:${region}:${account}:log-group:${name}:*`;
+        id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      default: {
+        const name = physicalName(stackName, logicalId, 255);
+        id = { name, arn: name, ref: name, attrs: {} };
+      }
+    }
+    identities.set(logicalId, id);
+    return id;
+  };
+
+  const parameters = Object.fromEntries(
+    Object.entries(template.Parameters ?? {}).map(([k, v]) => [k, String(v.Default ?? "")]),
+  );
+  const scope: Scope = {
+    ref: (id) => pseudo[id] ?? parameters[id] ?? identity(id).ref,
+    getAtt: (id, attribute) => {
+      const value = identity(id).attrs[attribute];
+      if (value === undefined) {
+        throw new TemplateError(`Fn::GetAtt ${id}.${attribute} (${raw[id]?.Type}) is not supported by the local stack`);
+      }
+      return value;
+    },
+    condition: (name) => {
+      let value = conditions.get(name);
+      if (value === undefined) {
+        const expression = template.Conditions?.[name];
+        if (expression === undefined) throw new TemplateError(`no condition ${name} in the template`);
+        value = condition(expression, scope);
+        conditions.set(name, value);
+      }
+      return value;
+    },
+  };
+
+  const resources: Resource[] = [];
+  const bundles: Record<string, string> = {};
+  for (const [logicalId, resource] of Object.entries(raw)) {
+    if (resource.Condition !== undefined && !scope.condition(resource.Condition)) continue;
+    if (!EMULATED.has(resource.Type)) {
+      const why = NOT_EMULATED[resource.Type];
+      if (why === undefined) {
+        throw new TemplateError(
+          `${logicalId} is of type ${resource.Type}, which the local stack cannot create; ` +
+            `it creates ${[...EMULATED].join(", ")}`,
+        );
+      }
+      notEmulated[resource.Type] = why;
+      continue;
+    }
+    const known = PROPERTIES[resource.Type] ?? { honoured: [] };
+    for (const property of Object.keys(resource.Properties ?? {})) {
+      if (!known.honoured.includes(property) && !known.ignored?.includes(property)) {
+        throw new TemplateError(
+          `${logicalId} (${resource.Type}) sets ${property}, which the local stack cannot honour`,
+        );
+      }
+    }
+    const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
+    const { name, arn } = identity(logicalId);
+    resources.push({ logicalId, type: resource.Type, properties, name, arn });
+    if (resource.Type === "AWS::Lambda::Function") {
+      const code = properties.Code as { S3Key?: string; ZipFile?: string } | undefined;
+      const dir = code?.S3Key === undefined ? undefined : assetDir(code.S3Key);
+      if (dir === undefined) throw new TemplateError(`${logicalId}: its code is not an asset of this cloud assembly`);
+      bundles[logicalId] = dir;
+    }
+  }
+
+  const outputs: Record<string, string> = {};
+  for (const [key, output] of Object.entries(template.Outputs ?? {})) {
+    if (output.Condition !== undefined && !scope.condition(output.Condition)) continue;
+    outputs[key] = String(resolve(output.Value, scope));
+  }
+
+  const byArn = new Map<string, Resource>();
+  for (const r of resources) {
+    byArn.set(r.arn, r);
+    if (r.type === "AWS::SQS::Queue") byArn.set(identity(r.logicalId).ref, r);
+  }
+  return {
+    stackName,
+    region,
+    account,
+    resources,
+    outputs,
+    notEmulated,
+    bundles,
+    byType: (type) => resources.filter((r) => r.type === type),
+    byLogicalId: (id) => {
+      const found = resources.find((r) => r.logicalId === id);
+      if (!found) throw new TemplateError(`no emulated resource ${id}`);
+      return found;
+    },
+    byArn: (arn) => byArn.get(arn),
+  };
+}

@@ -1,0 +1,68 @@
+import type { IncomingHttpHeaders } from "node:http";
+
+// What an AWS API request asks for, read off the wire as the service reads it: which service
+// (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
+// credentials, and which resources it names — the inputs of an IAM decision.
+
+export type Service = "kinesis" | "dynamodb" | "sqs" | "sns";
+export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns"];
+
+export interface AwsRequest {
+  readonly service: Service;
+  readonly operation: string;
+  readonly accessKeyId: string | undefined;
+  /** JSON protocols (DynamoDB, Kinesis, SQS): the parsed body; query protocol: its parameters. */
+  readonly json: Record<string, unknown> | undefined;
+  readonly form: URLSearchParams | undefined;
+}
+
+const TARGET_PREFIX: Record<string, Service> = {
+  Kinesis_20131202: "kinesis",
+  DynamoDB_20120810: "dynamodb",
+  AmazonSQS: "sqs",
+};
+
+/** Reads the service, operation and credentials of a request; undefined when it is not an AWS call. */
+export function parseRequest(headers: IncomingHttpHeaders, url: string, body: Buffer): AwsRequest | undefined {
+  const auth = typeof headers.authorization === "string" ? headers.authorization : "";
+  const query = new URL(url, "http://gateway").searchParams;
+  const credential = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query.get("X-Amz-Credential") ?? undefined;
+  const [accessKeyId, , , scope] = credential?.split("/") ?? [];
+  const target = typeof headers["x-amz-target"] === "string" ? headers["x-amz-target"] : undefined;
+  let service = SERVICES.find((s) => s === scope);
+  if (target !== undefined) {
+    const [prefix, operation] = target.split(".");
+    service ??= TARGET_PREFIX[prefix ?? ""];
+    if (service === undefined || operation === undefined) return undefined;
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Record<string, unknown>) : {};
+    } catch {
+      json = undefined;
+    }
+    return { service, operation, accessKeyId, json, form: undefined };
+  }
+  const form = new URLSearchParams(body.toString("utf8"));
+  for (const [k, v] of query) if (!form.has(k)) form.set(k, v);
+  const operation = form.get("Action");
+  if (service === undefined || operation === null) return undefined;
+  return { service, operation, accessKeyId, json: undefined, form };
+}
+
+/** A parameter of the request, whichever protocol carries it. */
+export function param(request: AwsRequest, name: string): string | undefined {
+  const value = request.json?.[name] ?? request.form?.get(name) ?? undefined;
+  return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * The IAM action a call is authorized as. Most operations are their own action; SQS's batch calls
+ * are authorized as the single call and SNS's PublishBatch as Publish.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
+ */
+export function iamAction(request: AwsRequest): string {
+  const { service, operation } = request;
+  if (service === "sqs" && operation.endsWith("Batch")) return `sqs:${operation.slice(0, -"Batch".length)}`;
+  if (service === "sns" && operation === "PublishBatch") return "sns:Publish";
+  return `${service}:${operation}`;
+}

@@ -1,0 +1,212 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  CreateStreamCommand,
+  DescribeStreamSummaryCommand,
+  IncreaseStreamRetentionPeriodCommand,
+  type KinesisClient,
+} from "@aws-sdk/client-kinesis";
+import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { EventSourceSettings } from "../infra/event-sources.js";
+import type { Resource, StackDeployment } from "./assembly.js";
+import { TemplateError } from "./intrinsics.js";
+
+// Creates a deployed template's resources in the emulators, as CloudFormation would create them
+// in an account: streams, tables, queues (dead-letter targets first), topics and subscriptions,
+// each with the template's settings. Functions and mappings are run, not created: see stack.ts.
+
+export interface DeployClients {
+  readonly kinesis: KinesisClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+}
+
+/** How many shards an on-demand stream gets locally (Kinesis starts an on-demand stream with 4). */
+export const ON_DEMAND_SHARDS = 4;
+
+/** What was said about the deployment while creating it (printed by `npm start`). */
+export type Notes = string[];
+
+export async function createResources(stack: StackDeployment, clients: DeployClients, notes: Notes): Promise<void> {
+  await Promise.all([
+    ...stack.byType("AWS::Kinesis::Stream").map((r) => createStreamResource(clients.kinesis, r, notes)),
+    ...stack.byType("AWS::DynamoDB::Table").map((r) => createTableResource(clients.dynamodb, r, notes)),
+    createQueues(clients.sqs, stack),
+    ...stack.byType("AWS::SNS::Topic").map((r) => createTopic(clients.sns, r)),
+  ]);
+  for (const sub of stack.byType("AWS::SNS::Subscription")) await subscribe(clients.sns, sub);
+}
+
+async function createStreamResource(kinesis: KinesisClient, r: Resource, notes: Notes): Promise<void> {
+  const p = r.properties;
+  const mode = (p.StreamModeDetails as { StreamMode?: string } | undefined)?.StreamMode ?? "PROVISIONED";
+  let shards = Number(p.ShardCount ?? 1);
+  if (mode === "ON_DEMAND") {
+    shards = ON_DEMAND_SHARDS;
+    notes.push(`${r.logicalId}: an on-demand stream; created here with ${ON_DEMAND_SHARDS} shards`);
+  }
+  await createStream(kinesis, r.name, shards);
+  const hours = Number(p.RetentionPeriodHours ?? 24);
+  if (hours > 24) {
+    await kinesis.send(new IncreaseStreamRetentionPeriodCommand({ StreamName: r.name, RetentionPeriodHours: hours }));
+    await streamActive(kinesis, r.name);
+  }
+}
+
+/** Creates a stream and waits until it is ACTIVE. */
+export async function createStream(kinesis: KinesisClient, name: string, shardCount: number): Promise<void> {
+  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
+  await streamActive(kinesis, name);
+}
+
+/** Waits until a stream is ACTIVE (after creation, a retention change or a reshard). */
+export async function streamActive(kinesis: KinesisClient, name: string): Promise<void> {
+  await until(`stream ${name} ACTIVE`, async () => {
+    const out = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }));
+    return out.StreamDescriptionSummary?.StreamStatus === "ACTIVE";
+  });
+}
+
+async function createTableResource(db: DynamoDBClient, r: Resource, notes: Notes): Promise<void> {
+  await createTable(db, r.name, r.properties);
+  const ttl = r.properties.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+  if (ttl?.Enabled && ttl.AttributeName) {
+    try {
+      await db.send(
+        new UpdateTimeToLiveCommand({
+          TableName: r.name,
+          TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
+        }),
+      );
+    } catch {
+      notes.push(`${r.logicalId}: time to live on "${ttl.AttributeName}" is not emulated (items do not expire)`);
+    }
+  }
+}
+
+/** Creates a table from an AWS::DynamoDB::Table's key properties and waits until it is ACTIVE. */
+export async function createTable(
+  db: DynamoDBClient,
+  name: string,
+  properties: Record<string, unknown>,
+): Promise<void> {
+  const p = properties as Record<string, never>;
+  await db.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: p.BillingMode ?? "PROVISIONED",
+      AttributeDefinitions: p.AttributeDefinitions,
+      KeySchema: p.KeySchema,
+      ...(p.BillingMode === "PAY_PER_REQUEST"
+        ? {}
+        : { ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
+    }),
+  );
+  // CreateTable answers while the table is still CREATING.
+  await until(`table ${name} ACTIVE`, async () => {
+    const out = await db.send(new DescribeTableCommand({ TableName: name }));
+    return out.Table?.TableStatus === "ACTIVE";
+  });
+}
+
+const QUEUE_ATTRIBUTES = [
+  "FifoQueue",
+  "ContentBasedDeduplication",
+  "VisibilityTimeout",
+  "MessageRetentionPeriod",
+  "DelaySeconds",
+  "MaximumMessageSize",
+  "ReceiveMessageWaitTimeSeconds",
+] as const;
+
+/** Queues that others name as their dead-letter target are created first. */
+async function createQueues(sqs: SQSClient, stack: StackDeployment): Promise<void> {
+  const queues = stack.byType("AWS::SQS::Queue");
+  const redrives = (r: Resource) => r.properties.RedrivePolicy !== undefined;
+  for (const group of [queues.filter((q) => !redrives(q)), queues.filter(redrives)]) {
+    await Promise.all(
+      group.map(async (r) => {
+        const attributes: Record<string, string> = {};
+        for (const key of QUEUE_ATTRIBUTES) {
+          if (r.properties[key] !== undefined) attributes[key] = String(r.properties[key]);
+        }
+        if (r.properties.RedrivePolicy !== undefined)
+          attributes.RedrivePolicy = JSON.stringify(r.properties.RedrivePolicy);
+        const out = await sqs.send(new CreateQueueCommand({ QueueName: r.name, Attributes: attributes }));
+        if (!out.QueueUrl) throw new Error(`CreateQueue ${r.name} returned no URL`);
+      }),
+    );
+  }
+}
+
+async function createTopic(sns: SNSClient, r: Resource): Promise<void> {
+  const attributes: Record<string, string> = {};
+  for (const key of ["FifoTopic", "ContentBasedDeduplication"]) {
+    if (r.properties[key] !== undefined) attributes[key] = String(r.properties[key]);
+  }
+  const out = await sns.send(new CreateTopicCommand({ Name: r.name, Attributes: attributes }));
+  if (out.TopicArn !== r.arn) throw new Error(`topic ${r.name} was created as ${out.TopicArn}, expected ${r.arn}`);
+}
+
+async function subscribe(sns: SNSClient, r: Resource): Promise<void> {
+  const p = r.properties;
+  if (p.Protocol !== "sqs")
+    throw new TemplateError(`${r.logicalId}: only sqs subscriptions are emulated, not ${p.Protocol}`);
+  const attributes: Record<string, string> = {};
+  if (p.RawMessageDelivery !== undefined) attributes.RawMessageDelivery = String(p.RawMessageDelivery);
+  if (p.FilterPolicy !== undefined) attributes.FilterPolicy = JSON.stringify(p.FilterPolicy);
+  if (p.FilterPolicyScope !== undefined) attributes.FilterPolicyScope = String(p.FilterPolicyScope);
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: String(p.TopicArn),
+      Protocol: "sqs",
+      Endpoint: String(p.Endpoint),
+      Attributes: attributes,
+    }),
+  );
+}
+
+/**
+ * An AWS::Lambda::EventSourceMapping's settings with Lambda's defaults for what the template leaves
+ * out. A setting the local runner does not implement stops the start.
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html
+ */
+export function mappingSettings(r: Resource): EventSourceSettings {
+  const p = r.properties;
+  const parallelization = Number(p.ParallelizationFactor ?? 1);
+  if (parallelization !== 1) {
+    throw new TemplateError(
+      `${r.logicalId} sets ParallelizationFactor ${parallelization}; the local runner reads one batch per shard at a time (1)`,
+    );
+  }
+  const position = String(p.StartingPosition ?? "");
+  if (position !== "TRIM_HORIZON" && position !== "LATEST") {
+    throw new TemplateError(`${r.logicalId}: StartingPosition ${position || "(none)"} is not supported locally`);
+  }
+  return {
+    batchSize: Number(p.BatchSize ?? 100),
+    maxBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+    startingPosition: position,
+    bisectBatchOnError: p.BisectBatchOnFunctionError === true,
+    retryAttempts: Number(p.MaximumRetryAttempts ?? -1),
+    maxRecordAgeSeconds: Number(p.MaximumRecordAgeInSeconds ?? -1),
+    reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+      "ReportBatchItemFailures",
+    ),
+    parallelizationFactor: parallelization,
+  };
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

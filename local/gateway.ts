@@ -1,0 +1,353 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type AwsRequest, iamAction, param, parseRequest, type Service } from "./aws-request.js";
+import { type Access, accessReport, denialMessage, evaluate, type FunctionAccess, type RoleIdentity } from "./iam.js";
+
+export type { Access } from "./iam.js";
+
+/** Where a running gateway answers its access report (GET, unsigned, loopback only). */
+export const ACCESS_REPORT_PATH = "/_tripwire/access";
+
+import { seededRandom } from "./random.js";
+
+// One endpoint on loopback for every service, like LocalStack's 4566: each request is routed by its
+// SigV4 credential scope to the emulator behind it and answered in that service's wire format.
+// On the way it is what an account is to a function's call: the credentials name the function's
+// role, and the role's identity policies from the template decide (IAM on by default); a refusal
+// is the service's own AccessDenied error, worded as AWS words it. The same place meters calls
+// (operations, DynamoDB capacity) and, for the reliability tests, injects faults into the
+// functions' calls — the handlers never know.
+
+export type Fault = "throttle" | "error" | "after";
+
+export interface FaultPlan {
+  /** Share of matching calls that fail, 0–1. */
+  readonly rate: number;
+  readonly faults: readonly Fault[];
+  /** Which operations may fail (e.g. "PutItem", "SendMessageBatch"); all when absent. */
+  readonly operations?: readonly string[];
+  readonly seed?: number;
+}
+
+export interface GatewayStats {
+  forwarded: number;
+  injected: Record<Fault, number>;
+  /** The functions' calls per service and operation ("dynamodb:PutItem", …), refused and failed ones included. */
+  operations: Record<string, number>;
+  /** DynamoDB capacity units the functions' calls consumed, as the table reports them. */
+  capacity: { read: number; write: number };
+}
+
+export interface GatewayOptions {
+  readonly upstreams: Record<Service, string>;
+  readonly region: string;
+  readonly account: string;
+  /** Fixed port (e.g. 4566); a free one when absent. */
+  readonly port?: number;
+  /** Enforce IAM for the functions' credentials (default on). */
+  readonly iam?: boolean;
+  /** Where the SQS emulator's own queue URLs start, rewritten to and from the gateway's. */
+  readonly sqsUrlPrefix: string;
+  readonly onRefusal?: (access: Access) => void;
+}
+
+export interface Gateway {
+  readonly url: string;
+  readonly port: number;
+  readonly stats: GatewayStats;
+  readonly accesses: Access[];
+  /** Per function: what it used, what was refused, what its role grants that it never used. */
+  report(): FunctionAccess[];
+  /** Credentials that identify a function's role; anything else is the account's administrator. */
+  addIdentity(accessKeyId: string, identity: RoleIdentity, options: { faults: boolean }): void;
+  setFaults(plan: FaultPlan | undefined): void;
+  resetStats(): void;
+  stop(): Promise<void>;
+}
+
+const WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
+const READS = new Set(["GetItem", "BatchGetItem", "Query", "Scan"]);
+
+const freshStats = (): GatewayStats => ({
+  forwarded: 0,
+  injected: { throttle: 0, error: 0, after: 0 },
+  operations: {},
+  capacity: { read: 0, write: 0 },
+});
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { region, account } = options;
+  const identities = new Map<string, RoleIdentity>();
+  const faultable = new Set<string>();
+  const accesses: Access[] = [];
+  const seen = new Set<string>();
+  const iterators = new Map<string, string>(); // Kinesis shard iterator → stream ARN
+  let stats = freshStats();
+  let plan: FaultPlan | undefined;
+  let next = seededRandom(42);
+  let origin = "";
+
+  const streamArn = (name: string) => `arn:aws:kinesis:${region}:${account}:stream/${name}`;
+  const tableArn = (name: string) => `arn:aws:dynamodb:${region}:${account}:table/${name}`;
+  const queueArn = (url: string) => `arn:aws:sqs:${region}:${account}:${url.slice(url.lastIndexOf("/") + 1)}`;
+
+  /** The resources a call names, as IAM sees them. */
+  const resourcesOf = (req: AwsRequest): string[] => {
+    const p = (name: string) => param(req, name);
+    switch (req.service) {
+      case "dynamodb": {
+        const items = req.json?.RequestItems ?? req.json?.TransactItems;
+        if (items && typeof items === "object" && !Array.isArray(items)) return Object.keys(items).map(tableArn);
+        if (Array.isArray(items)) {
+          return items.map((t) => {
+            const op = Object.values(t as Record<string, { TableName?: string }>)[0];
+            return tableArn(op?.TableName ?? "");
+          });
+        }
+        const table = p("TableName");
+        if (table === undefined) return ["*"];
+        const index = p("IndexName");
+        return [index === undefined ? tableArn(table) : `${tableArn(table)}/index/${index}`];
+      }
+      case "kinesis": {
+        const arn = p("StreamARN") ?? (p("StreamName") ? streamArn(p("StreamName") as string) : undefined);
+        if (arn !== undefined) return [arn];
+        const iterator = p("ShardIterator");
+        return [(iterator && iterators.get(iterator)) || "*"];
+      }
+      case "sqs": {
+        const url = p("QueueUrl");
+        if (url !== undefined) return [queueArn(url)];
+        const name = p("QueueName");
+        return [name === undefined ? "*" : `arn:aws:sqs:${region}:${account}:${name}`];
+      }
+      case "sns":
+        return [p("TopicArn") ?? p("TargetArn") ?? "*"];
+    }
+  };
+
+  const decide = (req: AwsRequest, identity: RoleIdentity): Access | undefined => {
+    const action = iamAction(req);
+    let refused: Access | undefined;
+    for (const resource of resourcesOf(req)) {
+      const decision = evaluate(identity.statements, action, resource);
+      const access = { functionName: identity.functionName, action, resource, decision };
+      const key = JSON.stringify(access);
+      if (!seen.has(key)) {
+        seen.add(key);
+        accesses.push(access);
+      }
+      if (decision !== "allowed") refused ??= access;
+    }
+    return refused;
+  };
+
+  const report = () =>
+    accessReport(new Map([...identities.values()].map((i) => [i.functionName, i])).values(), accesses);
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      if (req.method === "GET" && req.url === ACCESS_REPORT_PATH) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(report()));
+        return;
+      }
+      let body: Buffer = Buffer.concat(chunks);
+      const call = parseRequest(req.headers, req.url ?? "/", body);
+      if (call === undefined) {
+        sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
+        return;
+      }
+      const identity = call.accessKeyId === undefined ? undefined : identities.get(call.accessKeyId);
+      if (identity) {
+        const op = `${call.service}:${call.operation}`;
+        stats.operations[op] = (stats.operations[op] ?? 0) + 1;
+        const refused = decide(call, identity);
+        if (refused && options.iam !== false) {
+          options.onRefusal?.(refused);
+          accessDenied(res, call, denialMessage(identity, refused.action, refused.resource, refused.decision));
+          return;
+        }
+      }
+      let fault: Fault | undefined;
+      // Faults hit the functions' own calls to DynamoDB, SQS and SNS, never the mapping's or the stream's.
+      const canFail = faultable.has(call.accessKeyId ?? "") && call.service !== "kinesis";
+      if (canFail && plan && (!plan.operations || plan.operations.includes(call.operation)) && next() < plan.rate) {
+        fault = plan.faults[Math.floor(next() * plan.faults.length)];
+      }
+      if (fault === "throttle" || fault === "error") {
+        stats.injected[fault]++;
+        injected(res, call, fault);
+        return;
+      }
+      const metered =
+        identity !== undefined &&
+        call.service === "dynamodb" &&
+        (WRITES.has(call.operation) || READS.has(call.operation));
+      if (call.service === "sqs") body = withEmulatorQueueUrl(call, body, options.sqsUrlPrefix);
+      if (metered) {
+        // Ask DynamoDB what the call cost; the caller never sees the difference.
+        body = Buffer.from(JSON.stringify({ ...call.json, ReturnConsumedCapacity: "TOTAL" }));
+      }
+      const upstream = new URL(options.upstreams[call.service]);
+      const forward = request(
+        {
+          hostname: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
+        },
+        (upstreamRes) => {
+          const parts: Buffer[] = [];
+          upstreamRes.on("data", (chunk: Buffer) => parts.push(chunk));
+          upstreamRes.on("end", () => {
+            if (fault === "after") {
+              // The call took effect upstream; the caller hears it failed (a crash right after a write).
+              stats.injected.after++;
+              injected(res, call, "error");
+              return;
+            }
+            if (identity) stats.forwarded++;
+            let answer = Buffer.concat(parts);
+            if (call.service === "sqs") {
+              answer = Buffer.from(answer.toString("utf8").split(options.sqsUrlPrefix).join(origin));
+            }
+            if (metered || call.service === "kinesis") {
+              try {
+                const parsed = JSON.parse(answer.toString("utf8")) as Record<string, unknown>;
+                if (metered) {
+                  const units = [parsed.ConsumedCapacity ?? []].flat() as { CapacityUnits?: number }[];
+                  const total = units.reduce((sum, u) => sum + (u.CapacityUnits ?? 0), 0);
+                  if (WRITES.has(call.operation)) stats.capacity.write += total;
+                  else stats.capacity.read += total;
+                }
+                if (call.service === "kinesis") {
+                  const arn = resourcesOf(call)[0] ?? "*";
+                  for (const key of ["ShardIterator", "NextShardIterator"]) {
+                    if (typeof parsed[key] === "string") iterators.set(parsed[key] as string, arn);
+                  }
+                  const used = param(call, "ShardIterator");
+                  if (used !== undefined) iterators.delete(used);
+                }
+              } catch {
+                // not JSON: an error page; nothing consumed
+              }
+            }
+            const headers = { ...upstreamRes.headers };
+            delete headers["content-length"];
+            res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, "content-length": String(answer.length) });
+            res.end(answer);
+          });
+        },
+      );
+      forward.on("error", (err) => sendError(res, call, 502, "ServiceUnavailable", `${call.service}: ${err.message}`));
+      forward.end(body);
+    });
+  });
+  // Keep-alive connections from many SDK clients: no per-request timeout on a local gateway.
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
+  return {
+    url: origin,
+    port,
+    get stats() {
+      return stats;
+    },
+    accesses,
+    report,
+    addIdentity(key, identity, { faults }) {
+      identities.set(key, identity);
+      if (faults) faultable.add(key);
+    },
+    setFaults(p) {
+      plan = p;
+      next = seededRandom(p?.seed ?? 42);
+    },
+    resetStats() {
+      stats = freshStats();
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const JSON_CONTENT: Record<Service, string> = {
+  dynamodb: "application/x-amz-json-1.0",
+  kinesis: "application/x-amz-json-1.1",
+  sqs: "application/x-amz-json-1.0",
+  sns: "text/xml",
+};
+
+/**
+ * An error in the service's own wire format: JSON with `__type` for the JSON protocols (SQS's also
+ * carries the query error code in a header), the query protocol's ErrorResponse XML otherwise.
+ */
+function sendError(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest | undefined,
+  status: number,
+  code: string,
+  message: string,
+  queryCode = code,
+): void {
+  if (call?.json !== undefined) {
+    const headers: Record<string, string> = { "content-type": JSON_CONTENT[call.service] };
+    if (call.service === "sqs") headers["x-amzn-query-error"] = `${queryCode};Sender`;
+    res.writeHead(status, headers);
+    res.end(JSON.stringify({ __type: code, message, Message: message }));
+    return;
+  }
+  res.writeHead(status, { "content-type": "text/xml" });
+  res.end(
+    `<ErrorResponse><Error><Type>${status < 500 ? "Sender" : "Receiver"}</Type><Code>${queryCode}</Code>` +
+      `<Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  );
+}
+
+/** AccessDeniedException as each service answers it (SNS calls it AuthorizationError). */
+function accessDenied(res: ServerResponse<IncomingMessage>, call: AwsRequest, message: string): void {
+  const [status, code, queryCode] = {
+    dynamodb: [400, "com.amazon.coral.service#AccessDeniedException", undefined],
+    kinesis: [400, "AccessDeniedException", undefined],
+    sqs: [403, "com.amazon.coral.service#AccessDeniedException", "AccessDenied"],
+    sns: [403, "AuthorizationError", undefined],
+  }[call.service] as [number, string, string | undefined];
+  sendError(res, call, status, code, message, queryCode ?? code);
+}
+
+function injected(res: ServerResponse<IncomingMessage>, call: AwsRequest, fault: Fault): void {
+  if (fault === "throttle") {
+    const code = call.json !== undefined ? "ThrottlingException" : "Throttling";
+    sendError(res, call, 400, code, "injected throttle");
+  } else {
+    sendError(res, call, 500, "InternalFailure", `injected ${fault}`);
+  }
+}
+
+/** The SQS emulator knows a queue by its own URL: a request naming the gateway's URL is rewritten to it. */
+function withEmulatorQueueUrl(call: AwsRequest, body: Buffer, prefix: string): Buffer {
+  const url = param(call, "QueueUrl");
+  if (url === undefined) return body;
+  const canonical = `${prefix}${new URL(url).pathname}`;
+  if (call.json !== undefined) return Buffer.from(JSON.stringify({ ...call.json, QueueUrl: canonical }));
+  const form = new URLSearchParams(body.toString("utf8"));
+  if (!form.has("QueueUrl")) return body;
+  form.set("QueueUrl", canonical);
+  return Buffer.from(form.toString());
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

@@ -1,0 +1,175 @@
+import type { StackDeployment } from "./assembly.js";
+import { TemplateError } from "./intrinsics.js";
+
+// IAM identity-based policy evaluation, as an account does it for a role's calls: an explicit Deny
+// wins, then an Allow, and anything else is implicitly denied. Actions match case-insensitively with
+// * and ? wildcards, resources case-sensitively. Statements with a Condition, and AWS managed
+// policies, cannot be judged locally: a template that uses them stops the start instead.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+
+export interface Statement {
+  readonly effect: "Allow" | "Deny";
+  readonly actions?: readonly string[];
+  readonly notActions?: readonly string[];
+  readonly resources?: readonly string[];
+  readonly notResources?: readonly string[];
+}
+
+/** A function's identity as an account sees its calls. */
+export interface RoleIdentity {
+  readonly roleName: string;
+  readonly roleArn: string;
+  readonly functionName: string;
+  readonly statements: readonly Statement[];
+}
+
+export type Decision = "allowed" | "implicit-deny" | "explicit-deny";
+
+export function glob(pattern: string, caseless: boolean): RegExp {
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
+  return new RegExp(`^${body}$`, caseless ? "is" : "s");
+}
+
+const matchesAny = (patterns: readonly string[], value: string, caseless: boolean) =>
+  patterns.some((p) => glob(p, caseless).test(value));
+
+function applies(s: Statement, action: string, resource: string): boolean {
+  const actionOk = s.actions ? matchesAny(s.actions, action, true) : !matchesAny(s.notActions ?? [], action, true);
+  if (!actionOk) return false;
+  return s.resources ? matchesAny(s.resources, resource, false) : !matchesAny(s.notResources ?? [], resource, false);
+}
+
+/** Decides one action on one resource against a role's statements. */
+export function evaluate(statements: readonly Statement[], action: string, resource: string): Decision {
+  let allowed = false;
+  for (const s of statements) {
+    if (!applies(s, action, resource)) continue;
+    if (s.effect === "Deny") return "explicit-deny";
+    allowed = true;
+  }
+  return allowed ? "allowed" : "implicit-deny";
+}
+
+/** AWS's wording of a refusal, e.g. for DynamoDB's AccessDeniedException. */
+export function denialMessage(identity: RoleIdentity, action: string, resource: string, decision: Decision): string {
+  const user = `arn:aws:sts::${identity.roleArn.split(":")[4]}:assumed-role/${identity.roleName}/${identity.functionName}`;
+  const why =
+    decision === "explicit-deny"
+      ? "with an explicit deny in an identity-based policy"
+      : `because no identity-based policy allows the ${action} action`;
+  return `User: ${user} is not authorized to perform: ${action} on resource: ${resource} ${why}`;
+}
+
+const list = (value: unknown): string[] | undefined =>
+  value === undefined ? undefined : [value].flat().map((v) => String(v));
+
+function statementsOf(document: unknown, where: string): Statement[] {
+  const doc = document as { Statement?: unknown } | undefined;
+  return [doc?.Statement ?? []].flat().map((raw) => {
+    const s = raw as Record<string, unknown>;
+    if (s.Condition !== undefined) {
+      throw new TemplateError(`${where}: a policy statement with a Condition cannot be evaluated by the local stack`);
+    }
+    if (s.Effect !== "Allow" && s.Effect !== "Deny") throw new TemplateError(`${where}: a statement needs an Effect`);
+    return {
+      effect: s.Effect,
+      actions: list(s.Action),
+      notActions: list(s.NotAction),
+      resources: list(s.Resource),
+      notResources: list(s.NotResource),
+    };
+  });
+}
+
+/** Every function's role and the identity policies attached to it, from the deployed template. */
+export function roleIdentities(stack: StackDeployment): Map<string, RoleIdentity> {
+  const byRoleName = new Map<string, Statement[]>();
+  for (const role of stack.byType("AWS::IAM::Role")) {
+    const managed = role.properties.ManagedPolicyArns as unknown[] | undefined;
+    if (managed !== undefined && managed.length > 0) {
+      throw new TemplateError(
+        `${role.logicalId}: managed policies (${managed.join(", ")}) cannot be evaluated locally`,
+      );
+    }
+    const inline = (role.properties.Policies as { PolicyDocument: unknown }[] | undefined) ?? [];
+    byRoleName.set(
+      role.name,
+      inline.flatMap((p) => statementsOf(p.PolicyDocument, role.logicalId)),
+    );
+  }
+  for (const policy of stack.byType("AWS::IAM::Policy")) {
+    const statements = statementsOf(policy.properties.PolicyDocument, policy.logicalId);
+    for (const roleName of (policy.properties.Roles as string[] | undefined) ?? []) {
+      byRoleName.get(roleName)?.push(...statements);
+    }
+  }
+  const identities = new Map<string, RoleIdentity>();
+  for (const fn of stack.byType("AWS::Lambda::Function")) {
+    const roleArn = String(fn.properties.Role);
+    const roleName = roleArn.slice(roleArn.lastIndexOf("/") + 1);
+    const statements = byRoleName.get(roleName);
+    if (statements === undefined)
+      throw new TemplateError(`${fn.logicalId}: its role ${roleArn} is not in the template`);
+    identities.set(fn.logicalId, { roleName, roleArn, functionName: fn.name, statements });
+  }
+  return identities;
+}
+
+/** The actions a role's Allow statements name (wildcards as written), with their resources. */
+export function grantedActions(identity: RoleIdentity): { action: string; resources: readonly string[] }[] {
+  return identity.statements
+    .filter((s) => s.effect === "Allow" && s.actions)
+    .flatMap((s) => (s.actions ?? []).map((action) => ({ action, resources: s.resources ?? ["*"] })));
+}
+
+/** One call a function made (or was refused), as the gateway saw it. */
+export interface Access {
+  readonly functionName: string;
+  readonly action: string;
+  readonly resource: string;
+  readonly decision: Decision;
+}
+
+export interface FunctionAccess {
+  readonly functionName: string;
+  /** Actions it made that its role allowed, each with the resources it made them on. */
+  readonly used: Record<string, string[]>;
+  /** Actions refused, each with the resources. */
+  readonly refused: Record<string, string[]>;
+  /** Grants (action as written, resource) that no call used: least privilege left on the table. */
+  readonly unused: { action: string; resource: string }[];
+}
+
+/** Least privilege shown: per function, what it used, what was refused, and what it never used. */
+export function accessReport(identities: Iterable<RoleIdentity>, accesses: readonly Access[]): FunctionAccess[] {
+  return [...identities].map((identity) => {
+    const mine = accesses.filter((a) => a.functionName === identity.functionName);
+    const group = (list: readonly Access[]) => {
+      const out: Record<string, string[]> = {};
+      for (const a of list) {
+        const resources = out[a.action] ?? [];
+        if (!resources.includes(a.resource)) resources.push(a.resource);
+        out[a.action] = resources;
+      }
+      return out;
+    };
+    const allowed = mine.filter((a) => a.decision === "allowed");
+    const unused = grantedActions(identity).flatMap(({ action, resources }) =>
+      resources
+        .filter(
+          (resource) =>
+            !allowed.some((a) => glob(action, true).test(a.action) && glob(resource, false).test(a.resource)),
+        )
+        .map((resource) => ({ action, resource })),
+    );
+    return {
+      functionName: identity.functionName,
+      used: group(allowed),
+      refused: group(mine.filter((a) => a.decision !== "allowed")),
+      unused,
+    };
+  });
+}
