@@ -196,7 +196,8 @@ export function deployStack(
     const resource = raw[logicalId];
     if (!resource) throw new TemplateError(`no resource ${logicalId} in the template of ${stackName}`);
     const p = resource.Properties ?? {};
-    const given = (key: string) => (typeof p[key] === "string" ? (p[key] as string) : undefined);
+    // A name may itself be an intrinsic (`TableName: !Join …`): resolved like any property.
+    const given = (key: string) => (p[key] === undefined ? undefined : String(resolve(p[key], scope)));
     let id: { name: string; arn: string; ref: string; attrs: Record<string, string> };
     switch (resource.Type) {
       case "AWS::Kinesis::Stream": {

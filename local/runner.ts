@@ -77,6 +77,7 @@ export interface RunnerOptions {
 
 export interface InvokeInfo {
   readonly functionName: string;
+  readonly streamName: string;
   readonly shardId: string;
   readonly sequenceNumbers: readonly string[];
   readonly outcome: "ok" | "partial" | "error";
@@ -340,8 +341,14 @@ export class EventSourceRunner {
     const { mapping, shardId } = context;
     const event: KinesisStreamEvent = { Records: records };
     const sequenceNumbers = records.map((r) => r.kinesis.sequenceNumber);
-    const report = (info: Omit<InvokeInfo, "functionName" | "shardId" | "sequenceNumbers">) =>
-      this.options.onInvoke?.({ functionName: mapping.functionName, shardId, sequenceNumbers, ...info });
+    const report = (info: Omit<InvokeInfo, "functionName" | "streamName" | "shardId" | "sequenceNumbers">) =>
+      this.options.onInvoke?.({
+        functionName: mapping.functionName,
+        streamName: mapping.streamName,
+        shardId,
+        sequenceNumbers,
+        ...info,
+      });
     const invocations = this.options.raceDuplicates
       ? [mapping.invoke(event), mapping.invoke(event)]
       : [mapping.invoke(event)];

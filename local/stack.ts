@@ -52,6 +52,8 @@ export interface LocalStack {
   readonly outputs: StackOutputs;
   readonly outputsFile: string;
   readonly envFile: string;
+  /** Where each function's and emulator's log file is. */
+  readonly logDir: string;
   readonly runner: EventSourceRunner | undefined;
   /** Function hosts by function logical id. */
   readonly hosts: ReadonlyMap<string, FunctionHost>;
@@ -257,6 +259,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outputs,
       outputsFile,
       envFile,
+      logDir,
       runner,
       hosts,
       clients,

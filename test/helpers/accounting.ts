@@ -1,7 +1,7 @@
 import type { FailureRecord, InvokeInfo } from "../../local/runner.js";
 
 /**
- * What the event-source runner saw each function finish, from its invocation results: a record
+ * What the event-source runner saw each stream's function finish, from its invocation results: a record
  * is finished when an invocation returned without reporting it (or anything before it) failed.
  * With the rejected-records queue and the failure destination it answers, per function:
  * records put = records processed + records rejected + records in the failure destination.
@@ -12,21 +12,21 @@ export class Ledger {
 
   readonly onInvoke = (info: InvokeInfo): void => {
     if (info.outcome === "error") return;
-    const set = this.finished.get(info.functionName) ?? new Set<string>();
+    const set = this.finished.get(info.streamName) ?? new Set<string>();
     const end =
       info.failedFrom === undefined ? info.sequenceNumbers.length : info.sequenceNumbers.indexOf(info.failedFrom);
     for (const seq of info.sequenceNumbers.slice(0, end)) set.add(seq);
-    this.finished.set(info.functionName, set);
+    this.finished.set(info.streamName, set);
   };
 
   readonly onFailureDestination = (record: FailureRecord): void => {
-    const fn = record.requestContext.functionArn.split(":").at(-1) ?? "";
-    this.failed.set(fn, (this.failed.get(fn) ?? 0) + record.KinesisBatchInfo.batchSize);
+    const stream = record.KinesisBatchInfo.streamArn.slice(record.KinesisBatchInfo.streamArn.indexOf("/") + 1);
+    this.failed.set(stream, (this.failed.get(stream) ?? 0) + record.KinesisBatchInfo.batchSize);
   };
 
-  /** The books of one function, given the sequence numbers its rejected records carried. */
-  account(functionName: string, rejected: readonly string[]) {
-    const finished = this.finished.get(functionName) ?? new Set<string>();
+  /** The books of one stream's function, given the sequence numbers its rejected records carried. */
+  account(streamName: string, rejected: readonly string[]) {
+    const finished = this.finished.get(streamName) ?? new Set<string>();
     const rejectedSet = new Set(rejected);
     for (const seq of rejectedSet) {
       if (!finished.has(seq)) throw new Error(`record ${seq} was rejected but its invocation never finished`);
@@ -34,8 +34,8 @@ export class Ledger {
     return {
       processed: finished.size - rejectedSet.size,
       rejected: rejectedSet.size,
-      failureDestination: this.failed.get(functionName) ?? 0,
-      total: finished.size + (this.failed.get(functionName) ?? 0),
+      failureDestination: this.failed.get(streamName) ?? 0,
+      total: finished.size + (this.failed.get(streamName) ?? 0),
     };
   }
 }

@@ -64,10 +64,10 @@ export function campaignScenario(conditions: Conditions = {}): void {
     expect(await drainQueue(sqs, file.target.outputs.ConversionsFailureQueueUrl, 200)).toEqual([]);
     if (file.target.local) {
       // The books, as the local event-source runner saw the functions finish each record.
-      const books = ledger.account("tripwire-conversions", []);
+      const books = ledger.account(file.target.outputs.ConversionsStreamName, []);
       console.log("conversions accounted:", JSON.stringify(books));
       expect(books).toEqual({ processed: 208, rejected: 0, failureDestination: 0, total: 208 });
-      expect(ledger.account("tripwire-loyalty", []).total).toBe(dataLines("loyalty.txt").length);
+      expect(ledger.account(file.target.outputs.LoyaltyStreamName, []).total).toBe(dataLines("loyalty.txt").length);
     }
   });
 

@@ -56,7 +56,7 @@ export function readingsScenario(conditions: Conditions = {}): void {
     expect(await drainQueue(file.target.clients.sqs, file.target.outputs.ReadingsFailureQueueUrl, 200)).toEqual([]);
     if (file.target.local) {
       // The books, as the local event-source runner saw the function finish each record.
-      const books = ledger.account("tripwire-readings", []);
+      const books = ledger.account(file.target.outputs.ReadingsStreamName, []);
       console.log("readings accounted:", JSON.stringify(books));
       expect(books).toEqual({ processed: lines.length, rejected: 0, failureDestination: 0, total: lines.length });
     }

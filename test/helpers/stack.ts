@@ -44,3 +44,8 @@ export async function putLines(
     lines.map((line) => ({ data: Buffer.from(line), partitionKey: partitionKeyOf(kind, line.toString()) })),
   );
 }
+
+/** The resources of one type in a template, by logical id. */
+export function resourcesOf(template: EditableTemplate, type: string) {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}

@@ -35,11 +35,6 @@ test("cdk-nag's AWS Solutions pack finds nothing that is not acknowledged with a
 describe("least privilege", () => {
   const template = synthesize();
   const policies = Object.entries(template.findResources("AWS::IAM::Policy")) as [string, Resource][];
-  const statements = (name: string) =>
-    policies
-      .filter(([id]) => id.startsWith(name))
-      .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
-  const actions = (name: string) => statements(name).flatMap((s) => [s.Action].flat());
 
   test("no action is a wildcard, and only X-Ray (which has no resource-level permissions) gets Resource *", () => {
     for (const [, policy] of policies) {
@@ -50,26 +45,8 @@ describe("least privilege", () => {
     }
   });
 
-  test.each([
-    ["Loyalty", ["dynamodb:UpdateItem"], ["sns:Publish", "dynamodb:PutItem", "dynamodb:BatchGetItem"]],
-    [
-      "Conversions",
-      ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
-      ["sns:Publish", "dynamodb:PutItem", "dynamodb:Scan"],
-    ],
-    [
-      "Readings",
-      ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "sns:Publish"],
-      ["dynamodb:Scan"],
-    ],
-  ])("the %s function may make the calls it makes, and not others", (name, allowed, denied) => {
-    const granted = actions(name);
-    for (const action of allowed) expect(granted).toContain(action);
-    for (const action of denied) expect(granted).not.toContain(action);
-    expect(granted.filter((a) => a.startsWith("dynamodb:")).sort()).toEqual(
-      [...allowed].filter((a) => a.startsWith("dynamodb:")).sort(),
-    );
-  });
+  // Which calls each role allows is checked against the calls the functions make, with IAM enforced
+  // locally: test/integration/iam.test.ts. A list here would only restate the grants.
 
   test("functions do not use the AWS managed basic execution policy", () => {
     for (const role of Object.values(template.findResources("AWS::IAM::Role"))) {

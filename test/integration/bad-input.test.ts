@@ -91,7 +91,7 @@ test("the bad-input corpus mixed with the demo data: every record accounted for,
       expect(message?.partitionKey).toBeTruthy();
     }
     const account = ledger.account(
-      `tripwire-${stream}`,
+      streams[stream],
       got.map((r) => r.sequenceNumber),
     );
     books[stream] = account;

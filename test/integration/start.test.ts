@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { expect, onTestFinished, test } from "vitest";
 import { OUTPUT_KEYS, STACK_NAME } from "../../infra/outputs.js";
 import { projectRoot } from "../../local/stack.js";
+import { assembly } from "../helpers/stack.js";
 
 /** The emulator processes a process started (tsx may have a helper of its own beside them). */
 function emulatorsOf(pid: number): number[] {
@@ -35,11 +36,11 @@ test.each(["SIGINT", "SIGTERM"] as const)(
   "`npm start -- --no-demo` comes up, writes the outputs and env files, and stops cleanly on %s",
   async (signal) => {
     const workDir = mkdtempSync(path.join(tmpdir(), "tripwire-start-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", "--no-demo", "--work-dir", workDir], {
-      cwd: projectRoot,
-      env: { ...process.env, AWS_ENDPOINT_URL_KINESIS: "", AWS_ENDPOINT_URL_DYNAMODB: "" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "local/start.ts", "--no-demo", "--app", assembly(), "--work-dir", workDir],
+      { cwd: projectRoot, env: process.env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
@@ -63,15 +64,10 @@ test.each(["SIGINT", "SIGTERM"] as const)(
     const outputs = JSON.parse(readFileSync(outputsFile, "utf8")) as Record<string, Record<string, string>>;
     expect(Object.keys(outputs[STACK_NAME] ?? {}).sort()).toEqual([...OUTPUT_KEYS].sort());
     const env = readFileSync(path.join(workDir, "local.env"), "utf8");
-    for (const name of [
-      "AWS_ENDPOINT_URL_KINESIS",
-      "AWS_ENDPOINT_URL_DYNAMODB",
-      "AWS_ENDPOINT_URL_SQS",
-      "AWS_ENDPOINT_URL_SNS",
-      "AWS_REGION",
-    ]) {
+    for (const name of ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]) {
       expect(env).toMatch(new RegExp(`^export ${name}=\\S+`, "m"));
     }
+    expect(env).not.toMatch(/AWS_ENDPOINT_URL_/);
     const emulators = emulatorsOf(child.pid as number);
     expect(emulators).toHaveLength(3);
 

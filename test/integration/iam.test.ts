@@ -1,0 +1,107 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import type { FunctionAccess } from "../../local/iam.js";
+import type { LocalStack } from "../../local/stack.js";
+import { dataLines } from "../helpers/data.js";
+import { drainQueue } from "../helpers/emulators.js";
+import { editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
+
+// IAM as an account enforces it: each function's calls carry its role, and the gateway decides them
+// against the role's policies in the synthesized template. What passes here is what deploys.
+
+let stack: LocalStack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+/**
+ * Grants a role may hold without the functions calling them here, each with its reason. Anything
+ * else granted and never called fails the test: the roles stay least-privilege as the code changes.
+ */
+const UNUSED_BY_DESIGN: { action: RegExp; resource?: RegExp; reason: string }[] = [
+  {
+    action: /^kinesis:(DescribeStreamSummary|DescribeStream|ListStreams|SubscribeToShard|DescribeStreamConsumer)$/,
+    reason: "CDK's grantRead for the event-source mapping; Lambda's poller may use them (enhanced fan-out too)",
+  },
+  {
+    action: /^sqs:(GetQueueAttributes|GetQueueUrl)$/,
+    reason: "CDK's grantSendMessages includes them; the SDK never calls them",
+  },
+  { action: /^(logs|xray|kms):/, reason: "CloudWatch Logs, X-Ray and KMS have no local calls" },
+  {
+    action: /^sqs:SendMessage$/,
+    resource: /FailureQueue/,
+    reason: "the failure destination is written only when a batch fails; the refusal test below exercises it",
+  },
+];
+const explained = (u: { action: string; resource: string }) =>
+  UNUSED_BY_DESIGN.some((e) => e.action.test(u.action) && (e.resource?.test(u.resource) ?? true));
+
+function accessOf(report: FunctionAccess[], logicalPrefix: string): FunctionAccess {
+  const found = report.find((f) => f.functionName.startsWith(`Tripwire-${logicalPrefix}`));
+  if (!found) throw new Error(`no ${logicalPrefix} function in the access report`);
+  return found;
+}
+
+test("the demo and bad input run with IAM enforced: no call refused, and every grant but the stated ones used", async () => {
+  stack = await localStackForTests();
+  const { kinesis } = stack.clients;
+  await putLines(kinesis, stack.outputs.LoyaltyStreamName, "loyalty", [...dataLines("loyalty.txt"), "not, a, loyalty"]);
+  await stack.runner?.drained();
+  await putLines(kinesis, stack.outputs.ConversionsStreamName, "conversions", [
+    ...dataLines("conversions.txt"),
+    "Hoodie, TeleportConversion, a@b.com",
+  ]);
+  await putLines(kinesis, stack.outputs.ReadingsStreamName, "readings", [...dataLines("readings.csv"), "d1, z1, warm"]);
+  await stack.runner?.drained(300_000);
+
+  const report = stack.gateway.report();
+  for (const f of report) {
+    expect(f.refused, f.functionName).toEqual({});
+    const unused = f.unused.filter((u) => !explained(u));
+    expect(unused, `${f.functionName} is granted calls it never makes`).toEqual([]);
+  }
+  // The calls that matter, seen made (not merely granted).
+  expect(Object.keys(accessOf(report, "Conversions").used)).toContain("dynamodb:BatchWriteItem");
+  expect(Object.keys(accessOf(report, "Readings").used)).toContain("sns:Publish");
+});
+
+describe("a role that lacks a grant fails as it would in an account", () => {
+  test("conversions without dynamodb:BatchWriteItem: AccessDeniedException, batches in the failure destination, no coupon", async () => {
+    const app = editedAssembly((template) => {
+      for (const [id, policy] of resourcesOf(template, "AWS::IAM::Policy")) {
+        if (!id.startsWith("ConversionsRole")) continue;
+        const doc = policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
+        for (const s of doc.Statement) {
+          s.Action = [s.Action].flat().filter((a) => a !== "dynamodb:BatchWriteItem");
+        }
+      }
+    });
+    stack = await localStackForTests({}, undefined, { app });
+    const { kinesis, sqs } = stack.clients;
+    await putLines(kinesis, stack.outputs.LoyaltyStreamName, "loyalty", ["kangak@fakeemail.com, kanga, kanga, F"]);
+    await stack.runner?.drained();
+    await putLines(kinesis, stack.outputs.ConversionsStreamName, "conversions", [
+      "MarsupialHoodie, ClickConversion, kangak@fakeemail.com, Instagram",
+    ]);
+    await stack.runner?.drained();
+
+    const refused = accessOf(stack.gateway.report(), "Conversions").refused;
+    expect(Object.keys(refused)).toEqual(["dynamodb:BatchWriteItem"]);
+    const failures = await drainQueue(sqs, stack.outputs.ConversionsFailureQueueUrl, 500);
+    expect(failures).toHaveLength(1);
+    expect(JSON.parse(failures[0]?.Body ?? "{}")).toMatchObject({
+      requestContext: { condition: "RetryAttemptsExhausted" },
+      KinesisBatchInfo: { batchSize: 1 },
+    });
+    expect(await drainQueue(sqs, stack.outputs.PromoQueueUrl, 500)).toEqual([]);
+    // The function saw the service's own error, worded as AWS words it.
+    const fn = [...stack.hosts.values()].find((h) => h.spec.logicalId.startsWith("Conversions"));
+    const log = readFileSync(path.join(stack.logDir, `${fn?.spec.functionName}.log`), "utf8");
+    expect(log).toMatch(
+      /AccessDeniedException.*User: arn:aws:sts::000000000000:assumed-role\/Tripwire-ConversionsRole\w+\/Tripwire-ConversionsFunction\w+ is not authorized to perform: dynamodb:BatchWriteItem on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/Tripwire-CampaignTable\w+ because no identity-based policy allows the dynamodb:BatchWriteItem action/,
+    );
+  });
+});
