@@ -71,7 +71,8 @@ export function nodeFor(runtime: string): NodeRuntime {
 interface Environment {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
-  busy: boolean;
+  /** Killed or exited: never handed another invocation, even before its exit is seen. */
+  dead: boolean;
 }
 
 export class FunctionHost {
@@ -112,13 +113,12 @@ export class FunctionHost {
       AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       ...spec.platform,
       ...spec.environment,
-      TRIPWIRE_RUNTIME_SDK_ROOT: projectRoot,
     };
   }
 
   private spawnEnvironment(): Environment {
     const { spec } = this;
-    const child = spawn(this.node.executable, [`--max-old-space-size=${spec.memoryMb}`, runtimeScript], {
+    const child = spawn(this.node.executable, [`--max-old-space-size=${spec.memoryMb}`, runtimeScript, projectRoot], {
       cwd: spec.bundleDir,
       env: this.environment(),
       stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -137,9 +137,10 @@ export class FunctionHost {
       );
     });
     ready.catch(() => undefined);
-    const env: Environment = { child, ready, busy: false };
+    const env: Environment = { child, ready, dead: false };
     this.all.add(env);
     child.once("exit", () => {
+      env.dead = true;
       this.all.delete(env);
       const i = this.idle.indexOf(env);
       if (i >= 0) this.idle.splice(i, 1);
@@ -152,7 +153,6 @@ export class FunctionHost {
     if (this.stopped)
       return { kind: "error", errorType: "Runtime.Stopped", errorMessage: "the local stack is stopping" };
     const env = this.idle.pop() ?? this.spawnEnvironment();
-    env.busy = true;
     const { spec } = this;
     const deadline = Date.now() + spec.timeoutSeconds * 1000;
     try {
@@ -165,6 +165,7 @@ export class FunctionHost {
       const timer = setTimeout(
         () => {
           cleanup();
+          env.dead = true;
           env.child.kill("SIGKILL");
           resolve({
             kind: "error",
@@ -202,8 +203,7 @@ export class FunctionHost {
       env.child.once("exit", onExit);
       env.child.send({ type: "invoke", id, requestId: id, event, deadline, functionArn: spec.functionArn });
     });
-    env.busy = false;
-    if (env.child.exitCode === null && env.child.signalCode === null && !this.stopped) this.idle.push(env);
+    if (!env.dead && !this.stopped) this.idle.push(env);
     return outcome;
   }
 

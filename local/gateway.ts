@@ -19,7 +19,8 @@ import { seededRandom } from "./random.js";
 // (operations, DynamoDB capacity) and, for the reliability tests, injects faults into the
 // functions' calls — the handlers never know.
 
-export type Fault = "throttle" | "error" | "after";
+/** throttle or error: refused at once; after: takes effect, the caller hears it failed; hang: never answered. */
+export type Fault = "throttle" | "error" | "after" | "hang";
 
 export interface FaultPlan {
   /** Share of matching calls that fail, 0–1. */
@@ -71,7 +72,7 @@ const READS = new Set(["GetItem", "BatchGetItem", "Query", "Scan"]);
 
 const freshStats = (): GatewayStats => ({
   forwarded: 0,
-  injected: { throttle: 0, error: 0, after: 0 },
+  injected: { throttle: 0, error: 0, after: 0, hang: 0 },
   operations: {},
   capacity: { read: 0, write: 0 },
 });
@@ -177,6 +178,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const canFail = faultable.has(call.accessKeyId ?? "") && call.service !== "kinesis";
       if (canFail && plan && (!plan.operations || plan.operations.includes(call.operation)) && next() < plan.rate) {
         fault = plan.faults[Math.floor(next() * plan.faults.length)];
+      }
+      if (fault === "hang") {
+        // A call lost in the network: no answer until the caller gives up or the connection closes.
+        stats.injected.hang++;
+        return;
       }
       if (fault === "throttle" || fault === "error") {
         stats.injected[fault]++;

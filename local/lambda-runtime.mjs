@@ -11,8 +11,8 @@ import { pathToFileURL } from "node:url";
 
 const taskRoot = process.env.LAMBDA_TASK_ROOT;
 const [file, exportName] = (process.env._HANDLER ?? "index.handler").split(".");
-const sdkRoot = process.env.TRIPWIRE_RUNTIME_SDK_ROOT;
-delete process.env.TRIPWIRE_RUNTIME_SDK_ROOT;
+// The runtime's SDK is an argument, not a variable: the function's environment is the template's.
+const sdkRoot = process.argv[2];
 
 if (sdkRoot) {
   // Bare @aws-sdk/* and @smithy/* imports the bundle cannot resolve itself resolve from the runtime's SDK.

@@ -10,14 +10,10 @@ import { type Conditions, targetForFile } from "./target.js";
 const ZONES = ["atrium", "kitchen", "lobby", "office-3", "server-room"];
 
 /**
- * The demo readings end to end through the local stack: every ALARM/OK received through the
- * alert topic's SQS subscription, against readings.expected.json; then the whole file put again
- * (a producer retrying everything): no new alert, windows unchanged.
+ * The demo readings' expected alerts, and how to put received alerts in their shape and order:
+ * each zone's alerts arrive in order (one FIFO group a zone); zones interleave freely.
  */
-export function readingsScenario(conditions: Conditions = {}): void {
-  const file = targetForFile(conditions);
-  const { ledger } = file;
-
+export function demoAlerts() {
   const lines = dataLines("readings.csv");
   const expected = dataJson<{ alerts: ExpectedAlert[] }>("readings.expected.json").alerts;
   // Which data line caused an alert: its device and time, looked up once per line, not per alert.
@@ -28,8 +24,21 @@ export function readingsScenario(conditions: Conditions = {}): void {
     if (!lineOf.has(key)) lineOf.set(key, index);
   });
   const asExpected = (a: Alert) => asExpectedAlert(a, lineOf.get(`${a.device}|${a.timestamp}`) ?? -1);
-  // Each zone's alerts arrive in order (one FIFO group a zone); zones interleave freely.
   const byZoneThenOrder = (alerts: ExpectedAlert[]) => ZONES.flatMap((zone) => alerts.filter((a) => a.zone === zone));
+  return { expected, asExpected, byZoneThenOrder };
+}
+
+/**
+ * The demo readings end to end through the local stack: every ALARM/OK received through the
+ * alert topic's SQS subscription, against readings.expected.json; then the whole file put again
+ * (a producer retrying everything): no new alert, windows unchanged.
+ */
+export function readingsScenario(conditions: Conditions = {}): void {
+  const file = targetForFile(conditions);
+  const { ledger } = file;
+
+  const lines = dataLines("readings.csv");
+  const { expected, asExpected, byZoneThenOrder } = demoAlerts();
 
   const windows = async () => {
     const db = file.target.clients.documents;
