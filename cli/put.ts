@@ -6,12 +6,12 @@
 // stream's real name with --kind saying how to find the partition key.
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import { kinesisClient } from "../shared/aws.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
-import { findOutputs } from "./outputs-file.js";
+import { parseCommand } from "./args.js";
 import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
+import { connect } from "./stack-target.js";
 
 const KINDS = ["loyalty", "conversions", "readings"] as const;
 const STREAM_OUTPUT = {
@@ -20,29 +20,51 @@ const STREAM_OUTPUT = {
   readings: "ReadingsStreamName",
 } as const;
 
+const USAGE = `usage: npm run put -- --stream loyalty|conversions|readings [options] [file]
+
+Puts records to a Tripwire stream, one record a line, from a file or standard input, keyed by the
+record's e-mail or zone, in PutRecords batches within Kinesis's limits, re-sending what is refused.
+The stream's name comes from the outputs file; with the local stack's, the command finds it running.
+
+options:
+  -s, --stream S    loyalty, conversions or readings; or a stream's own name with --kind
+  --kind K          how to key records of a stream given by its own name (loyalty|conversions|readings)
+  --outputs FILE    a cdk deploy --outputs-file file (default: $TRIPWIRE_OUTPUTS, ./cdk-outputs.json,
+                    .tripwire/cdk-outputs.json)
+  -q, --quiet       no progress lines
+  -h, --help        this help
+
+examples:
+  npm run put -- --stream conversions data/conversions.txt
+  cat data/readings.csv | npm run put -- --stream readings`;
+
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    options: {
-      stream: { type: "string", short: "s" },
-      kind: { type: "string" },
-      outputs: { type: "string" },
-      quiet: { type: "boolean", short: "q" },
-    },
-    allowPositionals: true,
+  const { values, positionals } = parseCommand(USAGE, {
+    stream: { type: "string", short: "s" },
+    kind: { type: "string" },
+    outputs: { type: "string" },
+    quiet: { type: "boolean", short: "q" },
   });
   const stream = values.stream;
   if (!stream) {
-    console.error("usage: put --stream loyalty|conversions|readings|<stream name> [--kind …] [--outputs file] [file]");
+    console.error(`--stream is required\n\n${USAGE}`);
+    return 2;
+  }
+  const named = KINDS.includes(stream as RecordKind);
+  if (!named && values.kind === undefined) {
+    console.error(
+      `unknown stream "${stream}": use loyalty, conversions or readings, or a stream's own name with --kind`,
+    );
     return 2;
   }
   const kind = (values.kind ?? stream) as RecordKind;
   if (!KINDS.includes(kind)) {
-    console.error(`--kind must be one of ${KINDS.join(", ")} when --stream is a stream's own name`);
+    console.error(`--kind must be one of ${KINDS.join(", ")}, got "${kind}"`);
     return 2;
   }
-  const streamName = KINDS.includes(stream as RecordKind)
-    ? findOutputs(values.outputs)[STREAM_OUTPUT[stream as RecordKind]]
-    : stream;
+  const target = await connect(values.outputs);
+  const streamName = named ? target.outputs[STREAM_OUTPUT[stream as RecordKind]] : stream;
+  console.error(`→ ${target.endpoint}`);
 
   const file = positionals[0];
   if (file !== undefined && !existsSync(file)) {
@@ -80,7 +102,7 @@ async function main(): Promise<number> {
     },
   });
   console.log(
-    `put ${result.put} records to ${streamName}` +
+    `put ${result.put} record${result.put === 1 ? "" : "s"} to ${streamName}` +
       (result.retried > 0 ? ` (${result.retried} re-sent after throttling)` : "") +
       (errors > 0 ? `; ${errors} lines not put, see above` : ""),
   );

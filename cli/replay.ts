@@ -4,7 +4,6 @@
 // reports them (the default) or puts them to the stream again and deletes the message.
 //   npm run replay -- --function readings            # report
 //   npm run replay -- --function readings --reput    # put them back, in order, then delete
-import { parseArgs } from "node:util";
 import { type _Record, GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from "@aws-sdk/client-kinesis";
 import {
   ChangeMessageVisibilityCommand,
@@ -15,9 +14,22 @@ import {
 import { kinesisClient, sqsClient } from "../shared/aws.js";
 import type { FailureRecord } from "../shared/failure-record.js";
 import { compareSequence } from "../shared/kinesis-record.js";
-import { findOutputs } from "./outputs-file.js";
+import { parseCommand } from "./args.js";
 import { putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
+import { connect } from "./stack-target.js";
+
+const USAGE = `usage: npm run replay -- --function loyalty|conversions|readings [--reput] [--outputs FILE]
+
+Reports the batches a function's event-source mapping gave up on (its failure destination), read
+back from the stream; with --reput, puts those records back on the stream (once the cause is fixed)
+and removes them from the destination.
+
+options:
+  -f, --function F  loyalty, conversions or readings
+  --reput           put the failed records back instead of only reporting them
+  --outputs FILE    a cdk deploy --outputs-file file (default: the local stack's, or ./cdk-outputs.json)
+  -h, --help        this help`;
 
 const FUNCTIONS = {
   loyalty: ["LoyaltyFailureQueueUrl", "LoyaltyStreamName"],
@@ -115,15 +127,19 @@ export async function replay(
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: { function: { type: "string", short: "f" }, reput: { type: "boolean" }, outputs: { type: "string" } },
+  const { values } = parseCommand(USAGE, {
+    function: { type: "string", short: "f" },
+    reput: { type: "boolean" },
+    outputs: { type: "string" },
   });
   const fn = values.function as keyof typeof FUNCTIONS | undefined;
   if (!fn || !(fn in FUNCTIONS)) {
-    console.error("usage: replay --function loyalty|conversions|readings [--reput] [--outputs file]");
+    console.error(`--function must be loyalty, conversions or readings\n\n${USAGE}`);
     return 2;
   }
-  const outputs = findOutputs(values.outputs);
+  const target = await connect(values.outputs);
+  console.error(`→ ${target.endpoint}`);
+  const { outputs } = target;
   const [queueKey, streamKey] = FUNCTIONS[fn];
   const result = await replay({ kinesis: kinesisClient(), sqs: sqsClient() }, outputs[queueKey], outputs[streamKey], {
     reput: values.reput === true,

@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { ACCESS_REPORT_PATH } from "../cli/stack-target.js";
 import { type AwsRequest, iamAction, param, parseRequest, type Service } from "./aws-request.js";
 import { type Access, accessReport, denialMessage, evaluate, type FunctionAccess, type RoleIdentity } from "./iam.js";
 
 export type { Access } from "./iam.js";
-
-/** Where a running gateway answers its access report (GET, unsigned, loopback only). */
-export const ACCESS_REPORT_PATH = "/_tripwire/access";
 
 import { seededRandom } from "./random.js";
 

@@ -9,6 +9,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { LOCAL_STACK_FILE, type LocalStackFile } from "../cli/stack-target.js";
 import type { StackOutputs } from "../infra/outputs.js";
 import { readAssembly, type StackDeployment } from "./assembly.js";
 import { createResources, mappingSettings, type Notes } from "./deploy.js";
@@ -115,6 +116,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const logDir = path.join(options.workDir, "logs");
   mkdirSync(logDir, { recursive: true });
   const app = options.app ?? synthesize(path.join(options.workDir, "cdk.out"), options.context);
+  // What the stack cannot honour stops it before anything starts (read again below with the real endpoint).
+  for (const stack of readAssembly(app, { region: "us-east-1", endpoint: "http://127.0.0.1" })) roleIdentities(stack);
   const emulators = await startEmulators({ logDir });
   const stopAll: (() => Promise<void>)[] = [() => emulators.stop()];
   const stop = async () => {
@@ -157,10 +160,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         "",
       ].join("\n"),
     );
-    writeFileSync(
-      path.join(options.workDir, "local.json"),
-      `${JSON.stringify({ endpoint: gateway.url, region, pid: process.pid, outputsFile }, null, 2)}\n`,
-    );
+    const local: LocalStackFile = {
+      endpoint: gateway.url,
+      region,
+      pid: process.pid,
+      outputsFile,
+      credentials: ADMIN_CREDENTIALS,
+    };
+    writeFileSync(path.join(options.workDir, LOCAL_STACK_FILE), `${JSON.stringify(local, null, 2)}\n`);
 
     const hosts = new Map<string, FunctionHost>();
     let runner: EventSourceRunner | undefined;

@@ -13,14 +13,13 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { accessReportText } from "../cli/access-report.js";
 import { figuresTable } from "../cli/figures-table.js";
 import { putRecords } from "../cli/producer.js";
 import { DynamoCampaignStore } from "../shared/campaign/store.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
-import { SERVICES } from "./aws-request.js";
 import { EmulatorStartError } from "./emulators.js";
 import type { Access } from "./gateway.js";
-import type { FunctionAccess } from "./iam.js";
 import { TemplateError } from "./intrinsics.js";
 import { projectRoot, startLocalStack } from "./stack.js";
 
@@ -83,22 +82,6 @@ const context = Object.fromEntries(
   }),
 );
 
-function printAccess(report: FunctionAccess[]): void {
-  console.log("\naccess report (calls each function made, refusals, grants never used)");
-  for (const f of report) {
-    console.log(`  ${f.functionName}`);
-    for (const [action, resources] of Object.entries(f.used))
-      console.log(`    used     ${action}  ${resources.join(", ")}`);
-    for (const [action, resources] of Object.entries(f.refused))
-      console.log(`    REFUSED  ${action}  ${resources.join(", ")}`);
-    // Logs, X-Ray and KMS have no local calls: their grants are named once, not listed as unused.
-    const local = (action: string) => SERVICES.some((s) => action.startsWith(`${s}:`));
-    for (const u of f.unused.filter((u) => local(u.action))) console.log(`    unused   ${u.action}  ${u.resource}`);
-    const elsewhere = [...new Set(f.unused.filter((u) => !local(u.action)).map((u) => u.action))];
-    if (elsewhere.length > 0) console.log(`    (not exercised locally: ${elsewhere.join(", ")})`);
-  }
-}
-
 async function main(): Promise<void> {
   console.log(values.app ? `deploying the cloud assembly ${values.app} …` : "synthesizing the CDK app (cdk synth) …");
   const demo = !values["no-demo"];
@@ -137,7 +120,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000).unref();
     await Promise.allSettled(consumers);
-    printAccess(stack.gateway.report());
+    console.log(`\n${accessReportText(stack.gateway.report())}`);
     await stack.stop();
     console.log("stopped; no process left running");
     process.exit(0);
@@ -234,7 +217,7 @@ async function main(): Promise<void> {
         `${failed} batches in failure destinations`,
     );
     console.log(
-      "try next: npm run put -- --stream readings data/readings.csv · npm run figures · npm run access (in another terminal)",
+      "try next, in another terminal: npm run figures · npm run access · npm run put -- --stream readings data/readings.csv",
     );
     if (values["exit-after-demo"]) return shutdown("demo done");
   }

@@ -23,11 +23,9 @@ export function dynamoDocumentClient(): DynamoDBDocumentClient {
   });
 }
 
-/** SQS client. Emulators hand out queue URLs whose host does not resolve here; with
- * useQueueUrlAsEndpoint off the request goes to the configured endpoint instead, which is also
- * what AWS itself expects. */
+/** SQS client: the queue URLs of AWS, LocalStack and the local stack all work as endpoints. */
 export function sqsClient(): SQSClient {
-  return new SQSClient({ maxAttempts, useQueueUrlAsEndpoint: false });
+  return new SQSClient({ maxAttempts });
 }
 
 export function snsClient(): SNSClient {

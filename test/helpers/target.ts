@@ -2,7 +2,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll } from "vitest";
 import { dynamoDocumentClient, kinesisClient, snsClient, sqsClient } from "#shared/aws.js";
-import { findOutputs } from "../../cli/outputs-file.js";
+import { findOutputs } from "../../cli/stack-target.js";
 import type { StackOutputs } from "../../infra/outputs.js";
 import type { DirectClients } from "../../local/clients.js";
 import type { FaultPlan } from "../../local/gateway.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect, test } from "vitest";
 import { DynamoCampaignStore } from "#shared/campaign/store.js";
-import { findOutputs } from "../../cli/outputs-file.js";
+import { findOutputs } from "../../cli/stack-target.js";
 import { adminClients, projectRoot } from "../../local/stack.js";
 import { type ConversionsExpected, dataJson } from "../helpers/data.js";
 import { assembly } from "../helpers/stack.js";

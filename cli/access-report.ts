@@ -1,0 +1,21 @@
+import type { FunctionAccess } from "../local/iam.js";
+
+/** The services the local stack runs; grants of others (logs, X-Ray, KMS) have no local calls. */
+const LOCAL_SERVICES = ["kinesis", "dynamodb", "sqs", "sns"];
+
+/** Least privilege, shown: per function, the calls it made, what was refused, and grants never used. */
+export function accessReportText(report: readonly FunctionAccess[]): string {
+  const lines = ["access report (calls each function made, refusals, grants never used)"];
+  const local = (action: string) => LOCAL_SERVICES.some((s) => action.startsWith(`${s}:`));
+  for (const f of report) {
+    lines.push(`  ${f.functionName}`);
+    for (const [action, resources] of Object.entries(f.used))
+      lines.push(`    used     ${action}  ${resources.join(", ")}`);
+    for (const [action, resources] of Object.entries(f.refused))
+      lines.push(`    REFUSED  ${action}  ${resources.join(", ")}`);
+    for (const u of f.unused.filter((u) => local(u.action))) lines.push(`    unused   ${u.action}  ${u.resource}`);
+    const elsewhere = [...new Set(f.unused.filter((u) => !local(u.action)).map((u) => u.action))];
+    if (elsewhere.length > 0) lines.push(`    (granted, no local calls: ${elsewhere.join(", ")})`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,71 @@
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { afterEach, expect, test } from "vitest";
+import type { Alert } from "#shared/zones/zone.js";
+import { TemplateError } from "../../local/intrinsics.js";
+import type { InvokeInfo } from "../../local/runner.js";
+import type { LocalStack } from "../../local/stack.js";
+import { drainQueue } from "../helpers/emulators.js";
+import { editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
+
+// The local stack is the synthesized template, run: what the template says is what runs, and a
+// change to the template is a change to the local stack, with no second description to update.
+
+let stack: LocalStack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+test("an assembly edited to add a queue, change a batch size and an environment value changes the local stack", async () => {
+  const app = editedAssembly((template) => {
+    template.Resources.AuditQueue = { Type: "AWS::SQS::Queue", Properties: { VisibilityTimeout: 45 } };
+    (template as unknown as { Outputs: Record<string, unknown> }).Outputs.AuditQueueUrl = {
+      Value: { Ref: "AuditQueue" },
+    };
+    for (const [id, m] of resourcesOf(template, "AWS::Lambda::EventSourceMapping")) {
+      if (id.startsWith("ReadingsFunction")) m.Properties.BatchSize = 7;
+    }
+    for (const [id, fn] of resourcesOf(template, "AWS::Lambda::Function")) {
+      const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      if (id.startsWith("Readings")) vars.HIGH_TEMPERATURE_F = "50";
+    }
+  });
+  const invocations: InvokeInfo[] = [];
+  stack = await localStackForTests({ onInvoke: (i) => invocations.push(i) }, undefined, { app });
+  const { sqs, kinesis } = stack.clients;
+
+  const url = (stack.outputs as unknown as Record<string, string>).AuditQueueUrl ?? "";
+  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\/Tripwire-AuditQueue$/);
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }),
+  );
+  expect(attributes.Attributes?.VisibilityTimeout).toBe("45");
+
+  const readings = Array.from({ length: 30 }, (_, i) => `d${i}, lobby, 60`);
+  await putLines(kinesis, stack.outputs.ReadingsStreamName, "readings", readings);
+  await stack.runner?.drained();
+  const sizes = invocations
+    .filter((i) => i.streamName === stack?.outputs.ReadingsStreamName)
+    .map((i) => i.sequenceNumbers.length);
+  expect(Math.max(...sizes)).toBe(7);
+  // 60 °F is hot under the edited threshold of 50: the function read the template's value.
+  const alerts = (await drainQueue(sqs, stack.outputs.AlertQueueUrl, 500)).map(
+    (m) => JSON.parse(m.Body ?? "") as Alert,
+  );
+  expect(alerts.filter((a) => a.rule === "HIGH_TEMPERATURE").map((a) => a.status)).toEqual(["ALARM"]);
+});
+
+test.each([
+  ["FilterCriteria", { Filters: [{ Pattern: '{"data":{"zoneId":["lobby"]}}' }] }],
+  ["TumblingWindowInSeconds", 60],
+])(
+  "an event-source mapping setting the local stack cannot honour (%s) stops the start with its name",
+  async (property, value) => {
+    const app = editedAssembly((template) => {
+      for (const [, m] of resourcesOf(template, "AWS::Lambda::EventSourceMapping")) m.Properties[property] = value;
+    });
+    const started = localStackForTests({}, undefined, { app });
+    await expect(started).rejects.toThrow(TemplateError);
+    await expect(started).rejects.toThrow(new RegExp(`sets ${property}, which the local stack cannot honour`));
+  },
+);
