@@ -13,7 +13,7 @@ import { decodeConversion, decodeLoyalty } from "../shared/campaign/decode.js";
 import { decideConversions } from "../shared/campaign/logic.js";
 import { decodeReading } from "../shared/zones/reading.js";
 import { DEFAULT_RULES } from "../shared/zones/rules.js";
-import { DynamoZoneStore, zoneToItem } from "../shared/zones/store.js";
+import { zoneStore, zoneToItem } from "../shared/zones/store.js";
 import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "../shared/zones/zone.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { conversionWorkload, readingLines } from "./workload.js";
@@ -36,7 +36,7 @@ function cpuRate(app: Run["app"]): number {
         batch.forEach((line, i) => {
           const reading = decodeReading(line, 0);
           const list = byZone.get(reading.zoneId) ?? [];
-          list.push({ reading, shardId: "s", sequenceNumber: String(start + i + 1) });
+          list.push({ event: reading, shardId: "s", sequenceNumber: String(start + i + 1) });
           byZone.set(reading.zoneId, list);
         });
         for (const [zone, readings] of byZone)
@@ -159,10 +159,10 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
 
 /** The size of a zone item after the readings run, as DynamoDB counts it; a full window answers the target. */
 async function zoneItem(run: Run): Promise<number | undefined> {
-  const store = new DynamoZoneStore(run.stack.clients.documents, run.table);
+  const store = zoneStore(run.stack.clients.documents, run.table);
   const zone = (await store.load(["zone-0"])).get("zone-0");
   if (!zone) return undefined;
-  const item = zoneToItem("zone-0", zone.state, zone.version, []);
+  const item = zoneToItem("zone-0", zone.state, zone.version, zone.watermarks);
   console.log(
     `\nA zone item (${zone.state.at.length} readings): ${dynamoItemSize(item)} bytes as DynamoDB sizes items (window ${item.w.length} bytes)`,
   );

@@ -17,6 +17,8 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import { putRecords } from "../cli/producer.js";
+import { processKeyed } from "../core/keyed.js";
+import { snsFifoSink } from "../core/sns-sink.js";
 import { mappingSettings } from "../local/deploy.js";
 import { roleIdentities } from "../local/iam.js";
 import { drainQueue } from "../local/queues.js";
@@ -28,10 +30,10 @@ import { processConversions, processLoyalty } from "../shared/campaign/service.j
 import { DynamoCampaignStore } from "../shared/campaign/store.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
+import { alertMessage, zoneApp } from "../shared/zones/app.js";
 import { decodeReading } from "../shared/zones/reading.js";
 import { DEFAULT_RULES } from "../shared/zones/rules.js";
-import { processReadings } from "../shared/zones/service.js";
-import { DynamoZoneStore } from "../shared/zones/store.js";
+import { zoneStore } from "../shared/zones/store.js";
 import { conversionWorkload, readingLines } from "./workload.js";
 
 export type Mode = "batched" | "baseline";
@@ -140,12 +142,11 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
         ? (record: KinesisStreamRecord) => {
             const ref = recordRef(record);
             const deps = {
-              store: new DynamoZoneStore(clients.documents, outputs.ZoneTableName),
-              sns: clients.sns,
-              topicArn: outputs.AlertTopicArn,
-              rules: DEFAULT_RULES,
+              app: zoneApp(DEFAULT_RULES),
+              store: zoneStore(clients.documents, outputs.ZoneTableName),
+              sink: snsFifoSink(clients.sns, outputs.AlertTopicArn, alertMessage),
             };
-            return processReadings([{ ref, event: decodeReading(recordText(record), ref.arrivalMs) }], deps);
+            return processKeyed([{ ref, event: decodeReading(recordText(record), ref.arrivalMs) }], deps);
           }
         : (record: KinesisStreamRecord) => {
             const ref = recordRef(record);

@@ -9,6 +9,8 @@ export const ENV = {
   rejectedQueueUrl: "REJECTED_QUEUE_URL",
   zoneTable: "ZONE_TABLE",
   alertTopicArn: "ALERT_TOPIC_ARN",
+  serverTable: "SERVER_TABLE",
+  cpuThresholdPercent: "CPU_THRESHOLD_PERCENT",
   rules: {
     highTemperatureOn: "RULE_HIGH_TEMPERATURE",
     highTemperatureF: "HIGH_TEMPERATURE_F",

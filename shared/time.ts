@@ -5,6 +5,15 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d
 const EARLIEST = Date.UTC(2000, 0, 1);
 const LATEST = Date.UTC(2100, 0, 1);
 
+/** A reading's time: its own timestamp field (ISO-8601 or epoch ms), or the record's arrival time without one. */
+export function readingTime(value: unknown, arrivalMs: number): number {
+  if (value === undefined || value === null || value === "") return arrivalMs;
+  if (typeof value !== "string" && typeof value !== "number") {
+    throw new DecodeError("timestamp must be an ISO-8601 string or epoch milliseconds");
+  }
+  return parseTimestamp(value);
+}
+
 /** Parses an ISO-8601 time (with a zone) or epoch milliseconds into epoch milliseconds. */
 export function parseTimestamp(raw: string | number): number {
   let ms: number;

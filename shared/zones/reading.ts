@@ -1,6 +1,6 @@
-import { csvFields, jsonObject, looksLikeJson } from "../csv.js";
+import { csvFields, identifier, jsonObject, looksLikeJson } from "../csv.js";
 import { DecodeError } from "../errors.js";
-import { parseTimestamp } from "../time.js";
+import { readingTime } from "../time.js";
 
 /** One temperature reading. Temperatures are held in hundredths of a degree Fahrenheit, as
  * integers, so that sums, means and thresholds are exact; sensors report to 0.1 °F at best. */
@@ -15,7 +15,6 @@ export interface Reading {
 // Outside this a value is a broken sensor or a unit mix-up, not a building's temperature.
 const MIN_F = -100;
 const MAX_F = 1000;
-const ID = /^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$/;
 
 export function decodeReading(line: string, arrivalMs: number): Reading {
   let device: unknown;
@@ -36,29 +35,13 @@ export function decodeReading(line: string, arrivalMs: number): Reading {
       );
     }
     [device, zone, temperature, timestamp] = parts;
-    if (timestamp === "") timestamp = undefined;
   }
   return {
     deviceId: identifier(device, "deviceId"),
     zoneId: identifier(zone, "zoneId"),
     centi: centiFahrenheit(temperature),
-    at: timestamp === undefined || timestamp === null ? arrivalMs : timestampOf(timestamp),
+    at: readingTime(timestamp, arrivalMs),
   };
-}
-
-function identifier(value: unknown, what: string): string {
-  if (typeof value !== "string") throw new DecodeError(`${what} must be a string`);
-  const id = value.trim();
-  if (id === "") throw new DecodeError(`${what} is missing`);
-  if (!ID.test(id)) throw new DecodeError(`${what} must be 1–128 printable ASCII characters`);
-  return id;
-}
-
-function timestampOf(value: unknown): number {
-  if (typeof value !== "string" && typeof value !== "number") {
-    throw new DecodeError("timestamp must be an ISO-8601 string or epoch milliseconds");
-  }
-  return parseTimestamp(value);
 }
 
 /** Parses a temperature in °F into integer hundredths of a degree. */

@@ -1,4 +1,4 @@
-import { sequenceKey } from "../kinesis-record.js";
+import type { Keyed } from "../../core/keyed.js";
 import type { Reading } from "./reading.js";
 import {
   evaluateRules,
@@ -20,8 +20,6 @@ export interface ZoneState {
   readonly lastByDevice: Readonly<Record<string, number>>;
   /** Rules currently in ALARM. */
   readonly alarms: readonly RuleName[];
-  /** Per shard, the padded sequence number of the last record applied: replays are skipped. */
-  readonly applied: Readonly<Record<string, string>>;
   /** Readings ignored because they were not newer than their device's last one. */
   readonly ignored: number;
 }
@@ -31,15 +29,10 @@ export const emptyZone = (): ZoneState => ({
   centi: [],
   lastByDevice: {},
   alarms: [],
-  applied: {},
   ignored: 0,
 });
 
-export interface ZoneReading {
-  readonly reading: Reading;
-  readonly shardId: string;
-  readonly sequenceNumber: string;
-}
+export type ZoneReading = Keyed<Reading>;
 
 /** One alarm transition, ready to publish. */
 export interface Alert {
@@ -54,7 +47,7 @@ export interface Alert {
   readonly details: RuleDetails;
 }
 
-export type ReadingOutcome = "applied" | "replayed" | "stale";
+export type ReadingOutcome = "applied" | "stale";
 
 export interface ZoneStep {
   readonly state: ZoneState;
@@ -65,7 +58,7 @@ export interface ZoneStep {
 /**
  * Applies a zone's readings, in order, to its state: the alarm lifecycle per (zone, rule) — one
  * ALARM when a rule starts firing, one OK when it stops — and the window of the last 500.
- * Pure: the input state is not touched.
+ * Pure: the input state is not touched. Replays never reach it: the core keeps the watermarks.
  */
 export function applyReadings(state: ZoneState, readings: readonly ZoneReading[], config: RuleConfig): ZoneStep {
   const at = [...state.at];
@@ -79,19 +72,11 @@ export function applyReadings(state: ZoneState, readings: readonly ZoneReading[]
   let ordered = isOrdered(at);
   const lastByDevice = { ...state.lastByDevice };
   const alarms = new Set(state.alarms);
-  const applied = { ...state.applied };
   let ignored = state.ignored;
   const alerts: Alert[] = [];
   const outcomes: ReadingOutcome[] = [];
 
-  for (const { reading, shardId, sequenceNumber } of readings) {
-    const seq = sequenceKey(sequenceNumber);
-    const mark = applied[shardId];
-    if (mark !== undefined && seq <= mark) {
-      outcomes.push("replayed");
-      continue;
-    }
-    applied[shardId] = seq;
+  for (const { event: reading, shardId, sequenceNumber } of readings) {
     const last = lastByDevice[reading.deviceId];
     if (last !== undefined && reading.at <= last) {
       ignored++;
@@ -133,7 +118,7 @@ export function applyReadings(state: ZoneState, readings: readonly ZoneReading[]
     outcomes.push("applied");
   }
   return {
-    state: { at, centi, lastByDevice, alarms: [...alarms], applied, ignored },
+    state: { at, centi, lastByDevice, alarms: [...alarms], ignored },
     alerts,
     outcomes,
   };

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { processConversions } from "#shared/campaign/service.js";
 import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import { alertMessage, zoneApp } from "#shared/zones/app.js";
 import { DEFAULT_RULES } from "#shared/zones/rules.js";
-import { processReadings } from "#shared/zones/service.js";
-import { DynamoZoneStore } from "#shared/zones/store.js";
+import { zoneStore } from "#shared/zones/store.js";
+import { processKeyed } from "../../core/keyed.js";
+import { snsFifoSink } from "../../core/sns-sink.js";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
 import { decoded, ref } from "../helpers/events.js";
@@ -23,18 +25,23 @@ afterAll(async () => {
 });
 
 test("two invocations racing on one zone lose no reading", async () => {
-  const store = new DynamoZoneStore(stack.clients.documents, stack.outputs.ZoneTableName);
-  const deps = { store, sns: stack.clients.sns, topicArn: stack.outputs.AlertTopicArn, rules: DEFAULT_RULES };
+  const store = zoneStore(stack.clients.documents, stack.outputs.ZoneTableName);
+  const deps = {
+    app: zoneApp(DEFAULT_RULES),
+    store,
+    sink: snsFifoSink(stack.clients.sns, stack.outputs.AlertTopicArn, alertMessage),
+  };
   const T0 = Date.UTC(2026, 10, 20, 9);
   const batch = (device: string, shardId: string) =>
     Array.from({ length: 40 }, (_, i) => ({
       ref: ref({ shardId }),
       event: { deviceId: device, zoneId: "race-zone", centi: 7000 + i, at: T0 + i * 1000 },
     }));
-  const counts = { applied: 0, replayed: 0, stale: 0, alarms: 0, oks: 0, conflicts: 0 };
   const results = await Promise.all(
-    Array.from({ length: 3 }, (_, k) => processReadings(batch(`dev-${k}`, `shardId-00000000000${k}`), deps, counts)),
+    Array.from({ length: 3 }, (_, k) => processKeyed(batch(`dev-${k}`, `shardId-00000000000${k}`), deps)),
   );
+  const sum = (name: string) => results.reduce((n, r) => n + (r.counts[name] ?? 0), 0);
+  const counts = { applied: sum("applied"), conflicts: sum("conflicts") };
   expect(results.every((r) => r.failed.size === 0)).toBe(true);
   const zone = (await store.load(["race-zone"])).get("race-zone");
   expect(zone?.state.at).toHaveLength(120);

@@ -13,66 +13,10 @@ import {
   tallyFigures,
 } from "#shared/campaign/logic.js";
 import { sequenceKey } from "#shared/kinesis-record.js";
-import { DEFAULT_RULES } from "#shared/zones/rules.js";
-import { applyReadings, emptyZone, type ZoneReading } from "#shared/zones/zone.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);
 
-/** A sequence with redeliveries: each duplicate of record i lands somewhere after record i. */
-function withDuplicates<T>(items: readonly T[], picks: readonly { of: number; after: number }[]): T[] {
-  const out = items.map((item) => [item]);
-  for (const { of, after } of picks) {
-    if (items.length === 0) break;
-    const i = of % items.length;
-    const at = i + (after % (items.length - i));
-    out[at]?.push(items[i] as T);
-  }
-  return out.flat();
-}
-
-const picks = fc.array(fc.record({ of: fc.nat(), after: fc.nat() }), { maxLength: 40 });
-
 describe("exactly once over at-least-once delivery", () => {
-  test("zones: any interleaving of duplicates gives the window, alarms and alerts of the plain sequence", () => {
-    const readings = fc.array(
-      fc.record({
-        device: fc.constantFrom("d1", "d2", "d3"),
-        step: fc.integer({ min: 0, max: 90_000 }),
-        f: fc.integer({ min: 6000, max: 9600 }),
-      }),
-      { minLength: 1, maxLength: 120 },
-    );
-    fc.assert(
-      fc.property(readings, picks, fc.integer({ min: 1, max: 4 }), (raw, dupes, batches) => {
-        let t = T0;
-        const records: ZoneReading[] = raw.map((r, i) => {
-          t += r.step;
-          return {
-            reading: { deviceId: r.device, zoneId: "z", centi: r.f, at: t },
-            shardId: "s",
-            sequenceNumber: String(1000 + i),
-          };
-        });
-        const plain = applyReadings(emptyZone(), records, DEFAULT_RULES);
-        // The duplicated sequence, cut into batches as a poller would deliver it.
-        const delivered = withDuplicates(records, dupes);
-        let state = emptyZone();
-        const alerts = [];
-        const size = Math.ceil(delivered.length / batches);
-        for (let i = 0; i < delivered.length; i += size) {
-          const step = applyReadings(state, delivered.slice(i, i + size), DEFAULT_RULES);
-          state = step.state;
-          alerts.push(...step.alerts);
-        }
-        expect(alerts).toEqual(plain.alerts);
-        expect(state.at).toEqual(plain.state.at);
-        expect(state.centi).toEqual(plain.state.centi);
-        expect(state.alarms.slice().sort()).toEqual(plain.state.alarms.slice().sort());
-      }),
-      { numRuns: 200 },
-    );
-  });
-
   test("campaign: redelivered batches, whole or in part, give the coupons, members and figures of one delivery", () => {
     const emails = ["a@x.co", "b@x.co", "c@x.co", "d@x.co"];
     const event = fc.record({

@@ -22,11 +22,10 @@ test("a full 500-reading zone item stays within 4 KB", () => {
         "server-room-dev2": at[WINDOW_SIZE - 2] as number,
       },
       alarms: ["HIGH_TEMPERATURE"],
-      applied: { "shardId-000000000001": "4".padStart(80, "0") },
       ignored: 3,
     },
     42,
-    [],
+    { "shardId-000000000001": "4".padStart(80, "0") },
   );
   const size = JSON.stringify(item, (_k, v) => (v instanceof Uint8Array ? "x".repeat(v.length) : v)).length;
   expect(item.w.length).toBeLessThan(2000);

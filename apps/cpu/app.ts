@@ -1,0 +1,86 @@
+import type { KeyedFunction } from "../../core/handler.js";
+import { foldEvents, type KeyedApp } from "../../core/keyed.js";
+import type { StateCodec } from "../../core/keyed-store.js";
+import type { FifoMessage } from "../../core/sns-sink.js";
+import { ENV } from "../../shared/config.js";
+import { numberEnv, requireEnv } from "../../shared/env.js";
+import { type CpuReading, decodeCpu } from "./reading.js";
+
+/** A server's state: its last accepted reading's time, whether CPU_HIGH fires, readings ignored. */
+export interface ServerState {
+  readonly last: number | null;
+  readonly alarm: boolean;
+  readonly ignored: number;
+}
+
+export interface CpuAlert {
+  readonly server: string;
+  readonly rule: "CPU_HIGH";
+  readonly status: "ALARM" | "OK";
+  readonly cpuPercent: number;
+  readonly threshold: number;
+  readonly timestamp: string;
+  readonly sequenceNumber: string;
+}
+
+const initial = (): ServerState => ({ last: null, alarm: false, ignored: 0 });
+
+/** CPU_HIGH per server, like an alarm: one ALARM above the threshold, one OK back at or below it. */
+export function cpuApp(thresholdPercent: number): KeyedApp<CpuReading, ServerState, CpuAlert> {
+  return {
+    keyOf: (r) => r.serverId,
+    initial,
+    apply: foldEvents((state, { event: r, sequenceNumber }) => {
+      if (state.last !== null && r.at <= state.last) {
+        return { state: { ...state, ignored: state.ignored + 1 }, outputs: [], outcome: "stale" };
+      }
+      const firing = r.centi > Math.round(thresholdPercent * 100);
+      const next = { ...state, last: r.at, alarm: firing };
+      if (firing === state.alarm) return { state: next, outputs: [], outcome: "applied" };
+      const alert: CpuAlert = {
+        server: r.serverId,
+        rule: "CPU_HIGH",
+        status: firing ? "ALARM" : "OK",
+        cpuPercent: r.centi / 100,
+        threshold: thresholdPercent,
+        timestamp: new Date(r.at).toISOString(),
+        sequenceNumber,
+      };
+      return { state: next, outputs: [alert], outcome: "applied" };
+    }),
+    metricOf: (a) => (a.status === "ALARM" ? "AlertsRaised" : "AlertsCleared"),
+  };
+}
+
+/** The server item's attributes are the state itself. */
+export const serverCodec: StateCodec<ServerState> = {
+  initial,
+  encode: (s) => ({ ...s }),
+  decode: (i) => ({
+    last: (i.last as number | null) ?? null,
+    alarm: i.alarm === true,
+    ignored: Number(i.ignored ?? 0),
+  }),
+};
+
+export const cpuAlertMessage = (a: CpuAlert): FifoMessage => ({
+  body: a,
+  group: a.server,
+  identity: [a.server, a.sequenceNumber, a.rule],
+  attributes: { server: a.server, rule: a.rule, status: a.status },
+});
+
+/** The CPU function, configured from its environment. */
+export function cpuFunction(env: NodeJS.ProcessEnv = process.env): KeyedFunction<CpuReading, ServerState, CpuAlert> {
+  return {
+    service: "cpu",
+    decode: (text, ref) => decodeCpu(text, ref.arrivalMs),
+    app: cpuApp(numberEnv(ENV.cpuThresholdPercent, 90, env)),
+    codec: serverCodec,
+    keyAttribute: "server",
+    message: cpuAlertMessage,
+    table: requireEnv(ENV.serverTable, env),
+    topicArn: requireEnv(ENV.alertTopicArn, env),
+    rejectedQueueUrl: requireEnv(ENV.rejectedQueueUrl, env),
+  };
+}

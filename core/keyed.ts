@@ -1,0 +1,196 @@
+import { mapLimit } from "../shared/concurrency.js";
+import { sequenceKey } from "../shared/kinesis-record.js";
+import type { BatchOutcome, Decoded } from "../shared/stream-batch.js";
+
+// Keyed state over Kinesis, exactly once. An application is a state computation per key:
+// (events, state) → (outputs, new state), pure. The core gives it partitioned state, delivery and
+// output, with these guarantees over Lambda's at-least-once delivery:
+//
+// - Replays. Each key's item keeps, per shard, the sequence number of the last record applied (a
+//   watermark). A redelivered record at or below it is not applied again. Records of one key come
+//   from one shard in order (the key is the partition key), and a child shard is read only after
+//   its parents, so the watermark only moves forward.
+// - Races. The new state, the moved watermarks and the outputs are written in ONE conditional write
+//   on the version that was read. Two invocations of the same batch (a duplicate delivery, a retry
+//   while the first still runs) cannot both win: the loser reloads, finds the watermark moved, and
+//   applies nothing. Conflicts retry with jitter so racing writers do not collide again in lockstep.
+// - Crashes. The outputs travel in that same write as an outbox. They are sent after it, each with a
+//   deduplication id derived from (key, record, what), so a crash between the write and the send,
+//   or a send repeated by the next delivery, cannot lose or double them: the next load finds the
+//   outbox and sends it again, and the FIFO destination drops the copy. The outbox is emptied only
+//   on the version that filled it; a writer that moved on has already taken it over.
+// - Failures. A key that cannot be finished (conflicts exhausted, a refused send, a service error)
+//   hands its records back to Lambda as failed; the others go on. Nothing is dropped.
+
+/** One event with where it came from. */
+export interface Keyed<E> {
+  readonly event: E;
+  readonly shardId: string;
+  readonly sequenceNumber: string;
+}
+
+/** What an application's step made of a key's new events, in order. */
+export interface Step<S, O> {
+  readonly state: S;
+  readonly outputs: readonly O[];
+  /** Per event, what became of it: "applied", or a reason it changed nothing (e.g. "stale"). */
+  readonly outcomes: readonly string[];
+}
+
+/** An application's business logic: pure, testable without AWS. */
+export interface KeyedApp<E, S, O> {
+  keyOf(event: E): string;
+  initial(): S;
+  /** Applies a key's new events, in order, to its state. Never sees a replayed event. */
+  apply(state: S, events: readonly Keyed<E>[]): Step<S, O>;
+  /** The metric an output counts toward (e.g. "AlertsRaised"). */
+  metricOf(output: O): string;
+}
+
+/** A key's item as read: what the optimistic lock, the watermarks and the outbox need. */
+export interface Stored<S, O> {
+  readonly key: string;
+  readonly state: S;
+  /** 0 when the key has no item yet. */
+  readonly version: number;
+  /** Per shard, the padded sequence number of the last record applied. */
+  readonly watermarks: Readonly<Record<string, string>>;
+  /** Outputs written with the state and not yet known to be sent. */
+  readonly pending: readonly O[];
+}
+
+/** The state-store port: a DynamoDB adapter deploys, an in-memory one tests in milliseconds. */
+export interface KeyedStore<S, O> {
+  load(keys: readonly string[]): Promise<Map<string, Stored<S, O>>>;
+  /** Writes the next item if the key is still at `expected.version`; false when it moved on. */
+  save(expected: Stored<S, O>, next: Omit<Stored<S, O>, "key" | "version">): Promise<boolean>;
+  /** Empties the outbox of the item at `version`, unless it moved on meanwhile. */
+  clearPending(key: string, version: number): Promise<void>;
+}
+
+/** Where outputs go. Sending is idempotent: every output carries its deduplication id. */
+export interface Sink<O> {
+  /** Sends every output or throws a {@link SendError}. */
+  send(outputs: readonly O[]): Promise<void>;
+}
+
+/** The destination refused some outputs (the whole call is retried; deduplication makes that safe). */
+export class SendError extends Error {
+  override readonly name = "SendError";
+}
+
+/** A key kept conflicting with other writers for every attempt. */
+export class ConflictError extends Error {
+  override readonly name = "ConflictError";
+}
+
+/** The outcome of a batch: the records to retry and what happened, by metric name. */
+export interface KeyedOutcome extends BatchOutcome {
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+export interface KeyedDeps<E, S, O> {
+  readonly app: KeyedApp<E, S, O>;
+  readonly store: KeyedStore<S, O>;
+  readonly sink: Sink<O>;
+  /** Write attempts per key before its records go back to Lambda (default 10). */
+  readonly maxConflicts?: number;
+  /** Keys worked on at once (default 10). */
+  readonly concurrency?: number;
+}
+
+/** Splits a key's events into those already applied (at or below their shard's watermark) and the new. */
+export function pastWatermarks<E>(
+  watermarks: Readonly<Record<string, string>>,
+  events: readonly Keyed<E>[],
+): { fresh: Keyed<E>[]; watermarks: Record<string, string>; replayed: number } {
+  const moved = { ...watermarks };
+  const fresh: Keyed<E>[] = [];
+  for (const e of events) {
+    const seq = sequenceKey(e.sequenceNumber);
+    const mark = moved[e.shardId];
+    if (mark !== undefined && seq <= mark) continue;
+    moved[e.shardId] = seq;
+    fresh.push(e);
+  }
+  return { fresh, watermarks: moved, replayed: events.length - fresh.length };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a batch of decoded records through a keyed application, exactly once per record. */
+export async function processKeyed<E, S, O>(
+  records: readonly Decoded<E>[],
+  deps: KeyedDeps<E, S, O>,
+): Promise<KeyedOutcome> {
+  const { app, store, sink } = deps;
+  const maxConflicts = deps.maxConflicts ?? 10;
+  const counts: Record<string, number> = {};
+  const count = (name: string, n = 1) => {
+    counts[name] = (counts[name] ?? 0) + n;
+  };
+  const byKey = new Map<string, Keyed<E>[]>();
+  for (const { ref, event } of records) {
+    const key = app.keyOf(event);
+    const list = byKey.get(key) ?? [];
+    list.push({ event, shardId: ref.shardId, sequenceNumber: ref.sequenceNumber });
+    byKey.set(key, list);
+  }
+  const keys = [...byKey.keys()];
+  const loaded = await store.load(keys);
+  const results = await mapLimit(keys, deps.concurrency ?? 10, async (key) => {
+    const events = byKey.get(key) ?? [];
+    let stored = loaded.get(key);
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) {
+        await sleep(Math.random() * 20 * attempt);
+        stored = (await store.load([key])).get(key);
+      }
+      if (stored === undefined) throw new Error(`key ${key} was not loaded`);
+      const { fresh, watermarks, replayed } = pastWatermarks(stored.watermarks, events);
+      if (fresh.length === 0 && stored.pending.length === 0) {
+        count("replayed", replayed);
+        return;
+      }
+      const step = app.apply(stored.state, fresh);
+      const pending = [...stored.pending, ...step.outputs];
+      if (!(await store.save(stored, { state: step.state, watermarks, pending }))) {
+        count("conflicts");
+        if (attempt + 1 >= maxConflicts)
+          throw new ConflictError(`key ${key}: ${maxConflicts} write conflicts in a row`);
+        continue;
+      }
+      if (pending.length > 0) {
+        await sink.send(pending);
+        await store.clearPending(key, stored.version + 1);
+      }
+      count("replayed", replayed);
+      for (const outcome of step.outcomes) count(outcome);
+      for (const output of step.outputs) count(app.metricOf(output));
+      return;
+    }
+  });
+  const failed = new Set<string>();
+  results.forEach((result, i) => {
+    if (result.status === "rejected") for (const e of byKey.get(keys[i] as string) ?? []) failed.add(e.sequenceNumber);
+  });
+  return { failed, errors: results.flatMap((r) => (r.status === "rejected" ? [r.reason] : [])), counts };
+}
+
+/** An application whose step is one event at a time: `(event, state) → (outputs, new state)`. */
+export function foldEvents<E, S, O>(
+  step: (state: S, event: Keyed<E>) => { state: S; outputs: readonly O[]; outcome: string },
+): KeyedApp<E, S, O>["apply"] {
+  return (state, events) => {
+    const outputs: O[] = [];
+    const outcomes: string[] = [];
+    let current = state;
+    for (const e of events) {
+      const next = step(current, e);
+      current = next.state;
+      outputs.push(...next.outputs);
+      outcomes.push(next.outcome);
+    }
+    return { state: current, outputs, outcomes };
+  };
+}

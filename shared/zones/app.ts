@@ -1,0 +1,70 @@
+import type { KeyedFunction } from "../../core/handler.js";
+import type { KeyedApp } from "../../core/keyed.js";
+import type { StateCodec } from "../../core/keyed-store.js";
+import type { FifoMessage } from "../../core/sns-sink.js";
+import { zoneConfig } from "../config.js";
+import { packWindow, unpackWindow } from "./codec.js";
+import { decodeReading, type Reading } from "./reading.js";
+import type { RuleConfig, RuleName } from "./rules.js";
+import { type Alert, applyReadings, emptyZone, type ZoneState } from "./zone.js";
+
+/** The zone table's partition key. */
+export const ZONE_KEY = "zone";
+
+/** Zone temperature alerts as a keyed application: a zone's window of readings, four rules, ALARM/OK. */
+export function zoneApp(rules: RuleConfig): KeyedApp<Reading, ZoneState, Alert> {
+  return {
+    keyOf: (reading) => reading.zoneId,
+    initial: emptyZone,
+    apply: (state, readings) => {
+      const step = applyReadings(state, readings, rules);
+      return { state: step.state, outputs: step.alerts, outcomes: step.outcomes };
+    },
+    metricOf: (alert) => (alert.status === "ALARM" ? "AlertsRaised" : "AlertsCleared"),
+  };
+}
+
+/** A zone's item attributes: the packed window, the device clocks, the rules in ALARM. */
+export const zoneCodec: StateCodec<ZoneState> = {
+  initial: emptyZone,
+  encode: (state) => ({
+    w: packWindow(state.at, state.centi),
+    dev: state.lastByDevice,
+    alarms: [...state.alarms],
+    ignored: state.ignored,
+  }),
+  decode: (item) => {
+    const window = item.w instanceof Uint8Array ? unpackWindow(item.w) : { at: [], centi: [] };
+    return {
+      at: window.at,
+      centi: window.centi,
+      lastByDevice: (item.dev ?? {}) as Record<string, number>,
+      alarms: (Array.isArray(item.alarms) ? item.alarms : []) as RuleName[],
+      ignored: typeof item.ignored === "number" ? item.ignored : 0,
+    };
+  },
+};
+
+/** An alert on the FIFO topic: one group a zone, unique to (zone, record, rule), filterable by zone, rule, status. */
+export const alertMessage = (alert: Alert): FifoMessage => ({
+  body: alert,
+  group: alert.zone,
+  identity: [alert.zone, alert.sequenceNumber, alert.rule],
+  attributes: { zone: alert.zone, rule: alert.rule, status: alert.status },
+});
+
+/** The readings function: zone alerts from the readings stream, configured from its environment. */
+export function readingsFunction(env: NodeJS.ProcessEnv = process.env): KeyedFunction<Reading, ZoneState, Alert> {
+  const config = zoneConfig(env);
+  return {
+    service: "readings",
+    decode: (text, ref) => decodeReading(text, ref.arrivalMs),
+    app: zoneApp(config.rules),
+    codec: zoneCodec,
+    keyAttribute: ZONE_KEY,
+    message: alertMessage,
+    table: config.zoneTable,
+    topicArn: config.alertTopicArn,
+    rejectedQueueUrl: config.rejectedQueueUrl,
+  };
+}
