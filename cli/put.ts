@@ -6,29 +6,25 @@
 // stream's real name with --kind saying how to find the partition key.
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { outputsOf } from "../infra/event-sources.js";
 import { kinesisClient } from "../shared/aws.js";
-import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
+import { partitionKeyOf, RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
 import { parseCommand } from "./args.js";
 import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 
-const KINDS = ["loyalty", "conversions", "readings"] as const;
-const STREAM_OUTPUT = {
-  loyalty: "LoyaltyStreamName",
-  conversions: "ConversionsStreamName",
-  readings: "ReadingsStreamName",
-} as const;
+const KINDS = RECORD_KINDS;
 
-const USAGE = `usage: npm run put -- --stream loyalty|conversions|readings [options] [file]
+const USAGE = `usage: npm run put -- --stream loyalty|conversions|readings|cpu [options] [file]
 
 Puts records to a Tripwire stream, one record a line, from a file or standard input, keyed by the
-record's e-mail or zone, in PutRecords batches within Kinesis's limits, re-sending what is refused.
+record's e-mail, zone or server, in PutRecords batches within Kinesis's limits, re-sending what is refused.
 The stream's name comes from the outputs file; with the local stack's, the command finds it running.
 
 options:
-  -s, --stream S    loyalty, conversions or readings; or a stream's own name with --kind
-  --kind K          how to key records of a stream given by its own name (loyalty|conversions|readings)
+  -s, --stream S    loyalty, conversions, readings or cpu; or a stream's own name with --kind
+  --kind K          how to key records of a stream given by its own name (loyalty|conversions|readings|cpu)
   --outputs FILE    a cdk deploy --outputs-file file (default: $TRIPWIRE_OUTPUTS, ./cdk-outputs.json,
                     .tripwire/cdk-outputs.json)
   -q, --quiet       no progress lines
@@ -52,9 +48,7 @@ async function main(): Promise<number> {
   }
   const named = KINDS.includes(stream as RecordKind);
   if (!named && values.kind === undefined) {
-    console.error(
-      `unknown stream "${stream}": use loyalty, conversions or readings, or a stream's own name with --kind`,
-    );
+    console.error(`unknown stream "${stream}": use ${KINDS.join(", ")}, or a stream's own name with --kind`);
     return 2;
   }
   const kind = (values.kind ?? stream) as RecordKind;
@@ -63,7 +57,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const target = await connect(values.outputs);
-  const streamName = named ? target.outputs[STREAM_OUTPUT[stream as RecordKind]] : stream;
+  const streamName = named ? target.outputs[outputsOf(stream as RecordKind).stream] : stream;
   console.error(`→ ${target.endpoint}`);
 
   const file = positionals[0];

@@ -11,31 +11,27 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { outputsOf } from "../infra/event-sources.js";
 import { kinesisClient, sqsClient } from "../shared/aws.js";
 import type { FailureRecord } from "../shared/failure-record.js";
 import { compareSequence } from "../shared/kinesis-record.js";
+import { RECORD_KINDS } from "../shared/partition-key.js";
 import { parseCommand } from "./args.js";
 import { putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 
-const USAGE = `usage: npm run replay -- --function loyalty|conversions|readings [--reput] [--outputs FILE]
+const USAGE = `usage: npm run replay -- --function loyalty|conversions|readings|cpu [--reput] [--outputs FILE]
 
 Reports the batches a function's event-source mapping gave up on (its failure destination), read
 back from the stream; with --reput, puts those records back on the stream (once the cause is fixed)
 and removes them from the destination.
 
 options:
-  -f, --function F  loyalty, conversions or readings
+  -f, --function F  loyalty, conversions, readings or cpu
   --reput           put the failed records back instead of only reporting them
   --outputs FILE    a cdk deploy --outputs-file file (default: the local stack's, or ./cdk-outputs.json)
   -h, --help        this help`;
-
-const FUNCTIONS = {
-  loyalty: ["LoyaltyFailureQueueUrl", "LoyaltyStreamName"],
-  conversions: ["ConversionsFailureQueueUrl", "ConversionsStreamName"],
-  readings: ["ReadingsFailureQueueUrl", "ReadingsStreamName"],
-} as const;
 
 /** The records of one failed range, read back from the stream (while its retention lasts). */
 export async function readRange(
@@ -132,15 +128,15 @@ async function main(): Promise<number> {
     reput: { type: "boolean" },
     outputs: { type: "string" },
   });
-  const fn = values.function as keyof typeof FUNCTIONS | undefined;
-  if (!fn || !(fn in FUNCTIONS)) {
-    console.error(`--function must be loyalty, conversions or readings\n\n${USAGE}`);
+  const fn = RECORD_KINDS.find((kind) => kind === values.function);
+  if (!fn) {
+    console.error(`--function must be one of ${RECORD_KINDS.join(", ")}\n\n${USAGE}`);
     return 2;
   }
   const target = await connect(values.outputs);
   console.error(`→ ${target.endpoint}`);
   const { outputs } = target;
-  const [queueKey, streamKey] = FUNCTIONS[fn];
+  const { failures: queueKey, stream: streamKey } = outputsOf(fn);
   const result = await replay({ kinesis: kinesisClient(), sqs: sqsClient() }, outputs[queueKey], outputs[streamKey], {
     reput: values.reput === true,
   });

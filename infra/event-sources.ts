@@ -1,3 +1,6 @@
+import { RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
+import type { OutputKey } from "./outputs.js";
+
 // How each stream feeds its function: the one definition that both the CDK stack and the local
 // runner read, so that what runs on a laptop is what runs in the account. A test compares it
 // with the synthesized template's AWS::Lambda::EventSourceMapping properties.
@@ -19,7 +22,18 @@ export interface EventSourceSettings {
   readonly parallelizationFactor: number;
 }
 
-export type StreamFunctionName = "loyalty" | "conversions" | "readings";
+/** The stream functions: each a stream, a function and its event-source mapping in the stack. */
+export const STREAM_FUNCTIONS = RECORD_KINDS;
+export type StreamFunctionName = RecordKind;
+
+/** The stack outputs naming a stream function's stream and failure destination. */
+export const outputsOf = (name: StreamFunctionName): { stream: OutputKey; failures: OutputKey } => ({
+  stream: `${logicalIdOf(name)}StreamName` as OutputKey,
+  failures: `${logicalIdOf(name)}FailureQueueUrl` as OutputKey,
+});
+
+/** A stream function's construct id in the stack ("readings" → "Readings"): its resources' logical ids start with it. */
+export const logicalIdOf = (name: StreamFunctionName): string => name[0]?.toUpperCase() + name.slice(1);
 
 const defaults: EventSourceSettings = {
   batchSize: 100,
@@ -41,5 +55,6 @@ export function eventSources(overrides: EventSourceOverrides = {}): Record<Strea
     loyalty: { ...defaults, ...overrides.loyalty },
     conversions: { ...defaults, ...overrides.conversions },
     readings: { ...defaults, ...overrides.readings },
+    cpu: { ...defaults, ...overrides.cpu },
   };
 }

@@ -9,12 +9,14 @@ export interface ResourceRefs {
   readonly promoQueueUrl: string;
   readonly rejectedQueueUrl: string;
   readonly alertTopicArn: string;
+  readonly serverTable: string;
 }
 
 /** Each function's environment: the one mapping used by the CDK stack and the local stack alike. */
 export function functionEnvironments(
   refs: ResourceRefs,
   rules: RuleConfig,
+  cpuThresholdPercent = 90,
 ): Record<StreamFunctionName, Record<string, string>> {
   const campaign = {
     [ENV.campaignTable]: refs.campaignTable,
@@ -29,6 +31,12 @@ export function functionEnvironments(
       [ENV.alertTopicArn]: refs.alertTopicArn,
       [ENV.rejectedQueueUrl]: refs.rejectedQueueUrl,
       ...ruleEnvironment(rules),
+    },
+    cpu: {
+      [ENV.serverTable]: refs.serverTable,
+      [ENV.alertTopicArn]: refs.alertTopicArn,
+      [ENV.rejectedQueueUrl]: refs.rejectedQueueUrl,
+      [ENV.cpuThresholdPercent]: String(cpuThresholdPercent),
     },
   };
 }

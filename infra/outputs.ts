@@ -3,15 +3,18 @@ export const OUTPUT_KEYS = [
   "LoyaltyStreamName",
   "ConversionsStreamName",
   "ReadingsStreamName",
+  "CpuStreamName",
   "PromoQueueUrl",
   "AlertTopicArn",
   "AlertQueueUrl",
   "RejectedQueueUrl",
   "CampaignTableName",
   "ZoneTableName",
+  "ServerTableName",
   "LoyaltyFailureQueueUrl",
   "ConversionsFailureQueueUrl",
   "ReadingsFailureQueueUrl",
+  "CpuFailureQueueUrl",
 ] as const;
 
 export type OutputKey = (typeof OUTPUT_KEYS)[number];

@@ -7,7 +7,10 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import type { StreamFunctionName } from "./event-sources.js";
+import { SERVER_KEY } from "../apps/cpu/app.js";
+import { DynamoKeyedStore } from "../core/keyed-store.js";
+import { ZONE_KEY } from "../shared/zones/app.js";
+import { logicalIdOf, STREAM_FUNCTIONS, type StreamFunctionName } from "./event-sources.js";
 import { functionEnvironments } from "./function-env.js";
 import { acknowledge } from "./nag.js";
 import type { OutputKey } from "./outputs.js";
@@ -20,7 +23,7 @@ export interface TripwireStackProps extends StackProps {
 
 /** Tripwire: the ad-campaign and zone-temperature applications, their streams, state and outputs. */
 export class TripwireStack extends Stack {
-  readonly functions: Record<"loyalty" | "conversions" | "readings", StreamFunction>;
+  readonly functions: Record<StreamFunctionName, StreamFunction>;
 
   constructor(scope: Construct, id: string, props: TripwireStackProps) {
     super(scope, id, props);
@@ -49,7 +52,11 @@ export class TripwireStack extends Stack {
     });
     const zoneTable = new dynamodb.Table(this, "ZoneTable", {
       ...tableProps,
-      partitionKey: { name: "zone", type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: ZONE_KEY, type: dynamodb.AttributeType.STRING },
+    });
+    const serverTable = new dynamodb.Table(this, "ServerTable", {
+      ...tableProps,
+      partitionKey: { name: SERVER_KEY, type: dynamodb.AttributeType.STRING },
     });
 
     const queueProps = {
@@ -101,31 +108,37 @@ export class TripwireStack extends Stack {
         promoQueueUrl: promoQueue.queueUrl,
         rejectedQueueUrl: rejectedQueue.queueUrl,
         alertTopicArn: alertTopic.topicArn,
+        serverTable: serverTable.tableName,
       },
       config.rules,
     );
-    const streamFunction = (id: string, name: StreamFunctionName) =>
-      new StreamFunction(this, id, {
-        ...common,
-        handler: name,
-        settings: config.eventSources[name],
-        environment: environments[name],
-      });
-    const loyalty = streamFunction("Loyalty", "loyalty");
-    const conversions = streamFunction("Conversions", "conversions");
-    const readings = streamFunction("Readings", "readings");
-    this.functions = { loyalty, conversions, readings };
+    this.functions = Object.fromEntries(
+      STREAM_FUNCTIONS.map((name) => [
+        name,
+        new StreamFunction(this, logicalIdOf(name), {
+          ...common,
+          handler: name,
+          settings: config.eventSources[name],
+          environment: environments[name],
+        }),
+      ]),
+    ) as Record<StreamFunctionName, StreamFunction>;
+    const { loyalty, conversions, readings, cpu } = this.functions;
+    const all = Object.values(this.functions);
 
     // Least privilege: each function gets the calls it makes, on the resources it makes them on.
     grantItems(campaignTable, loyalty, ["dynamodb:UpdateItem"]);
     // Coupons and producer-retry claims are written in bulk (BatchWriteItem); enrolments and figures are conditional updates.
     grantItems(campaignTable, conversions, ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"]);
-    grantItems(zoneTable, readings, ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
-    for (const f of [loyalty, conversions, readings]) rejectedQueue.grantSendMessages(f.fn);
+    // Keyed applications: the calls their store adapter declares it makes.
+    grantItems(zoneTable, readings, [...DynamoKeyedStore.actions]);
+    grantItems(serverTable, cpu, [...DynamoKeyedStore.actions]);
+    for (const f of all) rejectedQueue.grantSendMessages(f.fn);
     promoQueue.grantSendMessages(conversions.fn);
     alertTopic.grantPublish(readings.fn);
+    alertTopic.grantPublish(cpu.fn);
 
-    const alarms = [...loyalty.alarms, ...conversions.alarms, ...readings.alarms];
+    const alarms = all.flatMap((f) => f.alarms);
     alarms.push(
       new cloudwatch.Alarm(this, "RejectedRecordsAlarm", {
         alarmDescription: "Records were rejected as bad input: see the rejected-records queue",
@@ -139,6 +152,7 @@ export class TripwireStack extends Stack {
     for (const [name, table] of [
       ["Campaign", campaignTable],
       ["Zone", zoneTable],
+      ["Server", serverTable],
     ] as const) {
       alarms.push(
         new cloudwatch.Alarm(this, `${name}TableThrottleAlarm`, {
@@ -165,18 +179,16 @@ export class TripwireStack extends Stack {
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: "Records in (per stream)",
-        left: [loyalty, conversions, readings].map((f) => f.stream.metricIncomingRecords({ statistic: "Sum" })),
+        left: all.map((f) => f.stream.metricIncomingRecords({ statistic: "Sum" })),
       }),
       new cloudwatch.GraphWidget({
         title: "Iterator age (ms)",
-        left: [loyalty, conversions, readings].map((f) =>
-          f.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: "Maximum" }),
-        ),
+        left: all.map((f) => f.stream.metricGetRecordsIteratorAgeMilliseconds({ statistic: "Maximum" })),
       }),
       new cloudwatch.GraphWidget({
         title: "Processed / rejected",
-        left: ["loyalty", "conversions", "readings"].map((s) => custom("RecordsProcessed", s)),
-        right: ["loyalty", "conversions", "readings"].map((s) => custom("RecordsRejected", s)),
+        left: STREAM_FUNCTIONS.map((s) => custom("RecordsProcessed", s)),
+        right: STREAM_FUNCTIONS.map((s) => custom("RecordsRejected", s)),
       }),
       new cloudwatch.GraphWidget({
         title: "Coupons and alerts",
@@ -185,12 +197,14 @@ export class TripwireStack extends Stack {
           custom("MembersEnrolled", "conversions"),
           custom("AlertsRaised", "readings"),
           custom("AlertsCleared", "readings"),
+          custom("AlertsRaised", "cpu"),
+          custom("AlertsCleared", "cpu"),
         ],
       }),
       new cloudwatch.GraphWidget({
         title: "Function errors and duration",
-        left: [loyalty, conversions, readings].map((f) => f.fn.metricErrors({ statistic: "Sum" })),
-        right: [loyalty, conversions, readings].map((f) => f.fn.metricDuration({ statistic: "p99" })),
+        left: all.map((f) => f.fn.metricErrors({ statistic: "Sum" })),
+        right: all.map((f) => f.fn.metricDuration({ statistic: "p99" })),
       }),
       new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms, width: 24 }),
     );
@@ -199,15 +213,18 @@ export class TripwireStack extends Stack {
       LoyaltyStreamName: loyalty.stream.streamName,
       ConversionsStreamName: conversions.stream.streamName,
       ReadingsStreamName: readings.stream.streamName,
+      CpuStreamName: cpu.stream.streamName,
       PromoQueueUrl: promoQueue.queueUrl,
       AlertTopicArn: alertTopic.topicArn,
       AlertQueueUrl: alertQueue.queueUrl,
       RejectedQueueUrl: rejectedQueue.queueUrl,
       CampaignTableName: campaignTable.tableName,
       ZoneTableName: zoneTable.tableName,
+      ServerTableName: serverTable.tableName,
       LoyaltyFailureQueueUrl: loyalty.failureQueue.queueUrl,
       ConversionsFailureQueueUrl: conversions.failureQueue.queueUrl,
       ReadingsFailureQueueUrl: readings.failureQueue.queueUrl,
+      CpuFailureQueueUrl: cpu.failureQueue.queueUrl,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

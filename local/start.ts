@@ -16,8 +16,9 @@ import {
 import { accessReportText } from "../cli/access-report.js";
 import { figuresTable } from "../cli/figures-table.js";
 import { putRecords } from "../cli/producer.js";
+import { outputsOf } from "../infra/event-sources.js";
 import { DynamoCampaignStore } from "../shared/campaign/store.js";
-import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
+import { partitionKeyOf, RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
 import { EmulatorStartError } from "./emulators.js";
 import type { Access } from "./gateway.js";
 import { TemplateError } from "./intrinsics.js";
@@ -63,6 +64,14 @@ function options() {
     process.exit(2);
   }
 }
+
+/** The demo data of each stream, under data/. */
+const DEMO_DATA: Record<RecordKind, string> = {
+  loyalty: "loyalty.txt",
+  conversions: "conversions.txt",
+  readings: "readings.csv",
+  cpu: "cpu.csv",
+};
 
 const values = options();
 if (values.help) {
@@ -168,13 +177,18 @@ async function main(): Promise<void> {
           if (a.status === "ALARM") shown.alarms++;
           else shown.oks++;
           const icon = a.status === "ALARM" ? "🔥" : "✅";
+          // Zone alerts name a zone and a temperature, CPU alerts a server and a percentage.
+          const [where, value] =
+            a.server === undefined ? [a.zone, `${a.temperature} °F`] : [a.server, `${a.cpuPercent} %`];
           console.log(
-            `${icon} ${String(a.status).padEnd(5)} ${String(a.zone).padEnd(12)} ${String(a.rule).padEnd(16)} ${a.temperature} °F  ${a.timestamp}`,
+            `${icon} ${String(a.status).padEnd(5)} ${String(where).padEnd(12)} ${String(a.rule).padEnd(16)} ${value}  ${a.timestamp}`,
           );
         },
       ),
     );
-    const put = async (kind: RecordKind, file: string, stream: string) => {
+    const put = async (kind: RecordKind) => {
+      const file = DEMO_DATA[kind];
+      const stream = stack.outputs[outputsOf(kind).stream];
       const lines = readFileSync(path.join(projectRoot, "data", file), "utf8")
         .split(/\r?\n/)
         .filter((l) => l.trim() !== "");
@@ -183,12 +197,9 @@ async function main(): Promise<void> {
       console.log(`put ${put} ${kind} record${put === 1 ? "" : "s"} from data/${file}`);
     };
     // The loyalty list first, as the marketing team loads it before the campaign starts.
-    await put("loyalty", "loyalty.txt", stack.outputs.LoyaltyStreamName);
+    await put("loyalty");
     await stack.runner?.drained();
-    await Promise.all([
-      put("conversions", "conversions.txt", stack.outputs.ConversionsStreamName),
-      put("readings", "readings.csv", stack.outputs.ReadingsStreamName),
-    ]);
+    await Promise.all(RECORD_KINDS.filter((kind) => kind !== "loyalty").map(put));
     await stack.runner?.drained(300_000);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // let the display consumers catch up
     const figures = await new DynamoCampaignStore(

@@ -1,17 +1,28 @@
 import { createHash } from "node:crypto";
 import { csvFields, looksLikeJson } from "./csv.js";
 
-export type RecordKind = "loyalty" | "conversions" | "readings";
+/** The streams, each named by the kind of record it carries: the one list the stack, commands and demo iterate. */
+export const RECORD_KINDS = ["loyalty", "conversions", "readings", "cpu"] as const;
+export type RecordKind = (typeof RECORD_KINDS)[number];
+
+/** Where each kind's partition key is: its CSV field and JSON property. */
+const KEY_FIELD: Record<RecordKind, [number, string]> = {
+  loyalty: [0, "email"],
+  conversions: [2, "email"],
+  readings: [1, "zoneId"],
+  cpu: [0, "serverId"],
+};
 
 /**
  * The partition key a record goes under: the normalised e-mail for loyalty and conversion
  * records, the zone for readings, so that everything about one customer or zone stays in order
- * on one shard. A record whose key cannot be found still goes in (its consumer rejects it with a
+ * on one shard (the server, for CPU readings). A record whose key cannot be found still goes in (its consumer rejects it with a
  * reason), under a key derived from its bytes.
  */
 export function partitionKeyOf(kind: RecordKind, line: string): string {
-  const key = kind === "readings" ? field(line, 1, "zoneId") : field(line, kind === "loyalty" ? 0 : 2, "email");
-  const normalised = kind === "readings" ? key?.trim() : key?.trim().toLowerCase();
+  const [index, name] = KEY_FIELD[kind];
+  const key = field(line, index, name);
+  const normalised = name === "email" ? key?.trim().toLowerCase() : key?.trim();
   if (normalised && Buffer.byteLength(normalised) <= 256) return normalised;
   return `unkeyed-${createHash("sha256").update(line).digest("hex").slice(0, 16)}`;
 }

@@ -23,6 +23,9 @@ export interface CpuAlert {
   readonly sequenceNumber: string;
 }
 
+/** The server table's partition key. */
+export const SERVER_KEY = "server";
+
 const initial = (): ServerState => ({ last: null, alarm: false, ignored: 0 });
 
 /** CPU_HIGH per server, like an alarm: one ALARM above the threshold, one OK back at or below it. */
@@ -77,7 +80,7 @@ export function cpuFunction(env: NodeJS.ProcessEnv = process.env): KeyedFunction
     decode: (text, ref) => decodeCpu(text, ref.arrivalMs),
     app: cpuApp(numberEnv(ENV.cpuThresholdPercent, 90, env)),
     codec: serverCodec,
-    keyAttribute: "server",
+    keyAttribute: SERVER_KEY,
     message: cpuAlertMessage,
     table: requireEnv(ENV.serverTable, env),
     topicArn: requireEnv(ENV.alertTopicArn, env),

@@ -2,7 +2,13 @@ import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, test } from "vitest";
 import { ruleEnvironment, zoneConfig } from "#shared/config.js";
 import { DEFAULT_RULES } from "#shared/zones/rules.js";
-import { type EventSourceSettings, eventSources, type StreamFunctionName } from "../../infra/event-sources.js";
+import {
+  type EventSourceSettings,
+  eventSources,
+  logicalIdOf,
+  STREAM_FUNCTIONS,
+  type StreamFunctionName,
+} from "../../infra/event-sources.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
 import { rulesFromContext, stageConfig } from "../../infra/stage.js";
 import { synthesize } from "../helpers/template.js";
@@ -21,7 +27,10 @@ function asMappingProperties(s: EventSourceSettings) {
   };
 }
 
-const LOGICAL = { loyalty: "Loyalty", conversions: "Conversions", readings: "Readings" } as const;
+const LOGICAL = Object.fromEntries(STREAM_FUNCTIONS.map((name) => [name, logicalIdOf(name)])) as Record<
+  StreamFunctionName,
+  string
+>;
 
 describe.each(["dev", "prod"])("the %s stack", (stage) => {
   const template = synthesize(stage);
@@ -46,7 +55,7 @@ describe.each(["dev", "prod"])("the %s stack", (stage) => {
 
   test("functions run on nodejs22.x with the handler bundled as ESM", () => {
     const functions = template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } });
-    expect(Object.keys(functions)).toHaveLength(3);
+    expect(Object.keys(functions)).toHaveLength(STREAM_FUNCTIONS.length);
     for (const fn of Object.values(functions)) {
       expect((fn as { Properties: { Runtime: string } }).Properties.Runtime).toBe("nodejs22.x");
     }
