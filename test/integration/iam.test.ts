@@ -55,6 +55,7 @@ test("the demo and bad input run with IAM enforced: no call refused, and every g
     "Hoodie, TeleportConversion, a@b.com",
   ]);
   await putLines(kinesis, stack.outputs.ReadingsStreamName, "readings", [...dataLines("readings.csv"), "d1, z1, warm"]);
+  await putLines(kinesis, stack.outputs.CpuStreamName, "cpu", [...dataLines("cpu.csv"), "web-9, 250"]);
   await stack.runner?.drained(300_000);
 
   const report = stack.gateway.report();
@@ -66,6 +67,7 @@ test("the demo and bad input run with IAM enforced: no call refused, and every g
   // The calls that matter, seen made (not merely granted).
   expect(Object.keys(accessOf(report, "Conversions").used)).toContain("dynamodb:BatchWriteItem");
   expect(Object.keys(accessOf(report, "Readings").used)).toContain("sns:Publish");
+  expect(Object.keys(accessOf(report, "Cpu").used)).toContain("sns:Publish");
 });
 
 describe("a role that lacks a grant fails as it would in an account", () => {
