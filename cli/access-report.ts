@@ -1,4 +1,13 @@
-import type { FunctionAccess } from "../local/iam.js";
+/** What one function did under its role, as the local stack's gateway saw it. */
+export interface FunctionAccess {
+  readonly functionName: string;
+  /** Actions it made that its role allowed, each with the resources it made them on. */
+  readonly used: Record<string, string[]>;
+  /** Actions refused, each with the resources. */
+  readonly refused: Record<string, string[]>;
+  /** Grants (action as written, resource) that no call used: least privilege left on the table. */
+  readonly unused: { action: string; resource: string }[];
+}
 
 /** The services the local stack runs; grants of others (logs, X-Ray, KMS) have no local calls. */
 const LOCAL_SERVICES = ["kinesis", "dynamodb", "sqs", "sns"];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { DynamoCampaignStore } from "../apps/campaign/store.js";
 // Prints the conversion figures of every campaign.
 import { dynamoDocumentClient } from "../shared/aws.js";
-import { DynamoCampaignStore } from "../shared/campaign/store.js";
 import { parseCommand } from "./args.js";
 import { figuresTable } from "./figures-table.js";
 import { runMain } from "./run-main.js";

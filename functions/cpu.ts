@@ -1,5 +1,5 @@
-import { cpuFunction } from "../apps/cpu/app.js";
-import { keyedHandler } from "../core/handler.js";
+import { cpuFunction } from "#apps/cpu/app.js";
+import { keyedHandler } from "#core/handler.js";
 
 /** Server CPU: one CPU_HIGH ALARM above the threshold, one OK when back at or below it. */
 export const handler = keyedHandler(cpuFunction());

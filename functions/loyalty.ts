@@ -1,9 +1,9 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
+import { campaignConfig } from "#apps/campaign/config.js";
+import { decodeLoyalty } from "#apps/campaign/decode.js";
+import { processLoyalty } from "#apps/campaign/service.js";
+import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { dynamoDocumentClient, sqsClient } from "#shared/aws.js";
-import { decodeLoyalty } from "#shared/campaign/decode.js";
-import { processLoyalty } from "#shared/campaign/service.js";
-import { DynamoCampaignStore } from "#shared/campaign/store.js";
-import { campaignConfig } from "#shared/config.js";
 import { observability } from "#shared/observability.js";
 import { handleStreamBatch } from "#shared/stream-batch.js";
 

@@ -1,8 +1,11 @@
-import { ENV, ruleEnvironment } from "../shared/config.js";
-import type { RuleConfig } from "../shared/zones/rules.js";
+import { CAMPAIGN_ENV } from "../apps/campaign/config.js";
+import { CPU_ENV } from "../apps/cpu/app.js";
+import { rulesEnvironment, ZONE_ENV } from "../apps/zones/config.js";
+import type { RuleConfig } from "../apps/zones/rules.js";
+import { COMMON_ENV } from "../shared/config.js";
 import type { StreamFunctionName } from "./event-sources.js";
 
-/** Where each function finds its resources: CDK tokens in the stack, real names locally. */
+/** Where each function finds its resources: CDK tokens in the stack. */
 export interface ResourceRefs {
   readonly campaignTable: string;
   readonly zoneTable: string;
@@ -12,31 +15,29 @@ export interface ResourceRefs {
   readonly serverTable: string;
 }
 
-/** Each function's environment: the one mapping used by the CDK stack and the local stack alike. */
+/** Each function's environment, named by the constants its configuration reads. */
 export function functionEnvironments(
   refs: ResourceRefs,
   rules: RuleConfig,
   cpuThresholdPercent = 90,
 ): Record<StreamFunctionName, Record<string, string>> {
   const campaign = {
-    [ENV.campaignTable]: refs.campaignTable,
-    [ENV.promoQueueUrl]: refs.promoQueueUrl,
-    [ENV.rejectedQueueUrl]: refs.rejectedQueueUrl,
+    [CAMPAIGN_ENV.campaignTable]: refs.campaignTable,
+    [CAMPAIGN_ENV.promoQueueUrl]: refs.promoQueueUrl,
+    [COMMON_ENV.rejectedQueueUrl]: refs.rejectedQueueUrl,
+  };
+  const alerts = {
+    [COMMON_ENV.alertTopicArn]: refs.alertTopicArn,
+    [COMMON_ENV.rejectedQueueUrl]: refs.rejectedQueueUrl,
   };
   return {
     loyalty: campaign,
     conversions: campaign,
-    readings: {
-      [ENV.zoneTable]: refs.zoneTable,
-      [ENV.alertTopicArn]: refs.alertTopicArn,
-      [ENV.rejectedQueueUrl]: refs.rejectedQueueUrl,
-      ...ruleEnvironment(rules),
-    },
+    readings: { ...alerts, [ZONE_ENV.zoneTable]: refs.zoneTable, ...rulesEnvironment(rules) },
     cpu: {
-      [ENV.serverTable]: refs.serverTable,
-      [ENV.alertTopicArn]: refs.alertTopicArn,
-      [ENV.rejectedQueueUrl]: refs.rejectedQueueUrl,
-      [ENV.cpuThresholdPercent]: String(cpuThresholdPercent),
+      ...alerts,
+      [CPU_ENV.serverTable]: refs.serverTable,
+      [CPU_ENV.thresholdPercent]: String(cpuThresholdPercent),
     },
   };
 }

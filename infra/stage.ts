@@ -1,4 +1,5 @@
-import { DEFAULT_RULES, type RuleConfig } from "../shared/zones/rules.js";
+import { parseRules } from "../apps/zones/config.js";
+import { DEFAULT_RULES, type RuleConfig } from "../apps/zones/rules.js";
 import {
   type EventSourceOverrides,
   type EventSourceSettings,
@@ -48,26 +49,7 @@ export function stageConfig(stage = "dev", rules: RuleConfig = DEFAULT_RULES): S
   };
 }
 
-/**
- * Alert rules from CDK context (`-c rules='{"highTemperature":{"thresholdF":92},"rateOfRise":{"enabled":false}}'`):
- * each rule's given settings over its defaults; unknown rules or settings are refused.
- */
+/** Alert rules from CDK context (`-c rules='{"highTemperature":{"thresholdF":92}}'`), by the rules' one schema. */
 export function rulesFromContext(context: unknown): RuleConfig {
-  if (context === undefined) return DEFAULT_RULES;
-  const given = (typeof context === "string" ? JSON.parse(context) : context) as Record<
-    string,
-    Record<string, unknown>
-  >;
-  const rules: Record<string, Record<string, unknown>> = structuredClone(DEFAULT_RULES) as never;
-  for (const [rule, settings] of Object.entries(given)) {
-    const defaults = rules[rule];
-    if (defaults === undefined)
-      throw new Error(`unknown alert rule "${rule}" (known: ${Object.keys(rules).join(", ")})`);
-    for (const [key, value] of Object.entries(settings)) {
-      if (!(key in defaults)) throw new Error(`unknown setting "${key}" of rule ${rule}`);
-      if (typeof value !== typeof defaults[key]) throw new Error(`${rule}.${key} must be a ${typeof defaults[key]}`);
-      defaults[key] = value;
-    }
-  }
-  return rules as unknown as RuleConfig;
+  return context === undefined ? DEFAULT_RULES : parseRules(context, "-c rules");
 }

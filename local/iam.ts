@@ -1,5 +1,8 @@
+import type { FunctionAccess } from "../cli/access-report.js";
 import type { StackDeployment } from "./assembly.js";
 import { TemplateError } from "./intrinsics.js";
+
+export type { FunctionAccess } from "../cli/access-report.js";
 
 // IAM identity-based policy evaluation, as an account does it for a role's calls: an explicit Deny
 // wins, then an Allow, and anything else is implicitly denied. Actions match case-insensitively with
@@ -131,16 +134,6 @@ export interface Access {
   readonly action: string;
   readonly resource: string;
   readonly decision: Decision;
-}
-
-export interface FunctionAccess {
-  readonly functionName: string;
-  /** Actions it made that its role allowed, each with the resources it made them on. */
-  readonly used: Record<string, string[]>;
-  /** Actions refused, each with the resources. */
-  readonly refused: Record<string, string[]>;
-  /** Grants (action as written, resource) that no call used: least privilege left on the table. */
-  readonly unused: { action: string; resource: string }[];
 }
 
 /** Least privilege shown: per function, what it used, what was refused, and what it never used. */

@@ -13,11 +13,11 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
+import { DynamoCampaignStore } from "../apps/campaign/store.js";
 import { accessReportText } from "../cli/access-report.js";
 import { figuresTable } from "../cli/figures-table.js";
 import { putRecords } from "../cli/producer.js";
 import { outputsOf } from "../infra/event-sources.js";
-import { DynamoCampaignStore } from "../shared/campaign/store.js";
 import { partitionKeyOf, RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
 import { EmulatorStartError } from "./emulators.js";
 import type { Access } from "./gateway.js";

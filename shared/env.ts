@@ -17,12 +17,3 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
   if (!Number.isFinite(value)) throw new ConfigError(`environment variable ${name} must be a number, got "${raw}"`);
   return value;
 }
-
-/** Reads an optional boolean environment variable ("true"/"false") with a default. */
-export function booleanEnv(name: string, fallback: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === "") return fallback;
-  if (raw === "true" || raw === "1") return true;
-  if (raw === "false" || raw === "0") return false;
-  throw new ConfigError(`environment variable ${name} must be true or false, got "${raw}"`);
-}

@@ -2,7 +2,7 @@ import type { KeyedFunction } from "../../core/handler.js";
 import { foldEvents, type KeyedApp } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";
 import type { FifoMessage } from "../../core/sns-sink.js";
-import { ENV } from "../../shared/config.js";
+import { COMMON_ENV } from "../../shared/config.js";
 import { numberEnv, requireEnv } from "../../shared/env.js";
 import { type CpuReading, decodeCpu } from "./reading.js";
 
@@ -73,17 +73,19 @@ export const cpuAlertMessage = (a: CpuAlert): FifoMessage => ({
   attributes: { server: a.server, rule: a.rule, status: a.status },
 });
 
+export const CPU_ENV = { serverTable: "SERVER_TABLE", thresholdPercent: "CPU_THRESHOLD_PERCENT" } as const;
+
 /** The CPU function, configured from its environment. */
 export function cpuFunction(env: NodeJS.ProcessEnv = process.env): KeyedFunction<CpuReading, ServerState, CpuAlert> {
   return {
     service: "cpu",
     decode: (text, ref) => decodeCpu(text, ref.arrivalMs),
-    app: cpuApp(numberEnv(ENV.cpuThresholdPercent, 90, env)),
+    app: cpuApp(numberEnv(CPU_ENV.thresholdPercent, 90, env)),
     codec: serverCodec,
     keyAttribute: SERVER_KEY,
     message: cpuAlertMessage,
-    table: requireEnv(ENV.serverTable, env),
-    topicArn: requireEnv(ENV.alertTopicArn, env),
-    rejectedQueueUrl: requireEnv(ENV.rejectedQueueUrl, env),
+    table: requireEnv(CPU_ENV.serverTable, env),
+    topicArn: requireEnv(COMMON_ENV.alertTopicArn, env),
+    rejectedQueueUrl: requireEnv(COMMON_ENV.rejectedQueueUrl, env),
   };
 }

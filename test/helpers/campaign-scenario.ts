@@ -1,8 +1,8 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { expect, test } from "vitest";
-import { decodeConversion, decodeLoyalty } from "#shared/campaign/decode.js";
-import { couponCode, decideConversions, tallyFigures } from "#shared/campaign/logic.js";
-import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import { decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
+import { couponCode, decideConversions, tallyFigures } from "#apps/campaign/logic.js";
+import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { putLines } from "./stack.js";

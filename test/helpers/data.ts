@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CampaignFigures } from "#shared/campaign/logic.js";
-import type { Alert } from "#shared/zones/zone.js";
+import type { CampaignFigures } from "#apps/campaign/logic.js";
+import type { Alert } from "#apps/zones/zone.js";
 
 const dataDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../data");
 

@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { expect } from "vitest";
+import { alertMessage, ZONE_KEY, zoneApp, zoneCodec } from "#apps/zones/app.js";
+import { DEFAULT_RULES } from "#apps/zones/rules.js";
 import type { RecordRef } from "#shared/kinesis-record.js";
-import { alertMessage, ZONE_KEY, zoneApp, zoneCodec } from "#shared/zones/app.js";
-import { DEFAULT_RULES } from "#shared/zones/rules.js";
 import { cpuAlertMessage, cpuApp, SERVER_KEY, serverCodec } from "../../apps/cpu/app.js";
 import { type KeyedApp, type KeyedStore, processKeyed, type Sink } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";

@@ -1,7 +1,7 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { expect, test } from "vitest";
-import { decodeReading } from "#shared/zones/reading.js";
-import type { Alert } from "#shared/zones/zone.js";
+import { decodeReading } from "#apps/zones/reading.js";
+import type { Alert } from "#apps/zones/zone.js";
 import { asExpectedAlert, dataJson, dataLines, type ExpectedAlert } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { putLines } from "./stack.js";

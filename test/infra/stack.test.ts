@@ -1,7 +1,7 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, test } from "vitest";
-import { ruleEnvironment, zoneConfig } from "#shared/config.js";
-import { DEFAULT_RULES } from "#shared/zones/rules.js";
+import { rulesEnvironment, zoneConfig } from "#apps/zones/config.js";
+import { DEFAULT_RULES } from "#apps/zones/rules.js";
 import {
   type EventSourceSettings,
   eventSources,
@@ -100,13 +100,14 @@ test("alert rules come from context, each setting over its default, and reach th
   expect(rules.highTemperature).toEqual({ enabled: true, thresholdF: 92 });
   expect(rules.rateOfRise.enabled).toBe(false);
   expect(rules.stdDev).toEqual(DEFAULT_RULES.stdDev);
-  expect(() => rulesFromContext('{"tooCold":{}}')).toThrow(/unknown alert rule/);
-  expect(() => rulesFromContext('{"stdDev":{"multiplier":"3"}}')).toThrow(/must be a number/);
+  expect(() => rulesFromContext('{"tooCold":{}}')).toThrow(/-c rules: .*tooCold/);
+  expect(() => rulesFromContext('{"stdDev":{"multiplier":"3"}}')).toThrow(/-c rules: stdDev\.multiplier: .*number/);
+  expect(() => rulesFromContext('{"stdDev":{"sigma":3}}')).toThrow(/sigma/);
   const env = zoneConfig({
     ZONE_TABLE: "t",
     ALERT_TOPIC_ARN: "a",
     REJECTED_QUEUE_URL: "q",
-    ...ruleEnvironment(rules),
+    ...rulesEnvironment(rules),
   }).rules;
   expect(env).toEqual(rules);
 });

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterEach, expect, test } from "vitest";
-import type { Alert } from "#shared/zones/zone.js";
+import type { Alert } from "#apps/zones/zone.js";
 import { TemplateError } from "../../local/intrinsics.js";
 import type { InvokeInfo } from "../../local/runner.js";
 import type { LocalStack } from "../../local/stack.js";

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, onTestFinished, test } from "vitest";
+import { RECORD_KINDS } from "#shared/partition-key.js";
 import { findOutputs } from "../../cli/stack-target.js";
+import { OUTPUT_KEYS } from "../../infra/outputs.js";
 import { freePort } from "../../local/emulators.js";
 import { ADMIN_CREDENTIALS, projectRoot } from "../../local/stack.js";
 import { editedAssembly, resourcesOf } from "../helpers/stack.js";
@@ -45,7 +47,7 @@ describe("every command explains itself", () => {
   test("a typo in an option or a stream name is named, with the usage", async () => {
     const typo = await run("cli/put.ts", ["--stream", "reading"]);
     expect(typo.code).toBe(2);
-    expect(typo.output).toContain('unknown stream "reading": use loyalty, conversions or readings');
+    expect(typo.output).toContain(`unknown stream "reading": use ${RECORD_KINDS.join(", ")}`);
     const unknown = await run("cli/figures.ts", ["--jsn"]);
     expect(unknown.code).toBe(2);
     expect(unknown.output).toMatch(/Unknown option '--jsn'[\s\S]*usage: npm run figures/);
@@ -54,12 +56,7 @@ describe("every command explains itself", () => {
 
 test("a command given the outputs of a local stack that stopped says so, instead of reaching another endpoint", async () => {
   const dir = mkdtempSync(path.join(tmpdir(), "tripwire-gone-"));
-  const outputs = Object.fromEntries(
-    ["LoyaltyStreamName", "ConversionsStreamName", "ReadingsStreamName", "PromoQueueUrl", "AlertTopicArn"]
-      .concat(["AlertQueueUrl", "RejectedQueueUrl", "CampaignTableName", "ZoneTableName"])
-      .concat(["LoyaltyFailureQueueUrl", "ConversionsFailureQueueUrl", "ReadingsFailureQueueUrl"])
-      .map((k) => [k, "x"]),
-  );
+  const outputs = Object.fromEntries(OUTPUT_KEYS.map((k) => [k, "x"]));
   writeFileSync(path.join(dir, "cdk-outputs.json"), JSON.stringify({ Tripwire: outputs }));
   const endpoint = `http://127.0.0.1:${await freePort()}`;
   writeFileSync(

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterEach, expect, test } from "vitest";
-import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import type { FailureRecord } from "../../local/runner.js";
 import type { LocalStack } from "../../local/stack.js";
 import { type ConversionsExpected, dataJson, dataLines } from "../helpers/data.js";

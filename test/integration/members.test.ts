@@ -1,8 +1,8 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { decodeLoyalty } from "#shared/campaign/decode.js";
-import { processLoyalty } from "#shared/campaign/service.js";
-import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import { decodeLoyalty } from "#apps/campaign/decode.js";
+import { processLoyalty } from "#apps/campaign/service.js";
+import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { type DirectClients, directClients } from "../../local/clients.js";
 import { createTable } from "../../local/deploy.js";
 import type { Emulators } from "../../local/emulators.js";

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect, test } from "vitest";
-import { DynamoCampaignStore } from "#shared/campaign/store.js";
+import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { findOutputs } from "../../cli/stack-target.js";
 import { adminClients, projectRoot } from "../../local/stack.js";
 import { type ConversionsExpected, dataJson } from "../helpers/data.js";

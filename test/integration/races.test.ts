@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { processConversions } from "#shared/campaign/service.js";
-import { DynamoCampaignStore } from "#shared/campaign/store.js";
-import { alertMessage, zoneApp } from "#shared/zones/app.js";
-import { DEFAULT_RULES } from "#shared/zones/rules.js";
-import { zoneStore } from "#shared/zones/store.js";
+import { processConversions } from "#apps/campaign/service.js";
+import { DynamoCampaignStore } from "#apps/campaign/store.js";
+import { alertMessage, zoneApp } from "#apps/zones/app.js";
+import { DEFAULT_RULES } from "#apps/zones/rules.js";
+import { zoneStore } from "#apps/zones/store.js";
 import { processKeyed } from "../../core/keyed.js";
 import { snsFifoSink } from "../../core/sns-sink.js";
 import type { LocalStack } from "../../local/stack.js";

@@ -1,6 +1,6 @@
 import { UpdateShardCountCommand } from "@aws-sdk/client-kinesis";
 import { afterEach, expect, test } from "vitest";
-import type { Alert } from "#shared/zones/zone.js";
+import type { Alert } from "#apps/zones/zone.js";
 import { streamActive } from "../../local/deploy.js";
 import type { LocalStack } from "../../local/stack.js";
 import { Ledger } from "../helpers/accounting.js";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { cents, decodeConversion, decodeLoyalty } from "#shared/campaign/decode.js";
+import { cents, decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
 import { normaliseEmail } from "#shared/email.js";
 import { DecodeError } from "#shared/errors.js";
 

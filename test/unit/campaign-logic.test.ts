@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { decodeConversion, decodeLoyalty } from "#shared/campaign/decode.js";
-import type { Conversion } from "#shared/campaign/events.js";
+import { decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
+import type { Conversion } from "#apps/campaign/events.js";
 import {
   type CampaignSnapshot,
   couponCode,
@@ -8,7 +8,7 @@ import {
   decideConversions,
   type Outcome,
   tallyFigures,
-} from "#shared/campaign/logic.js";
+} from "#apps/campaign/logic.js";
 import { sequenceKey } from "#shared/kinesis-record.js";
 import { type ConversionsExpected, dataJson, dataLines } from "../helpers/data.js";
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import type { Conversion } from "#shared/campaign/events.js";
+import type { Conversion } from "#apps/campaign/events.js";
 import {
   type CampaignFigures,
   type CouponFacts,
@@ -11,7 +11,7 @@ import {
   type Outcome,
   type SequencedConversion,
   tallyFigures,
-} from "#shared/campaign/logic.js";
+} from "#apps/campaign/logic.js";
 import { sequenceKey } from "#shared/kinesis-record.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);

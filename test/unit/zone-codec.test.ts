@@ -1,7 +1,7 @@
 import { expect, test } from "vitest";
-import { packWindow, unpackWindow } from "#shared/zones/codec.js";
-import { zoneToItem } from "#shared/zones/store.js";
-import { WINDOW_SIZE } from "#shared/zones/zone.js";
+import { packWindow, unpackWindow } from "#apps/zones/codec.js";
+import { zoneToItem } from "#apps/zones/store.js";
+import { WINDOW_SIZE } from "#apps/zones/zone.js";
 
 test("the packed window round-trips times and temperatures, negative and out of order included", () => {
   const at = [1795683600000, 1795683605000, 1795683604999, 946684800000, 4102444799999];

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { centiFahrenheit, decodeReading } from "#shared/zones/reading.js";
+import { centiFahrenheit, decodeReading } from "#apps/zones/reading.js";
 import {
   DEFAULT_RULES,
   type HeldReadings,
@@ -9,8 +9,8 @@ import {
   rateOfRise,
   stdDev,
   windowAverage,
-} from "#shared/zones/rules.js";
-import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "#shared/zones/zone.js";
+} from "#apps/zones/rules.js";
+import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "#apps/zones/zone.js";
 import { asExpectedAlert, dataJson, dataLines, type ExpectedAlert } from "../helpers/data.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);

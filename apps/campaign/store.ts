@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { type BulkWritten, batchGet, batchPut } from "../dynamo.js";
-import { isConditionalCheckFailed } from "../errors.js";
-import { sequenceKey } from "../kinesis-record.js";
+import { type BulkWritten, batchGet, batchPut } from "../../shared/dynamo.js";
+import { isConditionalCheckFailed } from "../../shared/errors.js";
+import { sequenceKey } from "../../shared/kinesis-record.js";
 import type { LoyaltyRecord } from "./events.js";
 import {
   type CampaignFigures,

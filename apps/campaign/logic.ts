@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { sequenceKey } from "../kinesis-record.js";
+import { sequenceKey } from "../../shared/kinesis-record.js";
 import type { Conversion } from "./events.js";
 
 // The ad campaign's decisions, free of I/O: given the events of a batch and what the table said

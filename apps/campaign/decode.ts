@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
-import { csvFields, jsonObject, looksLikeJson } from "../csv.js";
-import { normaliseEmail } from "../email.js";
-import { DecodeError } from "../errors.js";
-import { parseTimestamp } from "../time.js";
+import { csvFields, jsonObject, looksLikeJson } from "../../shared/csv.js";
+import { normaliseEmail } from "../../shared/email.js";
+import { DecodeError } from "../../shared/errors.js";
+import { parseTimestamp } from "../../shared/time.js";
 import { CONVERSION_TYPES, type Conversion, type LoyaltyRecord } from "./events.js";
 
 const MAX_FIELD = 256;

@@ -1,9 +1,9 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { asciiJson } from "../ascii-json.js";
-import { mapLimit } from "../concurrency.js";
-import { emailHash } from "../email.js";
-import { sequenceKey } from "../kinesis-record.js";
-import type { BatchOutcome, Decoded } from "../stream-batch.js";
+import { asciiJson } from "../../shared/ascii-json.js";
+import { mapLimit } from "../../shared/concurrency.js";
+import { emailHash } from "../../shared/email.js";
+import { sequenceKey } from "../../shared/kinesis-record.js";
+import type { BatchOutcome, Decoded } from "../../shared/stream-batch.js";
 import type { Conversion, LoyaltyRecord } from "./events.js";
 import { type ConversionDecision, type CouponIntent, decideConversions, type Outcome, tallyFigures } from "./logic.js";
 import type { CampaignStore } from "./store.js";

@@ -1,6 +1,6 @@
-import { csvFields, identifier, jsonObject, looksLikeJson } from "../csv.js";
-import { DecodeError } from "../errors.js";
-import { readingTime } from "../time.js";
+import { csvFields, identifier, jsonObject, looksLikeJson } from "../../shared/csv.js";
+import { DecodeError } from "../../shared/errors.js";
+import { readingTime } from "../../shared/time.js";
 
 /** One temperature reading. Temperatures are held in hundredths of a degree Fahrenheit, as
  * integers, so that sums, means and thresholds are exact; sensors report to 0.1 °F at best. */
