@@ -46,7 +46,7 @@ test("records in the failure destination are reported, then put back and process
         failureQueueUrl,
       }),
     ],
-    { pollIntervalMs: 50, retryDelayMs: 10 },
+    { pollIntervalMs: 50, retryDelayMs: 10, discoverIntervalMs: 100 },
   );
   await runner.start();
   await runner.drained();

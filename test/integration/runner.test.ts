@@ -3,9 +3,9 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { kinesisClient, sqsClient } from "#shared/aws.js";
 import { putRecords } from "../../cli/producer.js";
 import { type EventSourceSettings, eventSources } from "../../infra/event-sources.js";
+import { directClients } from "../../local/clients.js";
 import type { Emulators } from "../../local/emulators.js";
 import { EventSourceRunner, type FailureRecord } from "../../local/runner.js";
 import { createStream, drainQueue, emulatorsForTests, testMapping } from "../helpers/emulators.js";
@@ -16,8 +16,7 @@ let sqs: SQSClient;
 
 beforeAll(async () => {
   emulators = await emulatorsForTests();
-  kinesis = kinesisClient();
-  sqs = sqsClient();
+  ({ kinesis, sqs } = directClients(emulators.endpoints, emulators.region));
 });
 afterAll(async () => {
   await emulators?.stop();
@@ -46,7 +45,7 @@ async function setUp(
   const settings = { ...eventSources().readings, maxBatchingWindowSeconds: 0, ...options.settings };
   const runner = new EventSourceRunner(
     [testMapping({ kinesis, sqs }, { functionName: "test", streamName, handler, settings, failureQueueUrl })],
-    { pollIntervalMs: 50, retryDelayMs: 10 },
+    { pollIntervalMs: 50, retryDelayMs: 10, discoverIntervalMs: 100 },
   );
   await runner.start();
   await runner.drained();
