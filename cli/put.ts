@@ -8,7 +8,7 @@ import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { outputsOf } from "../infra/event-sources.js";
 import { kinesisClient } from "../shared/aws.js";
-import { partitionKeyOf, RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
+import { isCsvHeader, partitionKeyOf, RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
 import { parseCommand } from "./args.js";
 import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
@@ -75,6 +75,10 @@ async function main(): Promise<number> {
     if (line.trim() === "") {
       console.error(`line ${lineNo}: empty line, not put`);
       errors++;
+      continue;
+    }
+    if (lineNo === 1 && isCsvHeader(kind, line)) {
+      console.error(`line 1: a CSV header (${line.trim()}), skipped`);
       continue;
     }
     const data = Buffer.from(line, "utf8");

@@ -8,7 +8,9 @@ const app = new App();
 const stage = String(app.node.tryGetContext("stage") ?? "dev");
 const rules = rulesFromContext(app.node.tryGetContext("rules"));
 
-new TripwireStack(app, stage === "dev" ? STACK_NAME : `${STACK_NAME}-${stage}`, {
+// A stack name per person or stage (`-c stackName=Tripwire-ana`), so that two can share an account.
+const stackName = app.node.tryGetContext("stackName") ?? (stage === "dev" ? STACK_NAME : `${STACK_NAME}-${stage}`);
+new TripwireStack(app, String(stackName), {
   config: stageConfig(stage, rules),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });

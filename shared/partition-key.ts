@@ -13,6 +13,21 @@ const KEY_FIELD: Record<RecordKind, [number, string]> = {
   cpu: [0, "serverId"],
 };
 
+/** How a CSV header line of each kind starts (names compared without case, spaces or underscores). */
+const HEADER_START: Record<RecordKind, readonly string[]> = {
+  loyalty: ["email"],
+  conversions: ["campaign"],
+  readings: ["deviceid", "device"],
+  cpu: ["serverid", "server"],
+};
+
+/** Whether a line is a CSV header (e.g. `device_id, zone_id, temperature`) rather than a record. */
+export function isCsvHeader(kind: RecordKind, line: string): boolean {
+  if (looksLikeJson(line)) return false;
+  const names = csvFields(line).map((f) => f.toLowerCase().replace(/[^a-z0-9]/g, ""));
+  return HEADER_START[kind].includes(names[0] ?? "") && names.every((n) => n !== "" && !/^\d/.test(n));
+}
+
 /**
  * The partition key a record goes under: the normalised e-mail for loyalty and conversion
  * records, the zone for readings, so that everything about one customer or zone stays in order

@@ -21,7 +21,13 @@ export function parseTimestamp(raw: string | number): number {
     ms = typeof raw === "number" ? raw : Number(raw.trim());
   } else {
     const trimmed = raw.trim();
-    if (!ISO.test(trimmed)) throw new DecodeError(`timestamp "${trimmed.slice(0, 40)}" is not ISO-8601 or epoch ms`);
+    if (!ISO.test(trimmed)) {
+      // A local time without a zone is ambiguous by hours: say what is missing, not just "invalid".
+      if (ISO.test(`${trimmed}Z`)) {
+        throw new DecodeError(`timestamp "${trimmed.slice(0, 40)}" has no time zone: it needs Z or ±hh:mm`);
+      }
+      throw new DecodeError(`timestamp "${trimmed.slice(0, 40)}" is not ISO-8601 or epoch ms`);
+    }
     ms = Date.parse(trimmed);
   }
   if (!Number.isFinite(ms)) throw new DecodeError(`timestamp "${String(raw).slice(0, 40)}" is not a valid time`);

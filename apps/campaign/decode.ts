@@ -152,10 +152,27 @@ function campaignName(raw: string): string {
   return text(name, "campaign");
 }
 
+/** Channels people write in any case; each counts under one name (Facebook = facebook = FACEBOOK). */
+const CHANNELS = [
+  "Facebook",
+  "Instagram",
+  "TikTok",
+  "YouTube",
+  "LinkedIn",
+  "Twitter",
+  "X",
+  "Pinterest",
+  "Snapchat",
+  "Email",
+];
+const CHANNEL_BY_KEY = new Map(CHANNELS.map((c) => [c.toLowerCase(), c]));
+
 function channelName(raw: string | undefined): string {
   const name = raw?.trim() ?? "";
   if (name === "") throw new DecodeError("click needs a channel");
-  return text(name, "channel");
+  const key = text(name, "channel").toLowerCase();
+  // A channel not in the list: its lower-case spelling with a capital first letter, whatever the input's case.
+  return CHANNEL_BY_KEY.get(key) ?? key.charAt(0).toUpperCase() + key.slice(1);
 }
 
 function bracketed(field: string): string[] {

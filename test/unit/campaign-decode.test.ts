@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { cents, decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
+import { decodeReading } from "#apps/zones/reading.js";
 import { normaliseEmail } from "#shared/email.js";
 import { DecodeError } from "#shared/errors.js";
 
@@ -101,4 +102,21 @@ describe("money and e-mails", () => {
       expect(() => normaliseEmail(bad)).toThrow(DecodeError);
     }
   });
+});
+
+test("channel names count case-insensitively: Facebook = facebook = FACEBOOK, under one name", () => {
+  const channel = (c: string) => {
+    const e = decodeConversion(`Hoodie, ClickConversion, a@b.com, ${c}`, 0);
+    return e.kind === "click" ? e.channel : undefined;
+  };
+  expect(["Facebook", "facebook", "FACEBOOK"].map(channel)).toEqual(["Facebook", "Facebook", "Facebook"]);
+  expect(["tiktok", "TIKTOK"].map(channel)).toEqual(["TikTok", "TikTok"]);
+  expect(["Mastodon", "mastodon"].map(channel)).toEqual(["Mastodon", "Mastodon"]);
+});
+
+test("a timestamp without a time zone is rejected with a reason that says so", () => {
+  expect(() => decodeReading("d1, lobby, 70, 2026-11-20T09:00:00", 0)).toThrow(
+    /has no time zone: it needs Z or ±hh:mm/,
+  );
+  expect(() => decodeReading("d1, lobby, 70, tuesday", 0)).toThrow(/is not ISO-8601 or epoch ms/);
 });

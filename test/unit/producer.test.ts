@@ -1,6 +1,7 @@
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect, test } from "vitest";
+import { isCsvHeader } from "#shared/partition-key.js";
 import { putRecords, RecordTooLargeError } from "../../cli/producer.js";
 
 const kinesisMock = mockClient(KinesisClient);
@@ -56,4 +57,15 @@ test("a record over 1 MiB is refused before anything is sent", async () => {
     RecordTooLargeError,
   );
   expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
+});
+
+test("a CSV header line is recognised for each stream; records, JSON and e-mail-first data lines are not headers", () => {
+  expect(isCsvHeader("readings", "device_id, zone_id, temperature, timestamp")).toBe(true);
+  expect(isCsvHeader("cpu", "server_id,cpu_percent")).toBe(true);
+  expect(isCsvHeader("loyalty", "Email, Facebook user, Instagram user, Gender")).toBe(true);
+  expect(isCsvHeader("conversions", "campaign, conversion type, email, channel")).toBe(true);
+  expect(isCsvHeader("readings", "device-1, lobby, 71.2")).toBe(false);
+  expect(isCsvHeader("cpu", "server-1, 55")).toBe(false);
+  expect(isCsvHeader("loyalty", "email@example.com, , x, F")).toBe(false);
+  expect(isCsvHeader("cpu", '{"serverId":"s","cpuPercent":1}')).toBe(false);
 });
