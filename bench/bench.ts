@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+
 // `npm run bench`: what each function costs and how fast it goes, against the local emulators,
 // side by side with the obvious alternative — the same logic one record at a time through
 // Powertools' BatchProcessor (sequential), a read and a conditional write per record.
@@ -8,6 +9,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
+import { couponCoder } from "../apps/campaign/coupon.js";
 import { decodeConversion, decodeLoyalty } from "../apps/campaign/decode.js";
 import { decideConversions } from "../apps/campaign/logic.js";
 import { decodeReading } from "../apps/zones/reading.js";
@@ -49,6 +51,7 @@ function cpuRate(app: Run["app"]): number {
             shardId: "s",
           })),
           { members, coupons: new Map(), watermarks: new Map() },
+          couponCoder("bench-secret-not-a-real-one"),
         );
       }
     }

@@ -11,11 +11,13 @@ import { performance } from "node:perf_hooks";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import { couponCoder, couponSecret } from "../apps/campaign/coupon.js";
 import { decodeConversion, decodeLoyalty } from "../apps/campaign/decode.js";
 import { processConversions, processLoyalty } from "../apps/campaign/service.js";
 import { DynamoCampaignStore } from "../apps/campaign/store.js";
@@ -30,7 +32,7 @@ import { mappingSettings } from "../local/deploy.js";
 import { roleIdentities } from "../local/iam.js";
 import { drainQueue } from "../local/queues.js";
 import { EventSourceRunner, inProcess } from "../local/runner.js";
-import { type LocalStack, startLocalStack } from "../local/stack.js";
+import { ADMIN_CREDENTIALS, type LocalStack, startLocalStack } from "../local/stack.js";
 import { editTemplate } from "../local/template-edit.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
@@ -137,6 +139,13 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
     await host.invoke({ Records: [] });
     invoke = (event) => host.invoke(event);
   } else {
+    // The baseline issues the deployment's codes: its secret, read as the function reads it.
+    const sm = new SecretsManagerClient({
+      region: deployment.region,
+      endpoint: stack.gateway.url,
+      credentials: ADMIN_CREDENTIALS,
+    });
+    const codeOf = couponCoder(await couponSecret(sm, outputs.CouponSecretArn));
     const handle =
       app === "readings"
         ? (record: KinesisStreamRecord) => {
@@ -154,6 +163,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
               store: new DynamoCampaignStore(clients.documents, outputs.CampaignTableName),
               sqs: clients.sqs,
               promoQueueUrl: outputs.PromoQueueUrl,
+              codeOf,
             };
             return processConversions([{ ref, event: decodeConversion(recordText(record), ref.arrivalMs) }], deps);
           };

@@ -56,9 +56,10 @@ async function main(): Promise<number> {
     console.error(`--kind must be one of ${KINDS.join(", ")}, got "${kind}"`);
     return 2;
   }
-  const target = await connect(values.outputs);
-  const streamName = named ? target.outputs[outputsOf(stream as RecordKind).stream] : stream;
-  console.error(`→ ${target.endpoint}`);
+  // A stream given by its own name needs no outputs file; one named by kind is looked up in it.
+  const target = named || values.outputs !== undefined ? await connect(values.outputs) : undefined;
+  const streamName = target && named ? target.outputs[outputsOf(stream as RecordKind).stream] : stream;
+  console.error(`→ ${target?.endpoint ?? process.env.AWS_ENDPOINT_URL ?? "AWS"}`);
 
   const file = positionals[0];
   if (file !== undefined && !existsSync(file)) {

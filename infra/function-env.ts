@@ -13,6 +13,7 @@ export interface ResourceRefs {
   readonly rejectedQueueUrl: string;
   readonly alertTopicArn: string;
   readonly serverTable: string;
+  readonly couponSecretArn: string;
 }
 
 /** Each function's environment, named by the constants its configuration reads. */
@@ -32,7 +33,7 @@ export function functionEnvironments(
   };
   return {
     loyalty: campaign,
-    conversions: campaign,
+    conversions: { ...campaign, [CAMPAIGN_ENV.couponSecretArn]: refs.couponSecretArn },
     readings: { ...alerts, [ZONE_ENV.zoneTable]: refs.zoneTable, ...rulesEnvironment(rules) },
     cpu: {
       ...alerts,

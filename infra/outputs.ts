@@ -8,6 +8,7 @@ export const OUTPUT_KEYS = [
   "AlertTopicArn",
   "AlertQueueUrl",
   "RejectedQueueUrl",
+  "CouponSecretArn",
   "CampaignTableName",
   "ZoneTableName",
   "ServerTableName",

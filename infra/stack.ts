@@ -3,6 +3,7 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
@@ -94,6 +95,19 @@ export class TripwireStack extends Stack {
     });
     alertTopic.addSubscription(new subscriptions.SqsSubscription(alertQueue, { rawMessageDelivery: true }));
 
+    // The coupon codes' key: generated at deploy, read by the conversions function at cold start.
+    const couponSecret = new secretsmanager.Secret(this, "CouponSecret", {
+      description: "Tripwire: the key of the coupon codes' MAC (codes stay the same while it does)",
+      encryptionKey: key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
+    acknowledge(
+      couponSecret,
+      "AwsSolutions-SMG4",
+      "Not rotated on purpose: a coupon code is the MAC of (campaign, e-mail) under this key, and issued codes must stay valid.",
+    );
+
     const common = {
       key,
       removalPolicy,
@@ -109,6 +123,7 @@ export class TripwireStack extends Stack {
         rejectedQueueUrl: rejectedQueue.queueUrl,
         alertTopicArn: alertTopic.topicArn,
         serverTable: serverTable.tableName,
+        couponSecretArn: couponSecret.secretArn,
       },
       config.rules,
     );
@@ -135,6 +150,7 @@ export class TripwireStack extends Stack {
     grantItems(serverTable, cpu, [...DynamoKeyedStore.actions]);
     for (const f of all) rejectedQueue.grantSendMessages(f.fn);
     promoQueue.grantSendMessages(conversions.fn);
+    couponSecret.grantRead(conversions.fn);
     alertTopic.grantPublish(readings.fn);
     alertTopic.grantPublish(cpu.fn);
 
@@ -218,6 +234,7 @@ export class TripwireStack extends Stack {
       AlertTopicArn: alertTopic.topicArn,
       AlertQueueUrl: alertQueue.queueUrl,
       RejectedQueueUrl: rejectedQueue.queueUrl,
+      CouponSecretArn: couponSecret.secretArn,
       CampaignTableName: campaignTable.tableName,
       ZoneTableName: zoneTable.tableName,
       ServerTableName: serverTable.tableName,

@@ -20,6 +20,7 @@ const EMULATED = new Set([
   "AWS::Lambda::EventSourceMapping",
   "AWS::IAM::Role",
   "AWS::IAM::Policy",
+  "AWS::SecretsManager::Secret",
 ]);
 
 /** Resource types with no local meaning, and why; named once when the stack starts. */
@@ -93,6 +94,10 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     ignored: ["Description", "Tags"],
   },
   "AWS::IAM::Policy": { honoured: ["PolicyDocument", "PolicyName", "Roles"] },
+  "AWS::SecretsManager::Secret": {
+    honoured: ["Name", "Description", "GenerateSecretString", "SecretString"],
+    ignored: ["KmsKeyId", "Tags"],
+  },
 };
 
 interface RawResource {
@@ -237,6 +242,13 @@ export function deployStack(
         const name = given("RoleName") ?? physicalName(stackName, logicalId, 64);
         const arn = `arn:aws:iam::${account}:role/${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn, RoleId: `AROA${logicalId.toUpperCase()}` } };
+        break;
+      }
+      case "AWS::SecretsManager::Secret": {
+        // An ARN ends in the name and six random characters, as Secrets Manager makes them.
+        const name = given("Name") ?? physicalName(stackName, logicalId, 512);
+        const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${randomUUID().slice(0, 6)}`;
+        id = { name, arn, ref: arn, attrs: { Id: arn } };
         break;
       }
       case "AWS::KMS::Key": {

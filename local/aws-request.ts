@@ -4,8 +4,10 @@ import type { IncomingHttpHeaders } from "node:http";
 // (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
 // credentials, and which resources it names — the inputs of an IAM decision.
 
-export type Service = "kinesis" | "dynamodb" | "sqs" | "sns";
-export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns"];
+export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "secretsmanager";
+export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns", "secretsmanager"];
+/** The services an emulator answers; Secrets Manager is answered by the gateway itself. */
+export type EmulatedService = Exclude<Service, "secretsmanager">;
 
 export interface AwsRequest {
   readonly service: Service;
@@ -20,6 +22,7 @@ const TARGET_PREFIX: Record<string, Service> = {
   Kinesis_20131202: "kinesis",
   DynamoDB_20120810: "dynamodb",
   AmazonSQS: "sqs",
+  secretsmanager: "secretsmanager",
 };
 
 /** Reads the service, operation and credentials of a request; undefined when it is not an AWS call. */

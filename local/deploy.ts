@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -170,6 +171,31 @@ async function subscribe(sns: SNSClient, r: Resource): Promise<void> {
       Attributes: attributes,
     }),
   );
+}
+
+/**
+ * An AWS::SecretsManager::Secret's value: its SecretString, or one generated as Secrets Manager's
+ * GenerateSecretString would (length, excluded characters, a JSON template with the generated key),
+ * afresh each time a local stack starts — as each deployment gets its own.
+ */
+export function secretValue(r: Resource): string {
+  const p = r.properties;
+  if (typeof p.SecretString === "string") return p.SecretString;
+  const g = (p.GenerateSecretString ?? {}) as Record<string, unknown>;
+  const excluded = new Set(String(g.ExcludeCharacters ?? ""));
+  let alphabet = "";
+  if (g.ExcludeUppercase !== true) alphabet += "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  if (g.ExcludeLowercase !== true) alphabet += "abcdefghijklmnopqrstuvwxyz";
+  if (g.ExcludeNumbers !== true) alphabet += "0123456789";
+  if (g.ExcludePunctuation !== true) alphabet += "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+  if (g.IncludeSpace === true) alphabet += " ";
+  const chars = [...alphabet].filter((c) => !excluded.has(c));
+  const length = Number(g.PasswordLength ?? 32);
+  const generated = [...randomBytes(length)].map((b) => chars[b % chars.length]).join("");
+  if (typeof g.SecretStringTemplate === "string" && typeof g.GenerateStringKey === "string") {
+    return JSON.stringify({ ...JSON.parse(g.SecretStringTemplate), [g.GenerateStringKey]: generated });
+  }
+  return generated;
 }
 
 /**

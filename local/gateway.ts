@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ACCESS_REPORT_PATH } from "../cli/stack-target.js";
-import { type AwsRequest, iamAction, param, parseRequest, type Service } from "./aws-request.js";
+import { type AwsRequest, type EmulatedService, iamAction, param, parseRequest, type Service } from "./aws-request.js";
 import { type Access, accessReport, denialMessage, evaluate, type FunctionAccess, type RoleIdentity } from "./iam.js";
 
 export type { Access } from "./iam.js";
@@ -39,7 +39,7 @@ export interface GatewayStats {
 }
 
 export interface GatewayOptions {
-  readonly upstreams: Record<Service, string>;
+  readonly upstreams: Record<EmulatedService, string>;
   readonly region: string;
   readonly account: string;
   /** Fixed port (e.g. 4566); a free one when absent. */
@@ -61,6 +61,8 @@ export interface Gateway {
   /** Credentials that identify a function's role; anything else is the account's administrator. */
   addIdentity(accessKeyId: string, identity: RoleIdentity, options: { faults: boolean }): void;
   setFaults(plan: FaultPlan | undefined): void;
+  /** A secret of the template: the gateway answers GetSecretValue for it (no emulator has Secrets Manager). */
+  addSecret(secret: { arn: string; name: string; value: string }): void;
   resetStats(): void;
   stop(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const accesses: Access[] = [];
   const seen = new Set<string>();
   const iterators = new Map<string, string>(); // Kinesis shard iterator → stream ARN
+  const secrets = new Map<string, { arn: string; name: string; value: string }>(); // by ARN and by name
   let stats = freshStats();
   let plan: FaultPlan | undefined;
   let next = seededRandom(42);
@@ -123,6 +126,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       case "sns":
         return [p("TopicArn") ?? p("TargetArn") ?? "*"];
+      case "secretsmanager": {
+        const id = p("SecretId");
+        return [id === undefined ? "*" : (secrets.get(id)?.arn ?? id)];
+      }
     }
   };
 
@@ -170,6 +177,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           accessDenied(res, call, denialMessage(identity, refused.action, refused.resource, refused.decision));
           return;
         }
+      }
+      if (call.service === "secretsmanager") {
+        answerSecret(res, call, secrets);
+        return;
       }
       let fault: Fault | undefined;
       // Faults hit the functions' own calls to DynamoDB, SQS and SNS, never the mapping's or the stream's.
@@ -272,6 +283,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       identities.set(key, identity);
       if (faults) faultable.add(key);
     },
+    addSecret(secret) {
+      secrets.set(secret.arn, secret);
+      secrets.set(secret.name, secret);
+    },
     setFaults(p) {
       plan = p;
       next = seededRandom(p?.seed ?? 42);
@@ -292,6 +307,7 @@ const JSON_CONTENT: Record<Service, string> = {
   kinesis: "application/x-amz-json-1.1",
   sqs: "application/x-amz-json-1.0",
   sns: "text/xml",
+  secretsmanager: "application/x-amz-json-1.1",
 };
 
 /**
@@ -327,8 +343,37 @@ function accessDenied(res: ServerResponse<IncomingMessage>, call: AwsRequest, me
     kinesis: [400, "AccessDeniedException", undefined],
     sqs: [403, "com.amazon.coral.service#AccessDeniedException", "AccessDenied"],
     sns: [403, "AuthorizationError", undefined],
+    secretsmanager: [400, "AccessDeniedException", undefined],
   }[call.service] as [number, string, string | undefined];
   sendError(res, call, status, code, message, queryCode ?? code);
+}
+
+/** Secrets Manager's GetSecretValue, answered from the template's secrets; nothing else of it is emulated. */
+function answerSecret(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest,
+  secrets: ReadonlyMap<string, { arn: string; name: string; value: string }>,
+): void {
+  if (call.operation !== "GetSecretValue") {
+    sendError(res, call, 400, "InvalidRequestException", `${call.operation} is not emulated by the local stack`);
+    return;
+  }
+  const secret = secrets.get(param(call, "SecretId") ?? "");
+  if (!secret) {
+    sendError(res, call, 400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+    return;
+  }
+  res.writeHead(200, { "content-type": JSON_CONTENT.secretsmanager });
+  res.end(
+    JSON.stringify({
+      ARN: secret.arn,
+      Name: secret.name,
+      SecretString: secret.value,
+      VersionId: "00000000-0000-0000-0000-000000000001",
+      VersionStages: ["AWSCURRENT"],
+      CreatedDate: 0,
+    }),
+  );
 }
 
 function injected(res: ServerResponse<IncomingMessage>, call: AwsRequest, fault: Fault): void {

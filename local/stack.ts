@@ -12,7 +12,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { LOCAL_STACK_FILE, type LocalStackFile } from "../cli/stack-target.js";
 import type { StackOutputs } from "../infra/outputs.js";
 import { readAssembly, type StackDeployment } from "./assembly.js";
-import { createResources, mappingSettings, type Notes } from "./deploy.js";
+import { createResources, mappingSettings, type Notes, secretValue } from "./deploy.js";
 import { type Emulators, startEmulators } from "./emulators.js";
 import { FunctionHost } from "./function-host.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway.js";
@@ -138,7 +138,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const stacks = readAssembly(app, { region, endpoint: gateway.url });
     const clients = adminClients(gateway.url, region);
     const notes: Notes = [];
-    for (const stack of stacks) await createResources(stack, clients, notes);
+    for (const stack of stacks) {
+      await createResources(stack, clients, notes);
+      for (const secret of stack.byType("AWS::SecretsManager::Secret")) {
+        gateway.addSecret({ arn: secret.arn, name: secret.name, value: secretValue(secret) });
+      }
+    }
 
     const [main] = stacks;
     if (main === undefined) throw new TemplateError("no stack to deploy");

@@ -2,7 +2,11 @@ import { COMMON_ENV } from "../../shared/config.js";
 import { requireEnv } from "../../shared/env.js";
 
 /** The campaign functions' environment. */
-export const CAMPAIGN_ENV = { campaignTable: "CAMPAIGN_TABLE", promoQueueUrl: "PROMO_QUEUE_URL" } as const;
+export const CAMPAIGN_ENV = {
+  campaignTable: "CAMPAIGN_TABLE",
+  promoQueueUrl: "PROMO_QUEUE_URL",
+  couponSecretArn: "COUPON_SECRET_ARN",
+} as const;
 
 export interface CampaignConfig {
   readonly campaignTable: string;

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { sequenceKey } from "../../shared/kinesis-record.js";
 import type { Conversion } from "./events.js";
 
@@ -63,17 +62,11 @@ export function couponKey(campaign: string, email: string): string {
   return `${campaign}\u0000${email}`;
 }
 
-/** A coupon code unique to (campaign, e-mail), derived rather than stored so that every replay
- * computes the same one. */
-export function couponCode(campaign: string, email: string): string {
-  const digest = createHash("sha256").update(couponKey(campaign, email)).digest("hex");
-  return `TW10-${digest.slice(0, 12).toUpperCase()}`;
-}
-
 /** Decides a batch of conversions, in order, against a snapshot of the table. */
 export function decideConversions(
   batch: readonly SequencedConversion[],
   snapshot: CampaignSnapshot,
+  codeOf: (campaign: string, email: string) => string,
 ): ConversionDecision[] {
   // What this batch changed, over the snapshot (which is never copied): a purchase early in the
   // batch makes its buyer a member for a click later in it, as record-at-a-time processing would.
@@ -112,7 +105,7 @@ export function decideConversions(
           campaign: event.campaign,
           email: event.email,
           channel: event.channel,
-          code: couponCode(event.campaign, event.email),
+          code: codeOf(event.campaign, event.email),
           clickedAt: event.at,
           discountPercent: COUPON_DISCOUNT_PERCENT,
         };

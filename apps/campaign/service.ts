@@ -4,6 +4,7 @@ import { mapLimit } from "../../shared/concurrency.js";
 import { emailHash } from "../../shared/email.js";
 import { sequenceKey } from "../../shared/kinesis-record.js";
 import type { BatchOutcome, Decoded } from "../../shared/stream-batch.js";
+import type { CouponCoder } from "./coupon.js";
 import type { Conversion, LoyaltyRecord } from "./events.js";
 import { type ConversionDecision, type CouponIntent, decideConversions, type Outcome, tallyFigures } from "./logic.js";
 import type { CampaignStore } from "./store.js";
@@ -12,6 +13,8 @@ export interface CampaignDeps {
   readonly store: CampaignStore;
   readonly sqs: SQSClient;
   readonly promoQueueUrl: string;
+  /** The deployment's coupon codes (a keyed MAC: see coupon.ts). */
+  readonly codeOf: CouponCoder;
 }
 
 export interface ConversionCounts {
@@ -88,6 +91,7 @@ export async function processConversions(
   const decisions = decideConversions(
     fresh.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber, shardId: ref.shardId })),
     snapshot,
+    deps.codeOf,
   );
   counts.replayed += decisions.filter((d) => d.replay).length;
 

@@ -1,12 +1,13 @@
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { expect, test } from "vitest";
 import { decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
-import { couponCode, decideConversions, tallyFigures } from "#apps/campaign/logic.js";
+import { decideConversions, tallyFigures } from "#apps/campaign/logic.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
 import { drainQueue } from "./emulators.js";
+import { TEST_CODER } from "./events.js";
 import { putLines } from "./stack.js";
-import { type Conditions, targetForFile } from "./target.js";
+import { type Conditions, deploymentCoder, targetForFile } from "./target.js";
 
 /**
  * The demo ad campaign end to end through the local stack: the loyalty list, then the
@@ -38,10 +39,12 @@ export function campaignScenario(conditions: Conditions = {}): void {
       (m) => JSON.parse(m.Body ?? "") as Record<string, unknown>,
     );
     expect(coupons.map((c) => [c.campaign, c.email]).sort()).toEqual([...expected.promos].sort());
+    // The codes are the deployment's: a keyed MAC under its own secret.
+    const codeOf = await deploymentCoder(file.target);
     for (const c of coupons) {
       expect(c).toMatchObject({
         discountPercent: 10,
-        couponCode: couponCode(String(c.campaign), String(c.email)),
+        couponCode: codeOf(String(c.campaign), String(c.email)),
         channel: expect.stringMatching(/^(Instagram|Facebook)$/),
         clickedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       });
@@ -89,6 +92,7 @@ export function campaignScenario(conditions: Conditions = {}): void {
     const decisions = decideConversions(
       lines.map((line, i) => ({ event: decodeConversion(line, 0), sequenceNumber: String(i + 1), shardId: "s" })),
       { members: loyalty, coupons: new Map(), watermarks: new Map() },
+      TEST_CODER,
     );
     const oracle = tallyFigures(
       decisions.map((decision) => ({

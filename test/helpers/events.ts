@@ -1,10 +1,14 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
+import { couponCoder } from "#apps/campaign/coupon.js";
 import type { RecordRef } from "#shared/kinesis-record.js";
 import type { Decoded } from "#shared/stream-batch.js";
 
 let sequence = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000n;
 
 /** A fresh Kinesis sequence number, as long as the real ones (well past 2^53). */
+/** Coupon codes under a test secret (a deployment has its own). */
+export const TEST_CODER = couponCoder("a-test-secret-of-the-unit-tests");
+
 export function nextSequence(): string {
   sequence += 1000n;
   return sequence.toString();

@@ -1,13 +1,15 @@
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll } from "vitest";
+import { type CouponCoder, couponCoder, couponSecret } from "#apps/campaign/coupon.js";
 import { dynamoDocumentClient, kinesisClient, snsClient, sqsClient } from "#shared/aws.js";
 import { findOutputs } from "../../cli/stack-target.js";
 import type { StackOutputs } from "../../infra/outputs.js";
 import type { DirectClients } from "../../local/clients.js";
 import type { FaultPlan } from "../../local/gateway.js";
 import type { RunnerOptions } from "../../local/runner.js";
-import type { LocalStack } from "../../local/stack.js";
+import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
 import { type Ledger, Ledger as LedgerClass } from "./accounting.js";
 import { localStackForTests } from "./stack.js";
 
@@ -97,6 +99,18 @@ async function quiet(outputs: StackOutputs, clients: Target["clients"], timeoutM
       since = Date.now();
     }
   }
+}
+
+/** The deployment's coupon codes: its secret, read as the conversions function reads it. */
+export async function deploymentCoder(target: Target): Promise<CouponCoder> {
+  const client = target.local
+    ? new SecretsManagerClient({
+        region: "us-east-1",
+        endpoint: target.local.gateway.url,
+        credentials: ADMIN_CREDENTIALS,
+      })
+    : new SecretsManagerClient({});
+  return couponCoder(await couponSecret(client, target.outputs.CouponSecretArn));
 }
 
 /**

@@ -31,6 +31,10 @@ const UNUSED_BY_DESIGN: { action: RegExp; resource?: RegExp; reason: string }[] 
   },
   { action: /^(logs|xray|kms):/, reason: "CloudWatch Logs, X-Ray and KMS have no local calls" },
   {
+    action: /^secretsmanager:DescribeSecret$/,
+    reason: "CDK's grantRead includes it; the function only reads the value",
+  },
+  {
     action: /^sqs:SendMessage$/,
     resource: /FailureQueue/,
     reason: "the failure destination is written only when a batch fails; the refusal test below exercises it",

@@ -8,7 +8,7 @@ import { processKeyed } from "../../core/keyed.js";
 import { snsFifoSink } from "../../core/sns-sink.js";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
-import { decoded, ref } from "../helpers/events.js";
+import { decoded, ref, TEST_CODER } from "../helpers/events.js";
 import { localStackForTests } from "../helpers/stack.js";
 
 // Invocations at once on the same zone or the same e-mail: duplicate deliveries of one batch, or
@@ -53,7 +53,7 @@ test("two invocations racing on one zone lose no reading", async () => {
 test("duplicate invocations of one batch issue one coupon and count it once", async () => {
   const store = new DynamoCampaignStore(stack.clients.documents, stack.outputs.CampaignTableName);
   await store.upsertMember({ email: "racer@example.com" }, "1");
-  const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl };
+  const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl, codeOf: TEST_CODER };
   const click = (channel: string) => ({
     kind: "click" as const,
     campaign: "RaceCampaign",
@@ -78,7 +78,7 @@ test("duplicate invocations of one batch issue one coupon and count it once", as
 
 test("invocations racing on one purchaser over several shards enrol them once", async () => {
   const store = new DynamoCampaignStore(stack.clients.documents, stack.outputs.CampaignTableName);
-  const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl };
+  const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl, codeOf: TEST_CODER };
   const purchase = {
     kind: "purchase" as const,
     campaign: "EnrolRace",

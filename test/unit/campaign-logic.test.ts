@@ -3,7 +3,6 @@ import { decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
 import type { Conversion } from "#apps/campaign/events.js";
 import {
   type CampaignSnapshot,
-  couponCode,
   couponKey,
   decideConversions,
   type Outcome,
@@ -11,6 +10,7 @@ import {
 } from "#apps/campaign/logic.js";
 import { sequenceKey } from "#shared/kinesis-record.js";
 import { type ConversionsExpected, dataJson, dataLines } from "../helpers/data.js";
+import { TEST_CODER } from "../helpers/events.js";
 
 const at = Date.UTC(2026, 10, 20, 9);
 const click = (email: string, campaign = "Hoodie", channel = "Instagram"): Conversion => ({
@@ -40,20 +40,20 @@ const succeed = (decisions: ReturnType<typeof decideConversions>): Outcome[] =>
 
 describe("campaign decisions", () => {
   test("a member's click earns one coupon with the campaign, channel and a code", () => {
-    const [d] = decideConversions(seq([click("m@x.co")]), snapshot(["m@x.co"]));
+    const [d] = decideConversions(seq([click("m@x.co")]), snapshot(["m@x.co"]), TEST_CODER);
     expect(d?.byMember).toBe(true);
     expect(d?.coupon).toEqual({
       campaign: "Hoodie",
       email: "m@x.co",
       channel: "Instagram",
-      code: couponCode("Hoodie", "m@x.co"),
+      code: TEST_CODER("Hoodie", "m@x.co"),
       clickedAt: at,
       discountPercent: 10,
     });
   });
 
   test("a non-member's click sends nothing", () => {
-    const [d] = decideConversions(seq([click("n@x.co")]), snapshot(["m@x.co"]));
+    const [d] = decideConversions(seq([click("n@x.co")]), snapshot(["m@x.co"]), TEST_CODER);
     expect(d?.byMember).toBe(false);
     expect(d?.coupon).toBeUndefined();
   });
@@ -62,25 +62,38 @@ describe("campaign decisions", () => {
     const decisions = decideConversions(
       seq([click("m@x.co"), click("m@x.co", "Hoodie", "Facebook")]),
       snapshot(["m@x.co"]),
+      TEST_CODER,
     );
     expect(decisions.filter((d) => d.coupon)).toHaveLength(1);
-    const later = decideConversions(seq([click("m@x.co")], 500), snapshot(["m@x.co"], [["Hoodie", "m@x.co", "100"]]));
+    const later = decideConversions(
+      seq([click("m@x.co")], 500),
+      snapshot(["m@x.co"], [["Hoodie", "m@x.co", "100"]]),
+      TEST_CODER,
+    );
     expect(later[0]?.coupon).toBeUndefined();
   });
 
   test("a coupon per campaign: the same member clicking another campaign earns another", () => {
-    const decisions = decideConversions(seq([click("m@x.co", "A"), click("m@x.co", "B")]), snapshot(["m@x.co"]));
+    const decisions = decideConversions(
+      seq([click("m@x.co", "A"), click("m@x.co", "B")]),
+      snapshot(["m@x.co"]),
+      TEST_CODER,
+    );
     expect(decisions.map((d) => d.coupon?.campaign)).toEqual(["A", "B"]);
-    expect(couponCode("A", "m@x.co")).not.toBe(couponCode("B", "m@x.co"));
+    expect(TEST_CODER("A", "m@x.co")).not.toBe(TEST_CODER("B", "m@x.co"));
   });
 
   test("a replay of the click that earned the coupon decides it again (to re-send it idempotently)", () => {
-    const [d] = decideConversions(seq([click("m@x.co")], 100), snapshot(["m@x.co"], [["Hoodie", "m@x.co", "100"]]));
-    expect(d?.coupon?.code).toBe(couponCode("Hoodie", "m@x.co"));
+    const [d] = decideConversions(
+      seq([click("m@x.co")], 100),
+      snapshot(["m@x.co"], [["Hoodie", "m@x.co", "100"]]),
+      TEST_CODER,
+    );
+    expect(d?.coupon?.code).toBe(TEST_CODER("Hoodie", "m@x.co"));
   });
 
   test("a purchase by a non-member enrols them; a later click in the batch is a member's", () => {
-    const decisions = decideConversions(seq([purchase("p@x.co", 999), click("p@x.co")]), snapshot());
+    const decisions = decideConversions(seq([purchase("p@x.co", 999), click("p@x.co")]), snapshot(), TEST_CODER);
     expect(decisions[0]?.enrol).toBe(true);
     expect(decisions[1]).toMatchObject({ byMember: true, coupon: { email: "p@x.co" } });
   });
@@ -90,14 +103,18 @@ describe("campaign decisions", () => {
       ...snapshot(["m@x.co"]),
       watermarks: new Map([["Hoodie", new Map([["shardId-0", sequenceKey("101")]])]]),
     };
-    const decisions = decideConversions(seq([click("m@x.co"), purchase("p@x.co", 5), click("m@x.co")], 100), state);
+    const decisions = decideConversions(
+      seq([click("m@x.co"), purchase("p@x.co", 5), click("m@x.co")], 100),
+      state,
+      TEST_CODER,
+    );
     expect(decisions.map((d) => d.replay)).toEqual([true, true, false]);
     expect(decisions[2]?.coupon).toBeDefined();
     expect(tallyFigures(succeed(decisions)).get("Hoodie")).toMatchObject({ clicks: 1, purchases: 0 });
   });
 
   test("a purchase by a member enrols nobody", () => {
-    expect(decideConversions(seq([purchase("m@x.co", 1)]), snapshot(["m@x.co"]))[0]?.enrol).toBe(false);
+    expect(decideConversions(seq([purchase("m@x.co", 1)]), snapshot(["m@x.co"]), TEST_CODER)[0]?.enrol).toBe(false);
   });
 
   test("figures count clicks per channel, member clicks and revenue exactly to the cent", () => {
@@ -110,6 +127,7 @@ describe("campaign decisions", () => {
         purchase("q@x.co", 1),
       ]),
       snapshot(["m@x.co"]),
+      TEST_CODER,
     );
     const figures = tallyFigures(succeed(decisions)).get("Hoodie");
     expect(figures).toEqual({
@@ -125,7 +143,11 @@ describe("campaign decisions", () => {
   });
 
   test("a coupon or enrolment the table refused is not counted", () => {
-    const decisions = decideConversions(seq([click("m@x.co"), purchase("p@x.co", 100)]), snapshot(["m@x.co"]));
+    const decisions = decideConversions(
+      seq([click("m@x.co"), purchase("p@x.co", 100)]),
+      snapshot(["m@x.co"]),
+      TEST_CODER,
+    );
     const figures = tallyFigures(decisions.map((decision) => ({ decision, couponIssued: false, enrolled: false })));
     expect(figures.get("Hoodie")).toMatchObject({ couponsIssued: 0, membersEnrolled: 0, memberClicks: 1 });
   });
@@ -134,7 +156,7 @@ describe("campaign decisions", () => {
     const expected = dataJson<ConversionsExpected>("conversions.expected.json");
     const members = dataLines("loyalty.txt").map((line) => decodeLoyalty(line).email);
     const events = dataLines("conversions.txt").map((line) => decodeConversion(line, at));
-    const decisions = decideConversions(seq(events), snapshot(members));
+    const decisions = decideConversions(seq(events), snapshot(members), TEST_CODER);
     const coupons = decisions.flatMap((d) => (d.coupon ? [[d.coupon.campaign, d.coupon.email]] : []));
     expect(coupons.sort()).toEqual([...expected.promos].sort());
     expect(

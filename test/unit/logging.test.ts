@@ -1,3 +1,4 @@
+import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
@@ -8,6 +9,7 @@ import { kinesisEvent } from "../helpers/events.js";
 // writes to the log is what is under test here.
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
+const secrets = mockClient(SecretsManagerClient);
 let handler: typeof import("../../functions/conversions.js").handler;
 
 beforeAll(async () => {
@@ -18,7 +20,9 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: "DEBUG",
     POWERTOOLS_METRICS_DISABLED: "true",
     AWS_REGION: "us-east-1",
+    COUPON_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:coupons-AbCdEf",
   });
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: "a-test-secret-of-the-logging-test" });
   ({ handler } = await import("../../functions/conversions.js"));
 });
 afterEach(() => {

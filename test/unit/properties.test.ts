@@ -13,6 +13,7 @@ import {
   tallyFigures,
 } from "#apps/campaign/logic.js";
 import { sequenceKey } from "#shared/kinesis-record.js";
+import { TEST_CODER } from "../helpers/events.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);
 
@@ -94,7 +95,7 @@ function runPipeline(deliveries: readonly Delivery[], loyalty: readonly string[]
   const sent = new Set<string>();
   const figures = new Map<string, CampaignFigures>();
   for (const { records: batch, crashAt } of deliveries) {
-    const decisions = decideConversions(batch, { members, coupons, watermarks });
+    const decisions = decideConversions(batch, { members, coupons, watermarks }, TEST_CODER);
     const outcomes: Outcome[] = decisions.map((decision) => {
       const { event, sequenceNumber } = decision;
       let enrolled = false;
