@@ -102,3 +102,55 @@ test("the emulators do not outlive a process that started them and was killed ou
   while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(pids.filter(alive)).toEqual([]);
 });
+
+test("Ctrl-C sent to the process group of `npm start`, as a terminal sends it, stops it cleanly five times in a row", async () => {
+  for (let run = 1; run <= 5; run++) {
+    const workDir = mkdtempSync(path.join(tmpdir(), "tripwire-ctrlc-"));
+    // A process group of its own, as a terminal's foreground job: npm → tsx → node → emulators, functions.
+    const npm = spawn("npm", ["start", "--", "--no-demo", "--app", assembly(), "--work-dir", workDir], {
+      cwd: projectRoot,
+      env: process.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const group = npm.pid as number;
+    onTestFinished(() => {
+      if (inGroup(group).length > 0) process.kill(-group, "SIGKILL");
+    });
+    let output = "";
+    npm.stdout?.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    npm.stderr?.on("data", (c: Buffer) => {
+      output += c.toString();
+    });
+    // "close": every process that holds the output pipes (npm's children too) is done writing.
+    const closed = new Promise((resolve) => npm.once("close", resolve));
+    const deadline = Date.now() + 60_000;
+    while (!output.includes("running;")) {
+      if (Date.now() > deadline || npm.exitCode !== null)
+        throw new Error(`run ${run}: npm start did not come up:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(inGroup(group).length).toBeGreaterThanOrEqual(4); // npm, node and the three emulators at least
+    process.kill(-group, "SIGINT");
+    await closed;
+    const groupDeadline = Date.now() + 5000;
+    while (inGroup(group).length > 0 && Date.now() < groupDeadline) await new Promise((r) => setTimeout(r, 100));
+    expect(output, `run ${run}:\n${output}`).toContain("stopped; no process left running");
+    expect(output, `run ${run}`).not.toContain("again: exiting now");
+    expect(inGroup(group), `run ${run}: processes left in the group`).toEqual([]);
+  }
+});
+
+/** The processes still in a process group. */
+function inGroup(group: number): number[] {
+  try {
+    return execFileSync("pgrep", ["-g", String(group)], { encoding: "utf8" })
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
