@@ -1,11 +1,14 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { expect, test } from "vitest";
 import { decodeReading } from "#apps/zones/reading.js";
 import type { Alert } from "#apps/zones/zone.js";
+import { projectRoot } from "../../local/stack.js";
 import { asExpectedAlert, dataJson, dataLines, type ExpectedAlert } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { putLines } from "./stack.js";
-import { type Conditions, targetForFile } from "./target.js";
+import { type Conditions, deployedOutputs, targetForFile } from "./target.js";
 
 const ZONES = ["atrium", "kitchen", "lobby", "office-3", "server-room"];
 
@@ -68,6 +71,32 @@ export function readingsScenario(conditions: Conditions = {}): void {
       const books = ledger.account(file.target.outputs.ReadingsStreamName, []);
       console.log("readings accounted:", JSON.stringify(books));
       expect(books).toEqual({ processed: lines.length, rejected: 0, failureDestination: 0, total: lines.length });
+    }
+  });
+
+  test("npm run zones shows each zone's window: 500 held, the last reading and its time", async () => {
+    // The outputs file of the stack under test: the local one, or the deployed one the tests were given.
+    const outputsFile = file.target.local?.outputsFile ?? String(deployedOutputs);
+    // Asynchronously: this process serves the local stack's endpoint the command talks to.
+    const { stdout: out } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "cli/zones.ts", "--json", "--outputs", outputsFile],
+      { cwd: projectRoot, encoding: "utf8" },
+    );
+    const zones = JSON.parse(out) as {
+      zone: string;
+      readingsHeld: number;
+      lastReadingAt: string;
+      readingsIgnored: number;
+    }[];
+    expect(zones.map((z) => z.zone)).toEqual(ZONES);
+    const lastAt = new Map(
+      lines.map((line) => decodeReading(line, 0)).map((r) => [r.zoneId, new Date(r.at).toISOString()]),
+    );
+    for (const z of zones) {
+      expect(z.readingsHeld).toBe(500);
+      expect(z.lastReadingAt).toBe(lastAt.get(z.zone));
+      expect(z.readingsIgnored).toBe(0);
     }
   });
 

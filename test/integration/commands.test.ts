@@ -33,7 +33,7 @@ function run(script: string, args: string[], env = freshEnv()): Promise<{ code: 
 }
 
 describe("every command explains itself", () => {
-  test.each(["local/start.ts", "cli/put.ts", "cli/figures.ts", "cli/replay.ts", "cli/access.ts"])(
+  test.each(["local/start.ts", "cli/put.ts", "cli/figures.ts", "cli/replay.ts", "cli/access.ts", "cli/zones.ts"])(
     "%s --help exits 0 with its usage, options and examples",
     async (script) => {
       const { code, output } = await run(script, ["--help"]);
@@ -137,6 +137,9 @@ test("npm start --app with a readings role that lost dynamodb:PutItem: readings 
   );
   expect(failed.Messages?.length).toBeGreaterThan(0);
 
+  // The refused PutItem wrote nothing: no zone has state.
+  const zones = await run("cli/zones.ts", ["--outputs", path.join(workDir, "cdk-outputs.json"), "--json"], terminal);
+  expect(JSON.parse(zones.output)).toEqual([]);
   const access = await run("cli/access.ts", ["--outputs", path.join(workDir, "cdk-outputs.json")], terminal);
   expect(access.code).toBe(0);
   expect(access.output).toMatch(/REFUSED\s+dynamodb:PutItem/);

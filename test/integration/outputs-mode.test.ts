@@ -67,7 +67,7 @@ test("the campaign and readings tests pass against a stack found through its out
       [vitest, "run", "test/integration/campaign.test.ts", "test/integration/readings.test.ts"],
       env,
     );
-    expect(output, output).toMatch(/Tests\s+\S*\s*4 passed/);
+    expect(output, output).toMatch(/Tests\s+\S*\s*5 passed/);
     expect(code).toBe(0);
     // They ran against that stack, not emulators of their own: its table holds their figures.
     expect(output).toContain(`end to end against the deployed stack of ${env.TRIPWIRE_OUTPUTS}`);
