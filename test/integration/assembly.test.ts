@@ -1,5 +1,6 @@
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterEach, expect, test } from "vitest";
+import { ZONE_ENV } from "#apps/zones/config.js";
 import type { Alert } from "#apps/zones/zone.js";
 import { TemplateError } from "../../local/intrinsics.js";
 import type { InvokeInfo } from "../../local/runner.js";
@@ -27,7 +28,7 @@ test("an assembly edited to add a queue, change a batch size and an environment 
     }
     for (const [id, fn] of resourcesOf(template, "AWS::Lambda::Function")) {
       const vars = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      if (id.startsWith("Readings")) vars.HIGH_TEMPERATURE_F = "50";
+      if (id.startsWith("Readings")) vars[ZONE_ENV.rules] = JSON.stringify({ highTemperature: { thresholdF: 50 } });
     }
   });
   const invocations: InvokeInfo[] = [];
