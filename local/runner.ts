@@ -60,9 +60,9 @@ export interface Mapping {
 
 export interface RunnerOptions {
   readonly region?: string;
-  /** How long an idle shard waits before polling again (Lambda polls about once a second). */
+  /** How long an idle shard waits before polling again (default 1 s: Lambda polls each shard about once a second). */
   readonly pollIntervalMs?: number;
-  /** How often the stream's shard list is read for new (resharded) shards. */
+  /** How often the stream's shard list is read for new (resharded) shards (default 5 s). */
   readonly discoverIntervalMs?: number;
   /** Pause before retrying a failed batch. */
   readonly retryDelayMs?: number;
@@ -108,7 +108,6 @@ export class EventSourceRunner {
   private readonly loops: Promise<void>[] = [];
   private readonly shards = new Map<string, ShardContext>();
   private busy = 0;
-  private discoveries = 0;
 
   constructor(
     private readonly mappings: readonly Mapping[],
@@ -132,16 +131,13 @@ export class EventSourceRunner {
   /** Resolves once every shard has been read to its end and no batch is in flight. */
   async drained(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    // Two rounds of empty polls on every shard (and of shard discovery): a poll already under way
+    // Two rounds of shard discovery and of empty polls on every shard: a poll already under way
     // when this was called may have missed the newest records or shards, the one after it cannot.
     for (let round = 0; round < 2; round++) {
       for (const shard of this.shards.values()) shard.caughtUp = false;
-      const discoveries = this.discoveries;
+      for (const mapping of this.mappings) await this.discover(mapping);
       await this.waitFor(
-        () =>
-          this.busy === 0 &&
-          this.discoveries >= discoveries + 1 &&
-          [...this.shards.values()].every((s) => s.finished || (s.started && s.caughtUp)),
+        () => this.busy === 0 && [...this.shards.values()].every((s) => s.finished || (s.started && s.caughtUp)),
         deadline,
       );
     }
@@ -155,7 +151,7 @@ export class EventSourceRunner {
   }
 
   private async watchShards(mapping: Mapping): Promise<void> {
-    const interval = this.options.discoverIntervalMs ?? 1000;
+    const interval = this.options.discoverIntervalMs ?? 5000;
     while (!this.stopping) {
       await sleep(interval);
       if (this.stopping) return;
@@ -195,7 +191,6 @@ export class EventSourceRunner {
       });
     }
     this.startReadyShards();
-    this.discoveries++;
   }
 
   /** A child shard is read only after its parents are finished, so per-key order holds across a reshard. */
@@ -241,7 +236,7 @@ export class EventSourceRunner {
       ),
     );
     let iterator = start.ShardIterator;
-    const pollInterval = this.options.pollIntervalMs ?? 200;
+    const pollInterval = this.options.pollIntervalMs ?? 1000;
     const get = (shardIterator: string, limit: number) =>
       kinesis.send(new GetRecordsCommand({ ShardIterator: shardIterator, Limit: limit, StreamARN: mapping.streamArn }));
     while (!this.stopping && iterator) {
