@@ -18,6 +18,7 @@ import { zoneStore, zoneToItem } from "../apps/zones/store.js";
 import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "../apps/zones/zone.js";
 import { projectRoot, synthesize } from "../local/stack.js";
 import { type Mode, measure, type Run } from "./measure.js";
+import { dollarsPerMillion, PRICES } from "./prices.js";
 import { conversionWorkload, readingLines } from "./workload.js";
 
 const READINGS = Number(process.env.BENCH_READINGS ?? 6000);
@@ -226,6 +227,31 @@ let zoneItemBytes: number | undefined;
   for (const [app, rate] of cpu) console.log(`  ${app.padEnd(12)} ${fmt(rate, 0)} records/s`);
 
   // The issue's targets, each with the figure that meets or misses it.
+  console.log(
+    `\nDollars per million records, on-demand list prices (${PRICES.region}, ${PRICES.date}; bench/prices.ts)`,
+  );
+  console.log("function     batch  mode      DynamoDB  Kinesis   Lambda      SQS      SNS     total  ×base");
+  const money = (n: number) => `$${n.toFixed(3)}`.padStart(8);
+  for (const r of results) {
+    const cost = dollarsPerMillion(r.usage);
+    const base = results.find((b) => b.app === r.app && b.batchSize === r.batchSize && b.mode === "baseline") as Run;
+    const baseTotal = dollarsPerMillion(base.usage).total;
+    console.log(
+      [
+        r.app.padEnd(12),
+        String(r.batchSize).padStart(5),
+        r.mode.padEnd(9),
+        money(cost.dynamodb),
+        money(cost.kinesis),
+        money(cost.lambda),
+        money(cost.sqs),
+        money(cost.sns),
+        money(cost.total),
+        `${fmt(cost.total / baseTotal, 2)}`.padStart(6),
+      ].join(" "),
+    );
+  }
+
   console.log("\nTargets");
   const check = (ok: boolean, text: string) => console.log(`  ${ok ? "✓" : "✗"} ${text}`);
   const row = (app: Run["app"], batchSize: number, mode: Mode) =>
@@ -245,7 +271,19 @@ let zoneItemBytes: number | undefined;
     );
   }
   if (zoneItemBytes !== undefined)
-    check(zoneItemBytes <= 4096, `a full 500-reading zone item: ${zoneItemBytes} bytes (≤ 4 KB)`);
+    check(zoneItemBytes <= 1024, `a full 500-reading zone item: ${zoneItemBytes} bytes (≤ 1 KB: one write unit)`);
+  const readings100 = row("readings", 100, "batched");
+  if (readings100) {
+    const wcu = readings100.writeUnits / readings100.records;
+    check(wcu <= 0.06, `readings at batch 100: ${fmt(wcu, 3)} write units/record (≤ 0.06)`);
+  }
+  const conversions100 = row("conversions", 100, "batched");
+  if (conversions100) {
+    check(
+      perRecord(conversions100) <= 0.08,
+      `conversions at batch 100: ${fmt(perRecord(conversions100), 3)} DynamoDB requests/record (≤ 0.08)`,
+    );
+  }
   for (const [app, rate] of cpu)
     check(rate >= 200_000, `${app} decode + decide: ${fmt(rate, 0)} records/s on one core (≥ 200,000)`);
   for (const app of apps) {

@@ -36,6 +36,7 @@ import { ADMIN_CREDENTIALS, type LocalStack, startLocalStack } from "../local/st
 import { editTemplate } from "../local/template-edit.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
 import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
+import type { Usage } from "./prices.js";
 import { conversionWorkload, readingLines } from "./workload.js";
 
 export type Mode = "batched" | "baseline";
@@ -64,6 +65,8 @@ export interface Run {
   table: string;
   /** The run's stack, still running (the caller stops it). */
   stack: LocalStack;
+  /** What the run used, for its cost. */
+  usage: Usage;
 }
 
 const FUNCTION_PREFIX = { readings: "Readings", conversions: "Conversions" } as const;
@@ -178,6 +181,18 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
       ),
     );
   }
+  // Each invocation timed (the function's work, as Lambda bills duration), and counted.
+  let invocations = 0;
+  let handlerSeconds = 0;
+  const timedInvoke = async (event: KinesisStreamEvent) => {
+    const started = performance.now();
+    try {
+      return await invoke(event);
+    } finally {
+      invocations++;
+      handlerSeconds += (performance.now() - started) / 1000;
+    }
+  };
   const runner = new EventSourceRunner(
     [
       {
@@ -185,7 +200,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
         functionArn: fn.arn,
         streamName,
         streamArn: String(mapping.properties.EventSourceArn),
-        invoke,
+        invoke: timedInvoke,
         settings: mappingSettings(mapping),
         failureQueueUrl: outputs.RejectedQueueUrl,
         kinesis: clients.kinesis,
@@ -229,5 +244,17 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
     operations: dynamo,
     table: app === "readings" ? outputs.ZoneTableName : outputs.CampaignTableName,
     stack,
+    usage: {
+      records: lines.length,
+      seconds,
+      shards: 2,
+      writeUnits: capacity.write,
+      readUnits: capacity.read,
+      invocations,
+      handlerSeconds,
+      memoryMb: Number(fn.properties.MemorySize ?? 128),
+      sqsRequests: sum(of("sqs"), ["SendMessage", "SendMessageBatch"]),
+      snsRequests: sum(of("sns"), ["Publish", "PublishBatch"]),
+    },
   };
 }
