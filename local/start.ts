@@ -115,7 +115,9 @@ async function main(): Promise<void> {
   const consumers: Promise<void>[] = [];
   const shutdown = async (signal: string) => {
     if (stopping) {
-      // npm and tsx pass a terminal's Ctrl-C on again within milliseconds: that is the same Ctrl-C.
+      // A launcher may pass a terminal's Ctrl-C on again within milliseconds: that is the same Ctrl-C.
+      // (npm runs this under `node --import tsx`, not tsx's own launcher, which would SIGKILL a child
+      // that is slow to acknowledge the signal.)
       if (Date.now() - firstSignalAt < 1000) return;
       // A second Ctrl-C does not wait: the emulators exit by themselves once this process is gone.
       console.log(`\n${signal} again: exiting now`);
