@@ -17,6 +17,7 @@ import { DEFAULT_RULES } from "../apps/zones/rules.js";
 import { zoneStore, zoneToItem } from "../apps/zones/store.js";
 import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "../apps/zones/zone.js";
 import { projectRoot, synthesize } from "../local/stack.js";
+import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
 import { conversionWorkload, readingLines } from "./workload.js";
@@ -249,6 +250,23 @@ let zoneItemBytes: number | undefined;
         money(cost.total),
         `${fmt(cost.total / baseTotal, 2)}`.padStart(6),
       ].join(" "),
+    );
+  }
+
+  const rate = Number(process.env.LATENCY_RATE ?? 500);
+  const latencySeconds = Number(process.env.LATENCY_SECONDS ?? 30);
+  console.log(
+    `\nPut-to-effect latency, ms: ${rate} records/s over 2 shards for ${latencySeconds} s, each record causing an effect;` +
+      " the template's settings, polled once a second as Lambda does",
+  );
+  console.log("function     effects  missing     p50     p95     p99  batching window");
+  for (const app of apps) {
+    process.stderr.write(`measuring ${app} latency …\n`);
+    const l = await measureLatency(assembly, app, rate, latencySeconds);
+    console.log(
+      `${app.padEnd(12)} ${String(l.effects).padStart(7)}  ${String(l.missing).padStart(7)}  ${[l.p50, l.p95, l.p99]
+        .map((v) => v.toFixed(0).padStart(6))
+        .join("  ")}  ${l.batchingWindowSeconds} s`,
     );
   }
 

@@ -9,6 +9,7 @@ import { findOutputs } from "../../cli/stack-target.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
 import { freePort } from "../../local/emulators.js";
 import { ADMIN_CREDENTIALS, projectRoot } from "../../local/stack.js";
+import { runNode } from "../helpers/processes.js";
 import { editedAssembly, resourcesOf } from "../helpers/stack.js";
 
 // The commands as a newcomer runs them: each explains itself, finds the running local stack by
@@ -18,19 +19,7 @@ import { editedAssembly, resourcesOf } from "../helpers/stack.js";
 const freshEnv = (): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_"))) as NodeJS.ProcessEnv;
 
-function run(script: string, args: string[], env = freshEnv()): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: projectRoot, env });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
-    child.once("exit", (code) => resolve({ code, output }));
-  });
-}
+const run = (script: string, args: string[], env = freshEnv()) => runNode(["--import", "tsx", script, ...args], env);
 
 describe("every command explains itself", () => {
   test.each(["local/start.ts", "cli/put.ts", "cli/figures.ts", "cli/replay.ts", "cli/access.ts", "cli/zones.ts"])(

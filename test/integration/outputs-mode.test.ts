@@ -7,6 +7,7 @@ import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { findOutputs } from "../../cli/stack-target.js";
 import { adminClients, projectRoot } from "../../local/stack.js";
 import { type ConversionsExpected, dataJson } from "../helpers/data.js";
+import { runNode } from "../helpers/processes.js";
 import { assembly } from "../helpers/stack.js";
 
 // The end-to-end tests in the mode that LocalStack or an AWS account uses: a stack deployed
@@ -14,19 +15,7 @@ import { assembly } from "../helpers/stack.js";
 // stack is `npm start -- --no-demo`; the tests run in a child process that knows only the
 // outputs file and the endpoint environment, exactly as against LocalStack.
 
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      output += c.toString();
-    });
-    child.once("exit", (code) => resolve({ code, output }));
-  });
-}
+const run = runNode;
 
 test("the campaign and readings tests pass against a stack found through its outputs file", async () => {
   const workDir = mkdtempSync(path.join(tmpdir(), "tripwire-deployed-"));
