@@ -3,11 +3,14 @@
 // `npm run bench`: what each function costs and how fast it goes, against the local emulators,
 // side by side with the obvious alternative — the same logic one record at a time through
 // Powertools' BatchProcessor (sequential), a read and a conditional write per record.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 import { couponCoder } from "../apps/campaign/coupon.js";
 import { decodeConversion, decodeLoyalty } from "../apps/campaign/decode.js";
@@ -17,6 +20,7 @@ import { DEFAULT_RULES } from "../apps/zones/rules.js";
 import { zoneStore, zoneToItem } from "../apps/zones/store.js";
 import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "../apps/zones/zone.js";
 import { projectRoot, synthesize } from "../local/stack.js";
+import { RECORD_KINDS } from "../shared/partition-key.js";
 import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
@@ -94,7 +98,19 @@ function dynamoItemSize(item: Record<string, unknown>): number {
 
 async function bundles(): Promise<{ name: string; bytes: number; importMs: number; fatImportMs: number }[]> {
   const dir = mkdtempSync(path.join(tmpdir(), "tripwire-bundles-"));
+  // The conversions function reads its coupon secret at import: a loopback stand-in answers it.
+  const secrets = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
+    res.end(JSON.stringify({ SecretString: "a-benchmark-secret-not-a-real-one" }));
+  });
+  await new Promise<void>((resolve) => secrets.listen(0, "127.0.0.1", resolve));
   const env = {
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${(secrets.address() as AddressInfo).port}`,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "bench",
+    AWS_SECRET_ACCESS_KEY: "bench",
+    COUPON_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:coupons-AbCdEf",
+    SERVER_TABLE: "t",
     ...process.env,
     CAMPAIGN_TABLE: "t",
     PROMO_QUEUE_URL: "u",
@@ -105,24 +121,25 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
     // The runtime deployed is Node 22; this box's Node 20 would make the SDK say so on every import.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
-  const importMs = (file: string) => {
-    const times = Array.from({ length: 5 }, () =>
-      Number(
-        execFileSync(
-          process.execPath,
-          [
-            "--input-type=module",
-            "-e",
-            `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t)`,
-          ],
-          { env, encoding: "utf8" },
-        ),
-      ),
-    );
+  // Asynchronously, so that this process's stand-in can answer the import's secret read.
+  const importMs = async (file: string) => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t)`,
+        ],
+        { env: { ...process.env, ...env }, encoding: "utf8" },
+      );
+      times.push(Number(stdout));
+    }
     return times.sort((a, b) => a - b)[2] as number;
   };
   const result = [];
-  for (const name of ["loyalty", "conversions", "readings"]) {
+  for (const name of RECORD_KINDS) {
     const entry = path.join(projectRoot, "functions", `${name}.ts`);
     const options = {
       bundle: true,
@@ -157,8 +174,14 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
       outfile: fat,
       nodePaths: [path.join(projectRoot, "node_modules")],
     });
-    result.push({ name, bytes: statSync(deployed).size, importMs: importMs(lean), fatImportMs: importMs(fat) });
+    result.push({
+      name,
+      bytes: statSync(deployed).size,
+      importMs: await importMs(lean),
+      fatImportMs: await importMs(fat),
+    });
   }
+  secrets.close();
   return result;
 }
 
