@@ -61,6 +61,13 @@ export interface IssuedCoupon {
 }
 
 export class DynamoCampaignStore implements CampaignStore {
+  /** The calls each campaign function makes through this store: its role's grants on the table.
+   * The end-to-end IAM test holds them to the calls actually made. */
+  static readonly actions = {
+    loyalty: ["dynamodb:UpdateItem"],
+    conversions: ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
+  } as const;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
