@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { batchGet } from "../shared/dynamo.js";
+import { batchGet, conditionalWrite } from "../shared/dynamo.js";
 import { isConditionalCheckFailed } from "../shared/errors.js";
 import type { KeyedStore, Stored } from "./keyed.js";
 
@@ -69,8 +69,8 @@ export class DynamoKeyedStore<S, O> implements KeyedStore<S, O> {
 
   async save(expected: Stored<S, O>, next: Omit<Stored<S, O>, "key" | "version">): Promise<boolean> {
     const first = expected.version === 0;
-    try {
-      await this.db.send(
+    return conditionalWrite(() =>
+      this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: keyedItem(this.keyAttribute, this.codec, expected.key, expected.version + 1, next),
@@ -78,12 +78,8 @@ export class DynamoKeyedStore<S, O> implements KeyedStore<S, O> {
           ExpressionAttributeNames: first ? { "#k": this.keyAttribute } : { "#v": "v" },
           ExpressionAttributeValues: first ? undefined : { ":v": expected.version },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async clearPending(key: string, version: number): Promise<void> {

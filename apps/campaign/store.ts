@@ -1,6 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { type BulkWritten, batchGet, batchPut } from "../../shared/dynamo.js";
-import { isConditionalCheckFailed } from "../../shared/errors.js";
+import { type BulkWritten, batchGet, batchPut, conditionalWrite } from "../../shared/dynamo.js";
 import { sequenceKey } from "../../shared/kinesis-record.js";
 import type { LoyaltyRecord } from "./events.js";
 import {
@@ -221,8 +220,8 @@ export class DynamoCampaignStore implements CampaignStore {
       values[`:f${i}`] = value;
       return `#f${i} = :f${i}`;
     });
-    try {
-      await this.db.send(
+    return conditionalWrite(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk },
@@ -231,12 +230,8 @@ export class DynamoCampaignStore implements CampaignStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async addFigures(
@@ -272,8 +267,8 @@ export class DynamoCampaignStore implements CampaignStore {
       condition = "#wm = :from";
       values[":from"] = from;
     }
-    try {
-      await this.db.send(
+    return conditionalWrite(() =>
+      this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: figures(campaign) },
@@ -282,12 +277,8 @@ export class DynamoCampaignStore implements CampaignStore {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionalCheckFailed(err)) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async readFigures(): Promise<Map<string, CampaignFigures>> {
