@@ -7,24 +7,18 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
-import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
 import { build } from "esbuild";
-import { couponCoder } from "../apps/campaign/coupon.js";
-import { decodeConversion, decodeLoyalty } from "../apps/campaign/decode.js";
-import { decideConversions } from "../apps/campaign/logic.js";
-import { decodeReading } from "../apps/zones/reading.js";
-import { DEFAULT_RULES } from "../apps/zones/rules.js";
 import { zoneStore, zoneToItem } from "../apps/zones/store.js";
-import { applyReadings, emptyZone, WINDOW_SIZE, type ZoneReading, type ZoneState } from "../apps/zones/zone.js";
+import { WINDOW_SIZE } from "../apps/zones/zone.js";
+import { nodeFor } from "../local/function-host.js";
 import { projectRoot, synthesize } from "../local/stack.js";
 import { RECORD_KINDS } from "../shared/partition-key.js";
 import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
-import { conversionWorkload, readingLines } from "./workload.js";
 
 const READINGS = Number(process.env.BENCH_READINGS ?? 6000);
 const CONVERSIONS = Number(process.env.BENCH_CONVERSIONS ?? 3000);
@@ -32,53 +26,6 @@ const CONVERSIONS = Number(process.env.BENCH_CONVERSIONS ?? 3000);
 process.stderr.write("synthesizing the app (cdk synth) …\n");
 const assembly = synthesize(mkdtempSync(path.join(tmpdir(), "tripwire-bench-assembly-")));
 const workload = { readings: READINGS, conversions: CONVERSIONS };
-
-function cpuRate(app: Run["app"]): number {
-  const lines = app === "readings" ? readingLines(20_000) : conversionWorkload(20_000).conversions;
-  const members = new Map(conversionWorkload(0).loyalty.map((l) => [decodeLoyalty(l).email, {}]));
-  const run = () => {
-    for (let start = 0; start < lines.length; start += 100) {
-      const batch = lines.slice(start, start + 100);
-      if (app === "readings") {
-        const byZone = new Map<string, ZoneReading[]>();
-        batch.forEach((line, i) => {
-          const reading = decodeReading(line, 0);
-          const list = byZone.get(reading.zoneId) ?? [];
-          list.push({ event: reading, shardId: "s", sequenceNumber: String(start + i + 1) });
-          byZone.set(reading.zoneId, list);
-        });
-        for (const [zone, readings] of byZone)
-          zones.set(zone, applyReadings(zones.get(zone) ?? emptyZone(), readings, DEFAULT_RULES).state);
-      } else {
-        decideConversions(
-          batch.map((line, i) => ({
-            event: decodeConversion(line, 0),
-            sequenceNumber: String(start + i + 1),
-            shardId: "s",
-          })),
-          { members, coupons: new Map(), watermarks: new Map() },
-          couponCoder("bench-secret-not-a-real-one"),
-        );
-      }
-    }
-  };
-  const zones = new Map<string, ZoneState>();
-  // A second of warm-up for the JIT, then the median of five timed rounds: this box is shared
-  // and two-core, and a median shrugs off a round that another process got in the way of.
-  const rate = (ms: number) => {
-    let records = 0;
-    const started = performance.now();
-    while (performance.now() - started < ms) {
-      zones.clear();
-      run();
-      records += lines.length;
-    }
-    return records / ((performance.now() - started) / 1000);
-  };
-  rate(1000);
-  const rounds = Array.from({ length: 5 }, () => rate(600)).sort((a, b) => a - b);
-  return rounds[2] as number;
-}
 
 /** An item's size as DynamoDB counts it: attribute names plus values (strings and binary by their
  * bytes, numbers by about one byte per two digits, maps and lists by their contents). */
@@ -185,6 +132,25 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
   return result;
 }
 
+/** Decode + decide measured on bench/cpu-rate.ts bundled as CDK bundles the functions, run on the runtime's Node. */
+async function bundledCpuRate(app: Run["app"], executable: string): Promise<number> {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), "tripwire-cpu-")), "cpu-rate.mjs");
+  await build({
+    entryPoints: [path.join(projectRoot, "bench", "cpu-rate.ts")],
+    outfile: out,
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    mainFields: ["module", "main"],
+    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    logLevel: "silent",
+  });
+  const { stdout } = await promisify(execFile)(executable, [out, app], { encoding: "utf8" });
+  return (JSON.parse(stdout) as { rate: number }).rate;
+}
+
 /** The size of a zone item after the readings run, as DynamoDB counts it; a full window answers the target. */
 async function zoneItem(run: Run): Promise<number | undefined> {
   const store = zoneStore(run.stack.clients.documents, run.table);
@@ -246,8 +212,14 @@ let zoneItemBytes: number | undefined;
       .join(", ");
     console.log(`  ${r.app.padEnd(12)} ${String(r.batchSize).padStart(5)}  ${r.mode.padEnd(9)} ${ops}`);
   }
-  console.log("\nDecode + decide, no I/O, one core (median of five rounds)");
-  const cpu = new Map(apps.map((app) => [app, cpuRate(app)]));
+  const node = nodeFor("nodejs22.x");
+  const load = loadavg()[0] ?? 0;
+  console.log(
+    `\nDecode + decide, no I/O, one core (median of five rounds): the bundled code on Node ${node.version}, as Lambda runs it` +
+      ` (load average ${load.toFixed(2)} on ${availableParallelism()} cores when it started)`,
+  );
+  const cpu = new Map<Run["app"], number>();
+  for (const app of apps) cpu.set(app, await bundledCpuRate(app, node.executable));
   for (const [app, rate] of cpu) console.log(`  ${app.padEnd(12)} ${fmt(rate, 0)} records/s`);
 
   // The issue's targets, each with the figure that meets or misses it.
