@@ -6,8 +6,8 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { Endpoints } from "./emulators.js";
 
-/** Clients bound to the emulators themselves, whatever the environment says: the local stack's
- * own plumbing (and the tests' readers) must not go through a fault proxy meant for handlers. */
+/** Clients bound to the emulators themselves, bypassing the gateway: for the tests of the runner,
+ * the producer and the stores, which run on bare emulators without a deployed stack. */
 export interface DirectClients {
   readonly kinesis: KinesisClient;
   readonly dynamodb: DynamoDBClient;
