@@ -121,6 +121,8 @@ export interface Resource {
   /** The physical name (Ref of a stream, table, function, role; the queue's name). */
   readonly name: string;
   readonly arn: string;
+  /** What `Ref` gives for it (a queue's URL, a topic's ARN, otherwise the name). */
+  readonly ref: string;
 }
 
 export interface StackDeployment {
@@ -320,8 +322,8 @@ export function deployStack(
       }
     }
     const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
-    const { name, arn } = identity(logicalId);
-    resources.push({ logicalId, type: resource.Type, properties, name, arn });
+    const { name, arn, ref } = identity(logicalId);
+    resources.push({ logicalId, type: resource.Type, properties, name, arn, ref });
     if (resource.Type === "AWS::Lambda::Function") {
       const code = properties.Code as { S3Key?: string; ZipFile?: string } | undefined;
       const dir = code?.S3Key === undefined ? undefined : assetDir(code.S3Key);
@@ -339,7 +341,7 @@ export function deployStack(
   const byArn = new Map<string, Resource>();
   for (const r of resources) {
     byArn.set(r.arn, r);
-    if (r.type === "AWS::SQS::Queue") byArn.set(identity(r.logicalId).ref, r);
+    if (r.type === "AWS::SQS::Queue") byArn.set(r.ref, r);
   }
   return {
     stackName,

@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { LOCAL_STACK_FILE, type LocalStackFile } from "../cli/stack-target.js";
 import type { StackOutputs } from "../infra/outputs.js";
-import { readAssembly, type StackDeployment } from "./assembly.js";
+import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./assembly.js";
 import { createResources, mappingSettings, type Notes, secretValue } from "./deploy.js";
 import { type Emulators, startEmulators } from "./emulators.js";
 import { FunctionHost } from "./function-host.js";
@@ -128,7 +128,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const gateway = await startGateway({
       upstreams: endpoints,
       region,
-      account: "000000000000",
+      account: LOCAL_ACCOUNT,
       sqsUrlPrefix: emulators.sqsUrlPrefix,
       ...(options.port === undefined ? {} : { port: options.port }),
       iam: options.iam !== false,
@@ -249,7 +249,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             streamArn: source.arn,
             invoke: (event) => host.invoke(event),
             settings: mappingSettings(m),
-            failureQueueUrl: failureQueue ? `${gateway.url}/000000000000/${failureQueue.name}` : "",
+            failureQueueUrl: failureQueue?.ref ?? "",
             kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
             sqs: new SQSClient(common),
             roleArn: String(fn.properties.Role),
