@@ -49,3 +49,14 @@ export async function putLines(
 export function resourcesOf(template: EditableTemplate, type: string) {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
+
+/** A loyalty member, then that member's click on the campaign's ad, each processed before the next. */
+export async function memberClicks(stack: LocalStack): Promise<void> {
+  const { kinesis } = stack.clients;
+  await putLines(kinesis, stack.outputs.LoyaltyStreamName, "loyalty", ["kangak@fakeemail.com, kanga, kanga, F"]);
+  await stack.runner?.drained();
+  await putLines(kinesis, stack.outputs.ConversionsStreamName, "conversions", [
+    "MarsupialHoodie, ClickConversion, kangak@fakeemail.com, Instagram",
+  ]);
+  await stack.runner?.drained();
+}

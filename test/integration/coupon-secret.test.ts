@@ -1,19 +1,14 @@
 import { expect, test } from "vitest";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
-import { localStackForTests, putLines } from "../helpers/stack.js";
+import { localStackForTests, memberClicks } from "../helpers/stack.js";
 
 /** The code one member's click earns on a local stack started afresh. */
 async function codeOnAFreshStack(): Promise<string> {
   const stack: LocalStack = await localStackForTests();
   try {
-    const { kinesis, sqs } = stack.clients;
-    await putLines(kinesis, stack.outputs.LoyaltyStreamName, "loyalty", ["kangak@fakeemail.com, kanga, kanga, F"]);
-    await stack.runner?.drained();
-    await putLines(kinesis, stack.outputs.ConversionsStreamName, "conversions", [
-      "MarsupialHoodie, ClickConversion, kangak@fakeemail.com, Instagram",
-    ]);
-    await stack.runner?.drained();
+    const { sqs } = stack.clients;
+    await memberClicks(stack);
     const [coupon] = (await drainQueue(sqs, stack.outputs.PromoQueueUrl, 500)).map(
       (m) => JSON.parse(m.Body ?? "{}") as { couponCode: string },
     );

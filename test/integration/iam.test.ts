@@ -5,7 +5,7 @@ import type { FunctionAccess } from "../../local/iam.js";
 import type { LocalStack } from "../../local/stack.js";
 import { dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/emulators.js";
-import { editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
+import { editedAssembly, localStackForTests, memberClicks, putLines, resourcesOf } from "../helpers/stack.js";
 
 // IAM as an account enforces it: each function's calls carry its role, and the gateway decides them
 // against the role's policies in the synthesized template. What passes here is what deploys.
@@ -86,13 +86,8 @@ describe("a role that lacks a grant fails as it would in an account", () => {
       }
     });
     stack = await localStackForTests({}, undefined, { app });
-    const { kinesis, sqs } = stack.clients;
-    await putLines(kinesis, stack.outputs.LoyaltyStreamName, "loyalty", ["kangak@fakeemail.com, kanga, kanga, F"]);
-    await stack.runner?.drained();
-    await putLines(kinesis, stack.outputs.ConversionsStreamName, "conversions", [
-      "MarsupialHoodie, ClickConversion, kangak@fakeemail.com, Instagram",
-    ]);
-    await stack.runner?.drained();
+    const { sqs } = stack.clients;
+    await memberClicks(stack);
 
     const refused = accessOf(stack.gateway.report(), "Conversions").refused;
     expect(Object.keys(refused)).toEqual(["dynamodb:BatchWriteItem"]);
