@@ -1,4 +1,5 @@
 import { mapLimit } from "../shared/concurrency.js";
+import { sleep } from "../shared/dynamo.js";
 import { sequenceKey } from "../shared/kinesis-record.js";
 import type { BatchOutcome, Decoded } from "../shared/stream-batch.js";
 
@@ -115,8 +116,6 @@ export function pastWatermarks<E>(
   }
   return { fresh, watermarks: moved, replayed: events.length - fresh.length };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs a batch of decoded records through a keyed application, exactly once per record. */
 export async function processKeyed<E, S, O>(
