@@ -14,7 +14,7 @@ export type CpuApp = "readings" | "conversions";
 /** Records decoded and decided per second, in batches of 100: the median of five rounds after warm-up. */
 export function cpuRate(app: CpuApp): number {
   const lines = app === "readings" ? readingLines(20_000) : conversionWorkload(20_000).conversions;
-  const members = new Map(conversionWorkload(0).loyalty.map((l) => [decodeLoyalty(l).email, {}]));
+  const members = new Map(conversionWorkload(0).loyalty.map((l) => [decodeLoyalty(l).email, { listed: true }]));
   const run = () => {
     for (let start = 0; start < lines.length; start += 100) {
       const batch = lines.slice(start, start + 100);
@@ -35,7 +35,7 @@ export function cpuRate(app: CpuApp): number {
             sequenceNumber: String(start + i + 1),
             shardId: "s",
           })),
-          { members, coupons: new Map(), watermarks: new Map() },
+          { members, coupons: new Map(), claims: new Map(), watermarks: new Map() },
           couponCoder("bench-secret-not-a-real-one"),
         );
       }

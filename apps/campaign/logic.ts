@@ -10,6 +10,8 @@ export const COUPON_DISCOUNT_PERCENT = 10;
 
 /** What the table holds about one customer, as far as decisions go. */
 export interface MemberFacts {
+  /** On the loyalty list: a loyalty record upserted them. */
+  readonly listed: boolean;
   /** The sequence number of the purchase that enrolled them, when a purchase did. */
   readonly enrolledBy?: string;
 }
@@ -24,6 +26,8 @@ export interface CampaignSnapshot {
   readonly members: ReadonlyMap<string, MemberFacts>;
   /** Keyed by {@link couponKey}. */
   readonly coupons: ReadonlyMap<string, CouponFacts>;
+  /** Producer event ids already claimed: the sequence number of the record that claimed each. */
+  readonly claims: ReadonlyMap<string, string>;
   /** Per campaign, per shard: the padded sequence number its figures count up to. A record at or
    * below it was processed to the end before (figures are written last). */
   readonly watermarks: ReadonlyMap<string, ReadonlyMap<string, string>>;
@@ -86,15 +90,12 @@ export function decideConversions(
     }
     processed.set(markKey, seq);
     const member = members.get(event.email);
-    // A member enrolled by this purchase, or by a later one (its effects written before an
-    // earlier record of the batch failed), was not one yet at this record: records of one
-    // e-mail share a shard, so their sequence numbers order them.
-    const byMember = member !== undefined && (member.enrolledBy === undefined || sequenceKey(member.enrolledBy) < seq);
+    const byMember = member !== undefined && memberAt(member, sequenceNumber, seq);
     let enrol = false;
     let coupon: CouponIntent | undefined;
     if (event.kind === "purchase" && !byMember) {
       enrol = true;
-      enrolledNow.set(event.email, { enrolledBy: sequenceNumber });
+      enrolledNow.set(event.email, { listed: member?.listed ?? false, enrolledBy: sequenceNumber });
     }
     if (event.kind === "click" && byMember) {
       const key = couponKey(event.campaign, event.email);
@@ -115,6 +116,18 @@ export function decideConversions(
     decisions.push(coupon ? { ...decision, coupon } : decision);
   }
   return decisions;
+}
+
+/**
+ * Whether a customer was a member at the record `sequenceNumber` (padded: `seq`). A purchase
+ * finding its own enrolment is a replay of the record that enrolled them: it was not a member
+ * then, and decides as it did. A member enrolled by a later purchase (written before an earlier
+ * record of the batch failed) was not one yet either: records of one e-mail share a shard, so
+ * their sequence numbers order them.
+ */
+function memberAt(member: MemberFacts, sequenceNumber: string, seq: string): boolean {
+  if (member.enrolledBy === sequenceNumber) return false;
+  return member.listed || (member.enrolledBy !== undefined && sequenceKey(member.enrolledBy) < seq);
 }
 
 /** Conversion figures of one campaign; revenue in cents. */

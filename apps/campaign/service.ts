@@ -7,7 +7,7 @@ import type { BatchOutcome, Decoded } from "../../shared/stream-batch.js";
 import type { CouponCoder } from "./coupon.js";
 import type { Conversion, LoyaltyRecord } from "./events.js";
 import { type ConversionDecision, type CouponIntent, decideConversions, type Outcome, tallyFigures } from "./logic.js";
-import type { CampaignStore } from "./store.js";
+import type { CampaignFact, CampaignStore } from "./store.js";
 
 export interface CampaignDeps {
   readonly store: CampaignStore;
@@ -54,10 +54,10 @@ export async function processLoyalty(
 }
 
 /**
- * Processes a batch of conversions: producer retries (a repeated eventId) dropped, members and
- * coupons looked up in one read, decisions taken by the pure logic, their effects made (enrolments
- * by conditional writes, coupons in bulk), coupons sent, and the figures of each campaign added in
- * one conditional write.
+ * Processes a batch of conversions: everything its decisions need read in one load (claimed
+ * producer event ids, members, enrolments, coupons, figures), producer retries (a repeated
+ * eventId) dropped, decisions taken by the pure logic, their facts (claims, enrolments, coupons)
+ * put in bulk, coupons sent, and the figures of each campaign added in one conditional write.
  */
 export async function processConversions(
   records: readonly Decoded<Conversion>[],
@@ -73,21 +73,27 @@ export async function processConversions(
     if (firstWithId.has(event.eventId)) duplicates.add(ref.sequenceNumber);
     else firstWithId.set(event.eventId, ref.sequenceNumber);
   }
-  const claims = [...firstWithId].map(([eventId, sequenceNumber]) => ({ eventId, sequenceNumber }));
-  if (claims.length > 0) for (const seq of await store.claimEventIds(claims)) duplicates.add(seq);
+  const keys = {
+    eventIds: firstWithId.keys(),
+    emails: new Set<string>(),
+    coupons: [] as [string, string][],
+    campaigns: new Set<string>(),
+  };
+  for (const { ref, event } of records) {
+    if (duplicates.has(ref.sequenceNumber)) continue;
+    keys.campaigns.add(event.campaign);
+    if (event.kind === "basket") continue;
+    keys.emails.add(event.email);
+    if (event.kind === "click") keys.coupons.push([event.campaign, event.email]);
+  }
+  const snapshot = await store.load(keys);
+  // An id claimed by another record is a producer's retry; a claim of its own, a redelivery.
+  for (const [id, sequenceNumber] of firstWithId) {
+    const owner = snapshot.claims.get(id);
+    if (owner !== undefined && owner !== sequenceNumber) duplicates.add(sequenceNumber);
+  }
   counts.duplicates += duplicates.size;
   const fresh = records.filter(({ ref }) => !duplicates.has(ref.sequenceNumber));
-
-  const emails = new Set<string>();
-  const couponKeys: [string, string][] = [];
-  const campaigns = new Set<string>();
-  for (const { event } of fresh) {
-    campaigns.add(event.campaign);
-    if (event.kind === "basket") continue;
-    emails.add(event.email);
-    if (event.kind === "click") couponKeys.push([event.campaign, event.email]);
-  }
-  const { snapshot } = await store.load(emails, couponKeys, campaigns);
   const decisions = decideConversions(
     fresh.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber, shardId: ref.shardId })),
     snapshot,
@@ -95,17 +101,16 @@ export async function processConversions(
   );
   counts.replayed += decisions.filter((d) => d.replay).length;
 
-  // Effects of different records are independent writes; run them side by side. Everything from
-  // the first record not finished on is handed back to Lambda, which delivers it again.
+  // Everything from the first record not finished on is handed back to Lambda, which delivers it again.
   const errors: unknown[] = [];
-  const { done: effectsDone, enrolled } = await applyEffects(decisions, store, errors);
-  const outcomes: Outcome[] = decisions.slice(0, effectsDone).map((decision, i) => ({
+  let done = await recordFacts(fresh, decisions, snapshot.claims, store, errors);
+  const outcomes: Outcome[] = decisions.slice(0, done).map((decision) => ({
     decision,
-    enrolled: enrolled[i] === true,
+    enrolled: decision.enrol,
     couponIssued: decision.coupon !== undefined,
   }));
 
-  let done = Math.min(effectsDone, await sendCoupons(deps, outcomes, errors));
+  done = Math.min(done, await sendCoupons(deps, outcomes, errors));
   const committed = await addFigures(outcomes.slice(0, done), snapshot.watermarks, store, counts, errors);
   done = Math.min(done, committed.done);
 
@@ -121,37 +126,36 @@ export async function processConversions(
 }
 
 /**
- * Enrols purchasers (one conditional write each: member items are shared with the loyalty
- * function) and records coupons (in bulk). Returns how many decisions, from the first on, had
- * their effects made, and which of those enrolled their buyer.
+ * Puts the facts the decisions leave — new claims of producer event ids, enrolments, coupons — in
+ * one bulk write, in record order. Returns how many decisions, from the first on, have every
+ * fact of theirs written: a record whose claim is not written is not decided on (a retry would
+ * not find it).
  */
-async function applyEffects(
+async function recordFacts(
+  records: readonly Decoded<Conversion>[],
   decisions: readonly ConversionDecision[],
+  claims: ReadonlyMap<string, string>,
   store: CampaignStore,
   errors: unknown[],
-): Promise<{ done: number; enrolled: boolean[] }> {
-  const enrolments = decisions.flatMap((d, index) => (d.enrol ? [{ index, decision: d }] : []));
-  const coupons = decisions.flatMap((d, index) =>
-    d.coupon ? [{ index, coupon: { intent: d.coupon, sequenceNumber: d.sequenceNumber } }] : [],
-  );
-  const [enrolResults, couponsWritten] = await Promise.all([
-    mapLimit(enrolments, 16, ({ decision: { event, sequenceNumber } }) =>
-      store.enrol(event.email, event.campaign, sequenceNumber, event.at),
-    ),
-    store.recordCoupons(coupons.map((c) => c.coupon)),
-  ]);
-  if (couponsWritten.error !== undefined) errors.push(couponsWritten.error);
-  let done = coupons[couponsWritten.written]?.index ?? decisions.length;
-  const enrolled: boolean[] = [];
-  enrolResults.forEach((result, i) => {
-    const { index } = enrolments[i] as { index: number };
-    if (result.status === "fulfilled") enrolled[index] = result.value;
-    else if (index < done) {
-      done = index;
-      errors.push(result.reason);
+): Promise<number> {
+  const facts: { index: number; fact: CampaignFact }[] = [];
+  decisions.forEach((decision, index) => {
+    const { event, sequenceNumber } = decision;
+    const id = records[index]?.event.eventId;
+    if (id !== undefined && claims.get(id) !== sequenceNumber) {
+      facts.push({ index, fact: { kind: "claim", eventId: id, sequenceNumber } });
     }
+    if (decision.enrol) {
+      facts.push({
+        index,
+        fact: { kind: "enrolment", email: event.email, campaign: event.campaign, at: event.at, sequenceNumber },
+      });
+    }
+    if (decision.coupon) facts.push({ index, fact: { kind: "coupon", intent: decision.coupon, sequenceNumber } });
   });
-  return { done, enrolled };
+  const { written, error } = await store.recordFacts(facts.map((f) => f.fact));
+  if (error !== undefined) errors.push(error);
+  return facts[written]?.index ?? decisions.length;
 }
 
 /** The coupon message, as the promo queue's consumers read it. */
@@ -244,7 +248,7 @@ async function addFigures(
             return;
           }
           counts.conflicts++;
-          mark = (await store.load([], [], [campaign])).snapshot.watermarks.get(campaign)?.get(shardId);
+          mark = (await store.load({ campaigns: [campaign] })).watermarks.get(campaign)?.get(shardId);
         }
         throw new Error(`campaign figures: ${MAX_CONFLICTS} write conflicts in a row`);
       } catch (err) {

@@ -12,10 +12,11 @@ import {
   type MemberFacts,
 } from "./logic.js";
 
-// One table, one string key `pk`, items told apart by prefix: members, coupons, campaign figures
-// and claimed producer event ids. Single-table keeps every batch's look-ups in one BatchGetItem.
+// One table, one string key `pk`, items told apart by prefix: members (the loyalty list's),
+// enrolments (purchases'), coupons, campaign figures and claimed producer event ids. Single-table keeps every batch's look-ups in one BatchGetItem.
 
 const member = (email: string) => `MEMBER#${email}`;
+const enrolment = (email: string) => `ENROLMENT#${email}`;
 const coupon = (campaign: string, email: string) => `COUPON#${campaign}#${email}`;
 const figures = (campaign: string) => `FIGURES#${campaign}`;
 const eventId = (id: string) => `EVENT#${id}`;
@@ -25,23 +26,50 @@ const EVENT_ID_TTL_SECONDS = 7 * 24 * 3600;
 const CHANNEL_PREFIX = "ch:";
 const WATERMARK_PREFIX = "wm:";
 
-export interface CampaignLoad {
-  readonly snapshot: CampaignSnapshot;
+/** The items a batch's decisions read: all of them in one load. */
+export interface CampaignKeys {
+  readonly eventIds?: Iterable<string>;
+  readonly emails?: Iterable<string>;
+  readonly coupons?: Iterable<readonly [campaign: string, email: string]>;
+  readonly campaigns?: Iterable<string>;
 }
+
+/**
+ * A write-once fact a conversion leaves, named after the record that made it: a claimed producer
+ * event id, a purchaser's enrolment, an issued coupon. Written again only by that record's own
+ * redelivery, with the same content.
+ */
+export type CampaignFact =
+  | { readonly kind: "claim"; readonly eventId: string; readonly sequenceNumber: string }
+  | {
+      readonly kind: "enrolment";
+      readonly email: string;
+      readonly campaign: string;
+      readonly at: number;
+      readonly sequenceNumber: string;
+    }
+  | { readonly kind: "coupon"; readonly intent: CouponIntent; readonly sequenceNumber: string };
+
+/** A member as a marketer reads one: the loyalty list's fields and, when a purchase enrolled them, that enrolment. */
+export interface Member {
+  readonly email: string;
+  readonly source: "loyalty" | "purchase";
+  readonly fbUser?: string;
+  readonly instaUser?: string;
+  readonly gender?: string;
+  readonly enrolledBy?: string;
+  readonly enrolledCampaign?: string;
+  readonly enrolledAt?: string;
+}
+
+const MEMBER_FIELDS = ["fbUser", "instaUser", "gender", "enrolledBy", "enrolledCampaign", "enrolledAt"] as const;
 
 export interface CampaignStore {
   upsertMember(record: LoyaltyRecord, sequenceNumber: string): Promise<void>;
-  load(
-    emails: Iterable<string>,
-    coupons: Iterable<[string, string]>,
-    campaigns: Iterable<string>,
-  ): Promise<CampaignLoad>;
-  /** Claims producer event ids; returns the sequence numbers whose id was claimed by another record. */
-  claimEventIds(claims: readonly { eventId: string; sequenceNumber: string }[]): Promise<Set<string>>;
-  /** Enrols a purchaser; true when this record enrolled them (now or on an earlier delivery). */
-  enrol(email: string, campaign: string, sequenceNumber: string, at: number): Promise<boolean>;
-  /** Records coupons, in bulk; says how many, from the first on, are known to be written. */
-  recordCoupons(coupons: readonly IssuedCoupon[]): Promise<BulkWritten>;
+  /** Reads, strongly consistently and in bulk, everything the keys name. */
+  load(keys: CampaignKeys): Promise<CampaignSnapshot>;
+  /** Puts facts in bulk, in order; says how many, from the first on, are known to be written. */
+  recordFacts(facts: readonly CampaignFact[]): Promise<BulkWritten>;
   /** Adds figure increments and moves the shard's watermark, only if nobody moved it since `from`. */
   addFigures(
     campaign: string,
@@ -51,12 +79,7 @@ export interface CampaignStore {
     delta: CampaignFigures,
   ): Promise<boolean>;
   readFigures(): Promise<Map<string, CampaignFigures>>;
-}
-
-/** A coupon as decided, with the record that earned it. */
-export interface IssuedCoupon {
-  readonly intent: CouponIntent;
-  readonly sequenceNumber: string;
+  readMembers(): Promise<Map<string, Member>>;
 }
 
 export class DynamoCampaignStore implements CampaignStore {
@@ -72,6 +95,7 @@ export class DynamoCampaignStore implements CampaignStore {
     private readonly table: string,
   ) {}
 
+  /** The loyalty list's item of a member: an update, merging fields, since it is theirs alone. */
   async upsertMember(record: LoyaltyRecord, sequenceNumber: string): Promise<void> {
     const names: Record<string, string> = { "#source": "source", "#email": "email", "#since": "memberSince" };
     const values: Record<string, unknown> = { ":loyalty": "loyalty", ":email": record.email, ":seq": sequenceNumber };
@@ -98,29 +122,39 @@ export class DynamoCampaignStore implements CampaignStore {
     );
   }
 
-  async load(
-    emails: Iterable<string>,
-    coupons: Iterable<[string, string]>,
-    campaigns: Iterable<string>,
-  ): Promise<CampaignLoad> {
-    const keys = new Set<string>();
-    for (const email of emails) keys.add(member(email));
-    for (const [campaign, email] of coupons) keys.add(coupon(campaign, email));
-    for (const campaign of campaigns) keys.add(figures(campaign));
+  async load(keys: CampaignKeys): Promise<CampaignSnapshot> {
+    const pks = new Set<string>();
+    for (const id of keys.eventIds ?? []) pks.add(eventId(id));
+    for (const email of keys.emails ?? []) pks.add(member(email)).add(enrolment(email));
+    for (const [campaign, email] of keys.coupons ?? []) pks.add(coupon(campaign, email));
+    for (const campaign of keys.campaigns ?? []) pks.add(figures(campaign));
     const items = await batchGet(
       this.db,
       this.table,
-      [...keys].map((pk) => ({ pk })),
+      [...pks].map((pk) => ({ pk })),
     );
     const members = new Map<string, MemberFacts>();
     const couponFacts = new Map<string, CouponFacts>();
+    const claims = new Map<string, string>();
     const watermarks = new Map<string, Map<string, string>>();
+    const addMember = (email: string, facts: Partial<MemberFacts>) => {
+      const known = members.get(email) ?? { listed: false };
+      members.set(email, { ...known, ...facts });
+    };
     for (const item of items) {
       const pk = String(item.pk);
       if (pk.startsWith("MEMBER#")) {
-        members.set(String(item.email), typeof item.enrolledBy === "string" ? { enrolledBy: item.enrolledBy } : {});
+        // A member item naming an enrolment is one written before enrolments had items of their own.
+        addMember(
+          String(item.email),
+          typeof item.enrolledBy === "string" ? { enrolledBy: item.enrolledBy } : { listed: true },
+        );
+      } else if (pk.startsWith("ENROLMENT#")) {
+        addMember(String(item.email), { enrolledBy: String(item.enrolledBy) });
       } else if (pk.startsWith("COUPON#")) {
         couponFacts.set(couponKey(String(item.campaign), String(item.email)), { issuedBy: String(item.issuedBy) });
+      } else if (pk.startsWith("EVENT#")) {
+        claims.set(pk.slice("EVENT#".length), String(item.claimedBy));
       } else if (pk.startsWith("FIGURES#")) {
         const marks = new Map<string, string>();
         for (const [name, value] of Object.entries(item)) {
@@ -129,108 +163,28 @@ export class DynamoCampaignStore implements CampaignStore {
         watermarks.set(String(item.campaign), marks);
       }
     }
-    return { snapshot: { members, coupons: couponFacts, watermarks } };
+    return { members, coupons: couponFacts, claims, watermarks };
   }
 
   /**
-   * One strongly consistent read of the claims, then the new ones put in bulk. As with coupons
-   * (see {@link recordCoupons}), a producer's retry repeats its record's partition key, the e-mail,
-   * so it lands on the shard that holds the first: claims of one id are never made side by side
-   * but by a duplicate invocation, which claims alike. A redelivered record finds its own claim.
+   * Facts are put in bulk (BatchWriteItem, 25 to a call), not one conditional write each. That is
+   * safe because a fact is only ever written by the invocation that holds its e-mail: the e-mail
+   * is the partition key (a producer's retry repeats it too), so one shard carries all of a
+   * customer's conversions, and Lambda hands one key's records to one invocation at a time, in
+   * order, a parent shard's before its children's (at any ParallelizationFactor). What can still
+   * write a fact twice is a duplicate invocation of the batch, and it decides alike: it reads the
+   * table strongly consistently, and a fact it finds under its own record is its own. (A loyalty
+   * record landing between the two reads may make them decide differently; the coupon code, the
+   * message's deduplication id, depends only on (campaign, e-mail), and only one of them gets the
+   * figures written.) Enrolments are items of their own, not fields of the member item, because
+   * the loyalty function merges into that one: a put would erase what it merged.
    */
-  async claimEventIds(claims: readonly { eventId: string; sequenceNumber: string }[]): Promise<Set<string>> {
-    const owners = new Map<string, string>();
-    for (const item of await batchGet(
-      this.db,
-      this.table,
-      claims.map((claim) => ({ pk: eventId(claim.eventId) })),
-    )) {
-      owners.set(String(item.pk), String(item.claimedBy));
-    }
+  recordFacts(facts: readonly CampaignFact[]): Promise<BulkWritten> {
     const expires = Math.floor(Date.now() / 1000) + EVENT_ID_TTL_SECONDS;
-    const duplicates = new Set<string>();
-    const fresh: Record<string, unknown>[] = [];
-    for (const claim of claims) {
-      const pk = eventId(claim.eventId);
-      const owner = owners.get(pk);
-      if (owner === undefined) fresh.push({ pk, claimedBy: claim.sequenceNumber, expiresAt: expires });
-      else if (owner !== claim.sequenceNumber) duplicates.add(claim.sequenceNumber);
-    }
-    // Nothing is decided on claims that were not all written: the batch comes again.
-    const { error } = await batchPut(this.db, this.table, fresh);
-    if (error !== undefined) throw error;
-    return duplicates;
-  }
-
-  enrol(email: string, campaign: string, sequenceNumber: string, at: number): Promise<boolean> {
-    return this.putOnce(
-      {
-        pk: member(email),
-        email,
-        source: "purchase",
-        enrolledBy: sequenceNumber,
-        enrolledCampaign: campaign,
-        enrolledAt: new Date(at).toISOString(),
-        memberSince: sequenceNumber,
-      },
-      "enrolledBy",
-      sequenceNumber,
-    );
-  }
-
-  /**
-   * Coupons are put in bulk (BatchWriteItem, 25 to a call), not one conditional write each. That is
-   * safe because a coupon item is only ever written by the invocation that holds its e-mail: the
-   * e-mail is the partition key, so one shard carries all of a customer's conversions, and Lambda
-   * hands one key's records to one invocation at a time, in order (at any ParallelizationFactor).
-   * What can still write a coupon twice is a duplicate invocation of the batch, and it decides
-   * alike: it reads the table strongly consistently, and a coupon it finds under its own record is
-   * its own. (A loyalty record landing between the two reads may make them name different clicks;
-   * the coupon code, the message's deduplication id, depends only on (campaign, e-mail), and only
-   * one of them gets the figures written.) Should a reshard ever let a parent and a child shard run
-   * side by side, the queue's deduplication still sends one message for sends within 5 minutes;
-   * only the figures could count that coupon twice. Enrolments stay conditional: they merge into
-   * member items that the loyalty function writes too.
-   */
-  recordCoupons(coupons: readonly IssuedCoupon[]): Promise<BulkWritten> {
     return batchPut(
       this.db,
       this.table,
-      coupons.map(({ intent, sequenceNumber }) => ({
-        pk: coupon(intent.campaign, intent.email),
-        campaign: intent.campaign,
-        email: intent.email,
-        code: intent.code,
-        channel: intent.channel,
-        discountPercent: intent.discountPercent,
-        clickedAt: new Date(intent.clickedAt).toISOString(),
-        issuedBy: sequenceNumber,
-      })),
-    );
-  }
-
-  /** Creates an item unless it exists; a replay by the record that created it also counts as a win.
-   * An update, not a put, so that a replay never erases fields other writers merged in since. */
-  private async putOnce(item: Record<string, unknown>, ownerAttribute: string, owner: string): Promise<boolean> {
-    const { pk, ...fields } = item;
-    const names: Record<string, string> = { "#owner": ownerAttribute };
-    const values: Record<string, unknown> = { ":owner": owner };
-    const sets = Object.entries(fields).map(([name, value], i) => {
-      names[`#f${i}`] = name;
-      values[`:f${i}`] = value;
-      return `#f${i} = :f${i}`;
-    });
-    return conditionalWrite(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk },
-          UpdateExpression: `SET ${sets.join(", ")}`,
-          ConditionExpression: "attribute_not_exists(pk) OR #owner = :owner",
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
+      facts.map((fact) => factItem(fact, expires)),
     );
   }
 
@@ -282,21 +236,67 @@ export class DynamoCampaignStore implements CampaignStore {
   }
 
   async readFigures(): Promise<Map<string, CampaignFigures>> {
-    const result = new Map<string, CampaignFigures>();
+    const items = await this.scan("FIGURES#");
+    return new Map(items.map((item) => [String(item.campaign), figuresOf(item)]));
+  }
+
+  /** Every member: the loyalty list's items merged with the enrolments purchases made. */
+  async readMembers(): Promise<Map<string, Member>> {
+    const [listed, enrolled] = await Promise.all([this.scan("MEMBER#"), this.scan("ENROLMENT#")]);
+    const result = new Map<string, Member>();
+    for (const item of [...listed, ...enrolled]) {
+      const email = String(item.email);
+      const fields: Record<string, string> = { ...result.get(email) };
+      for (const name of MEMBER_FIELDS) if (typeof item[name] === "string") fields[name] = item[name];
+      result.set(email, { ...fields, email, source: fields.enrolledBy === undefined ? "loyalty" : "purchase" });
+    }
+    return result;
+  }
+
+  private async scan(prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
         new ScanCommand({
           TableName: this.table,
           FilterExpression: "begins_with(pk, :prefix)",
-          ExpressionAttributeValues: { ":prefix": "FIGURES#" },
+          ExpressionAttributeValues: { ":prefix": prefix },
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) result.set(String(item.campaign), figuresOf(item));
+      items.push(...(page.Items ?? []));
       start = page.LastEvaluatedKey;
     } while (start);
-    return result;
+    return items;
+  }
+}
+
+function factItem(fact: CampaignFact, expires: number): Record<string, unknown> {
+  switch (fact.kind) {
+    case "claim":
+      return { pk: eventId(fact.eventId), claimedBy: fact.sequenceNumber, expiresAt: expires };
+    case "enrolment":
+      return {
+        pk: enrolment(fact.email),
+        email: fact.email,
+        enrolledBy: fact.sequenceNumber,
+        enrolledCampaign: fact.campaign,
+        enrolledAt: new Date(fact.at).toISOString(),
+      };
+    case "coupon": {
+      const { intent } = fact;
+      return {
+        pk: coupon(intent.campaign, intent.email),
+        campaign: intent.campaign,
+        email: intent.email,
+        code: intent.code,
+        channel: intent.channel,
+        discountPercent: intent.discountPercent,
+        clickedAt: new Date(intent.clickedAt).toISOString(),
+        issuedBy: fact.sequenceNumber,
+      };
+    }
   }
 }
 

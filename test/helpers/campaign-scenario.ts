@@ -1,4 +1,3 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { expect, test } from "vitest";
 import { decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
 import { decideConversions, tallyFigures } from "#apps/campaign/logic.js";
@@ -51,17 +50,16 @@ export function campaignScenario(conditions: Conditions = {}): void {
     }
 
     const db = file.target.clients.documents;
-    const members = await db.send(
-      new ScanCommand({
-        TableName: file.target.outputs.CampaignTableName,
-        FilterExpression: "begins_with(pk, :m) AND #s = :purchase",
-        ExpressionAttributeNames: { "#s": "source" },
-        ExpressionAttributeValues: { ":m": "MEMBER#", ":purchase": "purchase" },
-      }),
-    );
-    expect((members.Items ?? []).map((m) => m.email).sort()).toEqual([...expected.enrolled].sort());
+    const store = new DynamoCampaignStore(db, file.target.outputs.CampaignTableName);
+    const members = [...(await store.readMembers()).values()];
+    expect(
+      members
+        .filter((m) => m.source === "purchase")
+        .map((m) => m.email)
+        .sort(),
+    ).toEqual([...expected.enrolled].sort());
 
-    const figures = await new DynamoCampaignStore(db, file.target.outputs.CampaignTableName).readFigures();
+    const figures = await store.readFigures();
     expect(Object.fromEntries(figures)).toEqual(expected.stats);
     expect(await drainQueue(sqs, file.target.outputs.RejectedQueueUrl, 200)).toEqual([]);
     expect(await drainQueue(sqs, file.target.outputs.ConversionsFailureQueueUrl, 200)).toEqual([]);
@@ -87,11 +85,11 @@ export function campaignScenario(conditions: Conditions = {}): void {
     // Members now: the loyalty list and those the demo's purchases enrolled in the test before.
     const enrolled = dataJson<ConversionsExpected>("conversions.expected.json").enrolled;
     const loyalty = new Map(
-      [...dataLines("loyalty.txt").map((l) => decodeLoyalty(l).email), ...enrolled].map((e) => [e, {}]),
+      [...dataLines("loyalty.txt").map((l) => decodeLoyalty(l).email), ...enrolled].map((e) => [e, { listed: true }]),
     );
     const decisions = decideConversions(
       lines.map((line, i) => ({ event: decodeConversion(line, 0), sequenceNumber: String(i + 1), shardId: "s" })),
-      { members: loyalty, coupons: new Map(), watermarks: new Map() },
+      { members: loyalty, coupons: new Map(), claims: new Map(), watermarks: new Map() },
       TEST_CODER,
     );
     const oracle = tallyFigures(

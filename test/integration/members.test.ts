@@ -1,13 +1,14 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { decodeLoyalty } from "#apps/campaign/decode.js";
-import { processLoyalty } from "#apps/campaign/service.js";
+import type { Conversion } from "#apps/campaign/events.js";
+import { processConversions, processLoyalty } from "#apps/campaign/service.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { type DirectClients, directClients } from "../../local/clients.js";
 import { createTable } from "../../local/deploy.js";
 import type { Emulators } from "../../local/emulators.js";
 import { emulatorsForTests } from "../helpers/emulators.js";
-import { ref } from "../helpers/events.js";
+import { ref, TEST_CODER } from "../helpers/events.js";
 import { campaignTableProperties } from "../helpers/template.js";
 
 let emulators: Emulators;
@@ -45,43 +46,64 @@ test("a later loyalty record merges: a blank field never erases a known value", 
   });
 });
 
+const purchase = (eventId?: string): Conversion => ({
+  kind: "purchase",
+  campaign: "MarsupialHoodie",
+  email: "wombatz@fakeemail.com",
+  items: ["1"],
+  totalCents: 1000,
+  at: Date.UTC(2026, 10, 20),
+  ...(eventId === undefined ? {} : { eventId }),
+});
+// Purchases earn no coupon: nothing is sent to the queue.
+const deps = () => ({ store, sqs: clients.sqs, promoQueueUrl: "no-coupons-here", codeOf: TEST_CODER });
+
 test("a purchaser enrolled before their loyalty record arrives keeps their enrolment and gains its fields", async () => {
-  expect(await store.enrol("wombatz@fakeemail.com", "MarsupialHoodie", "4242", Date.UTC(2026, 10, 20))).toBe(true);
+  const first = { ref: ref(), event: purchase() };
+  expect((await processConversions([first], deps())).failed.size).toBe(0);
   await processLoyalty(loyalty(["wombatz@fakeemail.com, wfb, , M"]), store);
-  expect(await member("wombatz@fakeemail.com")).toMatchObject({
+  const enrolled = {
+    email: "wombatz@fakeemail.com",
     source: "purchase",
-    enrolledBy: "4242",
+    enrolledBy: first.ref.sequenceNumber,
     enrolledCampaign: "MarsupialHoodie",
     fbUser: "wfb",
     gender: "M",
+  };
+  expect((await store.readMembers()).get("wombatz@fakeemail.com")).toEqual({
+    ...enrolled,
+    enrolledAt: "2026-11-20T00:00:00.000Z",
   });
-  // The purchase replayed neither fails nor erases what the loyalty record added.
-  expect(await store.enrol("wombatz@fakeemail.com", "MarsupialHoodie", "4242", Date.UTC(2026, 10, 20))).toBe(true);
-  expect(await member("wombatz@fakeemail.com")).toMatchObject({ fbUser: "wfb", gender: "M" });
-  // Another purchase does not enrol them again.
-  expect(await store.enrol("wombatz@fakeemail.com", "KoalaMug", "4343", Date.UTC(2026, 10, 21))).toBe(false);
+  // The purchase replayed neither fails nor erases what the loyalty record added; another
+  // purchase does not enrol them again.
+  await processConversions([first, { ref: ref(), event: purchase() }], deps());
+  expect((await store.readMembers()).get("wombatz@fakeemail.com")).toMatchObject(enrolled);
+  expect((await store.readFigures()).get("MarsupialHoodie")).toMatchObject({ purchases: 2, membersEnrolled: 1 });
 });
 
 test("a producer's retry (an eventId claimed before) is a duplicate; the claiming record's redelivery is not", async () => {
-  const first = await store.claimEventIds([
-    { eventId: "evt-1", sequenceNumber: "100" },
-    { eventId: "evt-2", sequenceNumber: "101" },
-  ]);
-  expect([...first]).toEqual([]);
-  // A later batch: evt-1 again under another record (the retry), evt-1's own record redelivered
-  // is not in the same call, since a batch keeps only the first record of an id.
-  const later = await store.claimEventIds([
-    { eventId: "evt-1", sequenceNumber: "205" },
-    { eventId: "evt-3", sequenceNumber: "206" },
-  ]);
-  expect([...later]).toEqual(["205"]);
-  const redelivered = await store.claimEventIds([
-    { eventId: "evt-1", sequenceNumber: "100" },
-    { eventId: "evt-2", sequenceNumber: "101" },
-    { eventId: "evt-3", sequenceNumber: "206" },
-  ]);
-  expect([...redelivered]).toEqual([]);
+  const counts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 };
+  const first = [
+    { ref: ref(), event: purchase("evt-1") },
+    { ref: ref(), event: purchase("evt-2") },
+  ];
+  await processConversions(first, deps(), counts);
+  expect(counts.duplicates).toBe(0);
+  // A later batch: evt-1 again under another record (the retry), twice; a new id.
+  await processConversions(
+    [
+      { ref: ref(), event: purchase("evt-1") },
+      { ref: ref(), event: purchase("evt-3") },
+      { ref: ref(), event: purchase("evt-1") },
+    ],
+    deps(),
+    counts,
+  );
+  expect(counts.duplicates).toBe(2);
+  // The first batch redelivered: its records find their own claims, and are replays, not retries.
+  await processConversions(first, deps(), counts);
+  expect(counts).toMatchObject({ duplicates: 2, replayed: 2 });
   const claim = await clients.documents.send(new GetCommand({ TableName: table, Key: { pk: "EVENT#evt-1" } }));
-  expect(claim.Item).toMatchObject({ claimedBy: "100" });
+  expect(claim.Item).toMatchObject({ claimedBy: first[0]?.ref.sequenceNumber });
   expect(claim.Item?.expiresAt).toBeGreaterThan(Date.now() / 1000);
 });

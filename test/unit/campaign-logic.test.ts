@@ -31,8 +31,9 @@ const purchase = (email: string, totalCents: number, campaign = "Hoodie"): Conve
 const seq = (events: Conversion[], start = 100) =>
   events.map((event, i) => ({ event, sequenceNumber: String(start + i), shardId: "shardId-0" }));
 const snapshot = (members: string[] = [], coupons: [string, string, string][] = []): CampaignSnapshot => ({
-  members: new Map(members.map((m) => [m, {}])),
+  members: new Map(members.map((m) => [m, { listed: true }])),
   coupons: new Map(coupons.map(([campaign, email, issuedBy]) => [couponKey(campaign, email), { issuedBy }])),
+  claims: new Map(),
   watermarks: new Map(),
 });
 const succeed = (decisions: ReturnType<typeof decideConversions>): Outcome[] =>
@@ -111,6 +112,17 @@ describe("campaign decisions", () => {
     expect(decisions.map((d) => d.replay)).toEqual([true, true, false]);
     expect(decisions[2]?.coupon).toBeDefined();
     expect(tallyFigures(succeed(decisions)).get("Hoodie")).toMatchObject({ clicks: 1, purchases: 0 });
+  });
+
+  test("a purchase that finds its own enrolment decides as it did, even once its buyer is on the loyalty list", () => {
+    // Its enrolment was put, its figures not yet written; then a loyalty record listed the buyer.
+    const state = { ...snapshot(), members: new Map([["p@x.co", { listed: true, enrolledBy: "100" }]]) };
+    const decisions = decideConversions(seq([purchase("p@x.co", 5), click("p@x.co")], 100), state, TEST_CODER);
+    expect(decisions[0]).toMatchObject({ enrol: true, byMember: false });
+    expect(decisions[1]).toMatchObject({ byMember: true });
+    // An earlier record of the same buyer, replayed after the purchase's enrolment was put, was a non-member's.
+    const earlier = { ...snapshot(), members: new Map([["p@x.co", { listed: false, enrolledBy: "105" }]]) };
+    expect(decideConversions(seq([click("p@x.co")], 100), earlier, TEST_CODER)[0]?.byMember).toBe(false);
   });
 
   test("a purchase by a member enrols nobody", () => {

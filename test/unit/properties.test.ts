@@ -86,23 +86,23 @@ interface Delivery {
   readonly crashAt?: number;
 }
 
-/** The conversions pipeline over a table kept in memory with the store's semantics: conditional
- * enrolments, coupons put as decided. */
+/** The conversions pipeline over a table kept in memory with the store's semantics: enrolments and
+ * coupons put as decided. */
 function runPipeline(deliveries: readonly Delivery[], loyalty: readonly string[]) {
-  const members = new Map<string, MemberFacts>(loyalty.map((m) => [m, {}]));
+  const members = new Map<string, MemberFacts>(loyalty.map((m) => [m, { listed: true }]));
   const coupons = new Map<string, CouponFacts>();
   const watermarks = new Map<string, Map<string, string>>();
   const sent = new Set<string>();
   const figures = new Map<string, CampaignFigures>();
   for (const { records: batch, crashAt } of deliveries) {
-    const decisions = decideConversions(batch, { members, coupons, watermarks }, TEST_CODER);
+    const decisions = decideConversions(batch, { members, coupons, claims: new Map(), watermarks }, TEST_CODER);
     const outcomes: Outcome[] = decisions.map((decision) => {
       const { event, sequenceNumber } = decision;
       let enrolled = false;
       let couponIssued = false;
-      const member = members.get(event.email);
-      if (decision.enrol && (member === undefined || member.enrolledBy === sequenceNumber)) {
-        members.set(event.email, { enrolledBy: sequenceNumber });
+      if (decision.enrol) {
+        // Enrolments are put too (BatchWriteItem), in an item of their own beside the member's.
+        members.set(event.email, { listed: members.get(event.email)?.listed ?? false, enrolledBy: sequenceNumber });
         enrolled = true;
       }
       if (decision.coupon) {
