@@ -19,7 +19,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import { couponCoder, couponSecret } from "../apps/campaign/coupon.js";
 import { decodeConversion, decodeLoyalty } from "../apps/campaign/decode.js";
-import { processConversions, processLoyalty } from "../apps/campaign/service.js";
+import { couponSink, processConversions, processLoyalty } from "../apps/campaign/service.js";
 import { DynamoCampaignStore } from "../apps/campaign/store.js";
 import { alertMessage, zoneApp } from "../apps/zones/app.js";
 import { decodeReading } from "../apps/zones/reading.js";
@@ -27,7 +27,7 @@ import { DEFAULT_RULES } from "../apps/zones/rules.js";
 import { zoneStore } from "../apps/zones/store.js";
 import { putRecords } from "../cli/producer.js";
 import { processKeyed } from "../core/keyed.js";
-import { snsFifoSink } from "../core/sns-sink.js";
+import { snsSink } from "../core/sinks.js";
 import { mappingSettings } from "../local/deploy.js";
 import { roleIdentities } from "../local/iam.js";
 import { drainQueue } from "../local/queues.js";
@@ -156,7 +156,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
             const deps = {
               app: zoneApp(DEFAULT_RULES),
               store: zoneStore(clients.documents, outputs.ZoneTableName),
-              sink: snsFifoSink(clients.sns, outputs.AlertTopicArn, alertMessage),
+              sink: snsSink(clients.sns, outputs.AlertTopicArn, alertMessage),
             };
             return processKeyed([{ ref, event: decodeReading(recordText(record), ref.arrivalMs) }], deps);
           }
@@ -164,8 +164,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
             const ref = recordRef(record);
             const deps = {
               store: new DynamoCampaignStore(clients.documents, outputs.CampaignTableName),
-              sqs: clients.sqs,
-              promoQueueUrl: outputs.PromoQueueUrl,
+              coupons: couponSink(clients.sqs, outputs.PromoQueueUrl),
               codeOf,
             };
             return processConversions([{ ref, event: decodeConversion(recordText(record), ref.arrivalMs) }], deps);

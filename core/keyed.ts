@@ -1,7 +1,8 @@
 import { mapLimit } from "../shared/concurrency.js";
 import { sleep } from "../shared/dynamo.js";
 import { sequenceKey } from "../shared/kinesis-record.js";
-import type { BatchOutcome, Decoded } from "../shared/stream-batch.js";
+import type { Sink } from "./sinks.js";
+import type { CountedOutcome, Decoded } from "./stream-batch.js";
 
 // Keyed state over Kinesis, exactly once. An application is a state computation per key:
 // (events, state) → (outputs, new state), pure. The core gives it partitioned state, delivery and
@@ -69,25 +70,9 @@ export interface KeyedStore<S, O> {
   clearPending(key: string, version: number): Promise<void>;
 }
 
-/** Where outputs go. Sending is idempotent: every output carries its deduplication id. */
-export interface Sink<O> {
-  /** Sends every output or throws a {@link SendError}. */
-  send(outputs: readonly O[]): Promise<void>;
-}
-
-/** The destination refused some outputs (the whole call is retried; deduplication makes that safe). */
-export class SendError extends Error {
-  override readonly name = "SendError";
-}
-
 /** A key kept conflicting with other writers for every attempt. */
 export class ConflictError extends Error {
   override readonly name = "ConflictError";
-}
-
-/** The outcome of a batch: the records to retry and what happened, by metric name. */
-export interface KeyedOutcome extends BatchOutcome {
-  readonly counts: Readonly<Record<string, number>>;
 }
 
 export interface KeyedDeps<E, S, O> {
@@ -117,11 +102,16 @@ export function pastWatermarks<E>(
   return { fresh, watermarks: moved, replayed: events.length - fresh.length };
 }
 
-/** Runs a batch of decoded records through a keyed application, exactly once per record. */
+/**
+ * Runs a batch of decoded records through a keyed application, exactly once per record. Keys the
+ * caller already read, with the rest of the batch's state, are passed as `loaded`; the others are
+ * read here, all in one load.
+ */
 export async function processKeyed<E, S, O>(
   records: readonly Decoded<E>[],
   deps: KeyedDeps<E, S, O>,
-): Promise<KeyedOutcome> {
+  preloaded: ReadonlyMap<string, Stored<S, O>> = new Map(),
+): Promise<CountedOutcome> {
   const { app, store, sink } = deps;
   const maxConflicts = deps.maxConflicts ?? 10;
   const counts: Record<string, number> = {};
@@ -136,7 +126,8 @@ export async function processKeyed<E, S, O>(
     byKey.set(key, list);
   }
   const keys = [...byKey.keys()];
-  const loaded = await store.load(keys);
+  const missing = keys.filter((key) => !preloaded.has(key));
+  const loaded = new Map([...preloaded, ...(missing.length > 0 ? await store.load(missing) : [])]);
   const results = await mapLimit(keys, deps.concurrency ?? 10, async (key) => {
     const events = byKey.get(key) ?? [];
     let stored = loaded.get(key);

@@ -1,3 +1,4 @@
+import { type Keyed, type KeyedApp, pastWatermarks } from "../../core/keyed.js";
 import { sequenceKey } from "../../shared/kinesis-record.js";
 import type { Conversion } from "./events.js";
 
@@ -30,14 +31,11 @@ export interface CampaignSnapshot {
   readonly claims: ReadonlyMap<string, string>;
   /** Per campaign, per shard: the padded sequence number its figures count up to. A record at or
    * below it was processed to the end before (figures are written last). */
-  readonly watermarks: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  readonly watermarks: ReadonlyMap<string, Readonly<Record<string, string>>>;
 }
 
-export interface SequencedConversion {
-  readonly event: Conversion;
-  readonly sequenceNumber: string;
-  readonly shardId: string;
-}
+/** A conversion with the record it came in. */
+export type SequencedConversion = Keyed<Conversion>;
 
 export interface CouponIntent {
   readonly campaign: string;
@@ -78,17 +76,25 @@ export function decideConversions(
   const couponsNow = new Map<string, CouponFacts>();
   const members = { get: (email: string) => enrolledNow.get(email) ?? snapshot.members.get(email) };
   const coupons = { get: (key: string) => couponsNow.get(key) ?? snapshot.coupons.get(key) };
-  const processed = new Map<string, string>();
+  // Records the campaign's figures already count, by the core's per-shard watermarks.
+  const fresh = new Set<SequencedConversion>();
+  const byCampaign = new Map<string, SequencedConversion[]>();
+  for (const record of batch) {
+    const records = byCampaign.get(record.event.campaign);
+    if (records) records.push(record);
+    else byCampaign.set(record.event.campaign, [record]);
+  }
+  for (const [campaign, records] of byCampaign) {
+    for (const record of pastWatermarks(snapshot.watermarks.get(campaign) ?? {}, records).fresh) fresh.add(record);
+  }
   const decisions: ConversionDecision[] = [];
-  for (const { event, sequenceNumber, shardId } of batch) {
-    const seq = sequenceKey(sequenceNumber);
-    const markKey = `${event.campaign}\u0000${shardId}`;
-    const mark = processed.get(markKey) ?? snapshot.watermarks.get(event.campaign)?.get(shardId);
-    if (mark !== undefined && seq <= mark) {
+  for (const record of batch) {
+    const { event, sequenceNumber, shardId } = record;
+    if (!fresh.has(record)) {
       decisions.push({ sequenceNumber, shardId, event, replay: true, byMember: false, enrol: false });
       continue;
     }
-    processed.set(markKey, seq);
+    const seq = sequenceKey(sequenceNumber);
     const member = members.get(event.email);
     const byMember = member !== undefined && memberAt(member, sequenceNumber, seq);
     let enrol = false;
@@ -155,42 +161,61 @@ export function emptyFigures(): CampaignFigures {
   };
 }
 
-/** What actually happened to a decision's effects once the table had its say. */
-export interface Outcome {
-  readonly decision: ConversionDecision;
-  /** The coupon write succeeded for this record (first time or a replay of its own). */
-  readonly couponIssued: boolean;
-  /** The enrolment write succeeded for this record. */
-  readonly enrolled: boolean;
+/** Adds one decided record (not a replay) to its campaign's figures, in place. */
+function count(figures: CampaignFigures, decision: ConversionDecision): void {
+  const { event } = decision;
+  switch (event.kind) {
+    case "click":
+      figures.clicks += 1;
+      figures.clicksByChannel[event.channel] = (figures.clicksByChannel[event.channel] ?? 0) + 1;
+      if (decision.byMember) figures.memberClicks += 1;
+      break;
+    case "basket":
+      figures.basketAdds += 1;
+      break;
+    case "purchase":
+      figures.purchases += 1;
+      figures.revenueCents += event.totalCents;
+      break;
+  }
+  if (decision.coupon) figures.couponsIssued += 1;
+  if (decision.enrol) figures.membersEnrolled += 1;
 }
 
-/** Folds outcomes into per-campaign figure increments. */
-export function tallyFigures(outcomes: readonly Outcome[]): Map<string, CampaignFigures> {
+/** Folds decisions whose effects were made into per-campaign figure increments (replays add nothing). */
+export function tallyFigures(decisions: readonly ConversionDecision[]): Map<string, CampaignFigures> {
   const byCampaign = new Map<string, CampaignFigures>();
-  for (const { decision, couponIssued, enrolled } of outcomes) {
+  for (const decision of decisions) {
     if (decision.replay) continue;
-    const { event } = decision;
-    let figures = byCampaign.get(event.campaign);
-    if (figures === undefined) {
-      figures = emptyFigures();
-      byCampaign.set(event.campaign, figures);
-    }
-    switch (event.kind) {
-      case "click":
-        figures.clicks += 1;
-        figures.clicksByChannel[event.channel] = (figures.clicksByChannel[event.channel] ?? 0) + 1;
-        if (decision.byMember) figures.memberClicks += 1;
-        break;
-      case "basket":
-        figures.basketAdds += 1;
-        break;
-      case "purchase":
-        figures.purchases += 1;
-        figures.revenueCents += event.totalCents;
-        break;
-    }
-    if (couponIssued) figures.couponsIssued += 1;
-    if (enrolled) figures.membersEnrolled += 1;
+    const campaign = decision.event.campaign;
+    const figures = byCampaign.get(campaign) ?? emptyFigures();
+    byCampaign.set(campaign, figures);
+    count(figures, decision);
   }
   return byCampaign;
 }
+
+/** How a counted record shows in the metrics. */
+export type FiguresOutcome = "couponIssued" | "enrolled" | "counted";
+
+/**
+ * A campaign's figures as keyed state on the core: the key is the campaign, the events are the
+ * batch's decided records whose effects were made, the step adds them up. The core's per-shard
+ * watermark makes a replayed record count once.
+ */
+export const figuresApp: KeyedApp<ConversionDecision, CampaignFigures, never> = {
+  keyOf: (decision) => decision.event.campaign,
+  initial: emptyFigures,
+  apply: (state, events) => {
+    const figures = structuredClone(state);
+    const outcomes: FiguresOutcome[] = [];
+    for (const { event: decision } of events) {
+      count(figures, decision);
+      outcomes.push(decision.coupon ? "couponIssued" : decision.enrol ? "enrolled" : "counted");
+    }
+    return { state: figures, outputs: [], outcomes };
+  },
+  metricOf: () => {
+    throw new Error("campaign figures have no outputs");
+  },
+};

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { KeyedStore, Stored } from "../../core/keyed.js";
 import { type BulkWritten, batchGet, batchPut, conditionalWrite } from "../../shared/dynamo.js";
-import { sequenceKey } from "../../shared/kinesis-record.js";
 import type { LoyaltyRecord } from "./events.js";
 import {
   type CampaignFigures,
@@ -64,20 +64,22 @@ export interface Member {
 
 const MEMBER_FIELDS = ["fbUser", "instaUser", "gender", "enrolledBy", "enrolledCampaign", "enrolledAt"] as const;
 
+/** A batch's one read: what its decisions need, and its campaigns' figures as the core's keyed state. */
+export interface CampaignLoad {
+  readonly snapshot: CampaignSnapshot;
+  readonly figures: ReadonlyMap<string, StoredFigures>;
+}
+
+export type StoredFigures = Stored<CampaignFigures, never>;
+
 export interface CampaignStore {
   upsertMember(record: LoyaltyRecord, sequenceNumber: string): Promise<void>;
   /** Reads, strongly consistently and in bulk, everything the keys name. */
-  load(keys: CampaignKeys): Promise<CampaignSnapshot>;
+  load(keys: CampaignKeys): Promise<CampaignLoad>;
   /** Puts facts in bulk, in order; says how many, from the first on, are known to be written. */
   recordFacts(facts: readonly CampaignFact[]): Promise<BulkWritten>;
-  /** Adds figure increments and moves the shard's watermark, only if nobody moved it since `from`. */
-  addFigures(
-    campaign: string,
-    shardId: string,
-    from: string | undefined,
-    to: string,
-    delta: CampaignFigures,
-  ): Promise<boolean>;
+  /** The campaigns' figures, as the core's state-store port (key: the campaign). */
+  readonly figures: KeyedStore<CampaignFigures, never>;
   readFigures(): Promise<Map<string, CampaignFigures>>;
   readMembers(): Promise<Map<string, Member>>;
 }
@@ -90,10 +92,14 @@ export class DynamoCampaignStore implements CampaignStore {
     conversions: ["dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
   } as const;
 
+  readonly figures: KeyedStore<CampaignFigures, never>;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.figures = new FiguresStore(db, table);
+  }
 
   /** The loyalty list's item of a member: an update, merging fields, since it is theirs alone. */
   async upsertMember(record: LoyaltyRecord, sequenceNumber: string): Promise<void> {
@@ -122,12 +128,13 @@ export class DynamoCampaignStore implements CampaignStore {
     );
   }
 
-  async load(keys: CampaignKeys): Promise<CampaignSnapshot> {
+  async load(keys: CampaignKeys): Promise<CampaignLoad> {
     const pks = new Set<string>();
     for (const id of keys.eventIds ?? []) pks.add(eventId(id));
     for (const email of keys.emails ?? []) pks.add(member(email)).add(enrolment(email));
     for (const [campaign, email] of keys.coupons ?? []) pks.add(coupon(campaign, email));
-    for (const campaign of keys.campaigns ?? []) pks.add(figures(campaign));
+    const campaigns = [...(keys.campaigns ?? [])];
+    for (const campaign of campaigns) pks.add(figures(campaign));
     const items = await batchGet(
       this.db,
       this.table,
@@ -136,7 +143,7 @@ export class DynamoCampaignStore implements CampaignStore {
     const members = new Map<string, MemberFacts>();
     const couponFacts = new Map<string, CouponFacts>();
     const claims = new Map<string, string>();
-    const watermarks = new Map<string, Map<string, string>>();
+    const figureItems = new Map<string, StoredFigures>();
     const addMember = (email: string, facts: Partial<MemberFacts>) => {
       const known = members.get(email) ?? { listed: false };
       members.set(email, { ...known, ...facts });
@@ -156,14 +163,12 @@ export class DynamoCampaignStore implements CampaignStore {
       } else if (pk.startsWith("EVENT#")) {
         claims.set(pk.slice("EVENT#".length), String(item.claimedBy));
       } else if (pk.startsWith("FIGURES#")) {
-        const marks = new Map<string, string>();
-        for (const [name, value] of Object.entries(item)) {
-          if (name.startsWith(WATERMARK_PREFIX)) marks.set(name.slice(WATERMARK_PREFIX.length), String(value));
-        }
-        watermarks.set(String(item.campaign), marks);
+        figureItems.set(String(item.campaign), storedFigures(item));
       }
     }
-    return { members, coupons: couponFacts, claims, watermarks };
+    const stored = new Map(campaigns.map((c) => [c, figureItems.get(c) ?? noFigures(c)]));
+    const watermarks = new Map([...stored].map(([c, { watermarks }]) => [c, watermarks]));
+    return { snapshot: { members, coupons: couponFacts, claims, watermarks }, figures: stored };
   }
 
   /**
@@ -188,56 +193,9 @@ export class DynamoCampaignStore implements CampaignStore {
     );
   }
 
-  async addFigures(
-    campaign: string,
-    shardId: string,
-    from: string | undefined,
-    to: string,
-    delta: CampaignFigures,
-  ): Promise<boolean> {
-    const names: Record<string, string> = { "#wm": `${WATERMARK_PREFIX}${shardId}`, "#campaign": "campaign" };
-    const values: Record<string, unknown> = { ":to": sequenceKey(to), ":campaign": campaign };
-    const adds: string[] = [];
-    const counters = {
-      clicks: delta.clicks,
-      memberClicks: delta.memberClicks,
-      basketAdds: delta.basketAdds,
-      purchases: delta.purchases,
-      revenueCents: delta.revenueCents,
-      couponsIssued: delta.couponsIssued,
-      membersEnrolled: delta.membersEnrolled,
-    };
-    let n = 0;
-    const add = (attribute: string, amount: number) => {
-      n += 1;
-      names[`#a${n}`] = attribute;
-      values[`:a${n}`] = amount;
-      adds.push(`#a${n} :a${n}`);
-    };
-    for (const [attribute, amount] of Object.entries(counters)) add(attribute, amount);
-    for (const [channel, amount] of Object.entries(delta.clicksByChannel)) add(`${CHANNEL_PREFIX}${channel}`, amount);
-    let condition = "attribute_not_exists(#wm)";
-    if (from !== undefined) {
-      condition = "#wm = :from";
-      values[":from"] = from;
-    }
-    return conditionalWrite(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: figures(campaign) },
-          UpdateExpression: `SET #wm = :to, #campaign = :campaign ADD ${adds.join(", ")}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
-  }
-
   async readFigures(): Promise<Map<string, CampaignFigures>> {
     const items = await this.scan("FIGURES#");
-    return new Map(items.map((item) => [String(item.campaign), figuresOf(item)]));
+    return new Map(items.map((item) => [String(item.campaign), storedFigures(item).state]));
   }
 
   /** Every member: the loyalty list's items merged with the enrolments purchases made. */
@@ -298,6 +256,97 @@ function factItem(fact: CampaignFact, expires: number): Record<string, unknown> 
       };
     }
   }
+}
+
+/**
+ * The figures' adapter of the core's state-store port. Figures are sums, and every shard adds to
+ * its campaigns' items, so a write does not claim the whole item (a version would make every
+ * shard's batch conflict with every other's): it ADDs the step's increments under a condition on
+ * the watermarks of the shards it moves only. Writers from different shards commute; two
+ * invocations of one batch still conflict, and the loser finds its records counted.
+ */
+class FiguresStore implements KeyedStore<CampaignFigures, never> {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async load(campaigns: readonly string[]): Promise<Map<string, StoredFigures>> {
+    const items = await batchGet(
+      this.db,
+      this.table,
+      campaigns.map((c) => ({ pk: figures(c) })),
+    );
+    const found = new Map(items.map((item) => [String(item.campaign), storedFigures(item)]));
+    return new Map(campaigns.map((c) => [c, found.get(c) ?? noFigures(c)]));
+  }
+
+  save(expected: StoredFigures, next: Omit<StoredFigures, "key" | "version">): Promise<boolean> {
+    const names: Record<string, string> = { "#campaign": "campaign" };
+    const values: Record<string, unknown> = { ":campaign": expected.key };
+    const sets = ["#campaign = :campaign"];
+    const adds: string[] = [];
+    const conditions: string[] = [];
+    let n = 0;
+    const name = (attribute: string) => {
+      n += 1;
+      names[`#a${n}`] = attribute;
+      return `#a${n}`;
+    };
+    for (const [shardId, mark] of Object.entries(next.watermarks)) {
+      const from = expected.watermarks[shardId];
+      if (from === mark) continue;
+      const attribute = name(`${WATERMARK_PREFIX}${shardId}`);
+      values[`:to${n}`] = mark;
+      sets.push(`${attribute} = :to${n}`);
+      if (from === undefined) conditions.push(`attribute_not_exists(${attribute})`);
+      else {
+        values[`:from${n}`] = from;
+        conditions.push(`${attribute} = :from${n}`);
+      }
+    }
+    const add = (attribute: string, amount: number) => {
+      if (amount === 0) return;
+      const placeholder = name(attribute);
+      values[`:n${n}`] = amount;
+      adds.push(`${placeholder} :n${n}`);
+    };
+    const { clicksByChannel, ...counters } = next.state;
+    for (const [counter, total] of Object.entries(counters)) {
+      add(counter, total - expected.state[counter as keyof typeof counters]);
+    }
+    for (const [channel, total] of Object.entries(clicksByChannel)) {
+      add(`${CHANNEL_PREFIX}${channel}`, total - (expected.state.clicksByChannel[channel] ?? 0));
+    }
+    return conditionalWrite(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: figures(expected.key) },
+          UpdateExpression: `SET ${sets.join(", ")}${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+          ConditionExpression: conditions.length > 0 ? conditions.join(" AND ") : undefined,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  async clearPending(): Promise<void> {
+    // Figures have no outputs: there is never an outbox to empty.
+  }
+}
+
+function noFigures(campaign: string): StoredFigures {
+  return { key: campaign, state: emptyFigures(), version: 0, watermarks: {}, pending: [] };
+}
+
+function storedFigures(item: Record<string, unknown>): StoredFigures {
+  const watermarks: Record<string, string> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(WATERMARK_PREFIX)) watermarks[name.slice(WATERMARK_PREFIX.length)] = String(value);
+  }
+  return { key: String(item.campaign), state: figuresOf(item), version: 0, watermarks, pending: [] };
 }
 
 function figuresOf(item: Record<string, unknown>): CampaignFigures {

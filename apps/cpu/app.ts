@@ -1,7 +1,7 @@
 import type { KeyedFunction } from "../../core/handler.js";
 import { foldEvents, type KeyedApp } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";
-import type { FifoMessage } from "../../core/sns-sink.js";
+import type { Message } from "../../core/sinks.js";
 import { COMMON_ENV } from "../../shared/config.js";
 import { numberEnv, requireEnv } from "../../shared/env.js";
 import { type CpuReading, decodeCpu } from "./reading.js";
@@ -66,7 +66,7 @@ export const serverCodec: StateCodec<ServerState> = {
   }),
 };
 
-export const cpuAlertMessage = (a: CpuAlert): FifoMessage => ({
+export const cpuAlertMessage = (a: CpuAlert): Message => ({
   body: a,
   group: a.server,
   identity: [a.server, a.sequenceNumber, a.rule],

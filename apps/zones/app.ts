@@ -1,7 +1,7 @@
 import type { KeyedFunction } from "../../core/handler.js";
 import type { KeyedApp } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";
-import type { FifoMessage } from "../../core/sns-sink.js";
+import type { Message } from "../../core/sinks.js";
 import { packWindow, unpackWindow } from "./codec.js";
 import { zoneConfig } from "./config.js";
 import { decodeReading, type Reading } from "./reading.js";
@@ -46,7 +46,7 @@ export const zoneCodec: StateCodec<ZoneState> = {
 };
 
 /** An alert on the FIFO topic: one group a zone, unique to (zone, record, rule), filterable by zone, rule, status. */
-export const alertMessage = (alert: Alert): FifoMessage => ({
+export const alertMessage = (alert: Alert): Message => ({
   body: alert,
   group: alert.zone,
   identity: [alert.zone, alert.sequenceNumber, alert.rule],

@@ -92,13 +92,7 @@ export function campaignScenario(conditions: Conditions = {}): void {
       { members: loyalty, coupons: new Map(), claims: new Map(), watermarks: new Map() },
       TEST_CODER,
     );
-    const oracle = tallyFigures(
-      decisions.map((decision) => ({
-        decision,
-        couponIssued: decision.coupon !== undefined,
-        enrolled: decision.enrol,
-      })),
-    );
+    const oracle = tallyFigures(decisions);
     const figures = await new DynamoCampaignStore(
       file.target.clients.documents,
       file.target.outputs.CampaignTableName,

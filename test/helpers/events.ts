@@ -1,7 +1,7 @@
 import type { KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import { couponCoder } from "#apps/campaign/coupon.js";
 import type { RecordRef } from "#shared/kinesis-record.js";
-import type { Decoded } from "#shared/stream-batch.js";
+import type { Decoded } from "../../core/stream-batch.js";
 
 let sequence = 49_600_000_000_000_000_000_000_000_000_000_000_000_000_000_000n;
 

@@ -4,9 +4,9 @@ import { alertMessage, ZONE_KEY, zoneApp, zoneCodec } from "#apps/zones/app.js";
 import { DEFAULT_RULES } from "#apps/zones/rules.js";
 import type { RecordRef } from "#shared/kinesis-record.js";
 import { cpuAlertMessage, cpuApp, SERVER_KEY, serverCodec } from "../../apps/cpu/app.js";
-import { type KeyedApp, type KeyedStore, processKeyed, type Sink } from "../../core/keyed.js";
+import { type KeyedApp, type KeyedStore, processKeyed } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";
-import { deduplicationId, type FifoMessage } from "../../core/sns-sink.js";
+import { deduplicationId, type Message, type Sink } from "../../core/sinks.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);
 
@@ -14,7 +14,7 @@ const T0 = Date.UTC(2026, 10, 20, 9);
 export interface AppUnderTest<E> {
   readonly name: string;
   readonly app: KeyedApp<E, unknown, unknown>;
-  readonly message: (output: never) => FifoMessage;
+  readonly message: (output: never) => Message;
   readonly codec: StateCodec<unknown>;
   readonly keyAttribute: string;
   /** Events over a few keys, in time order per key, values spanning the thresholds. */
@@ -26,7 +26,7 @@ export const KEYED_APPS: AppUnderTest<unknown>[] = [
   {
     name: "zones",
     app: zoneApp(DEFAULT_RULES) as KeyedApp<unknown, unknown, unknown>,
-    message: alertMessage as (output: never) => FifoMessage,
+    message: alertMessage as (output: never) => Message,
     codec: zoneCodec as StateCodec<unknown>,
     keyAttribute: ZONE_KEY,
     events: fc
@@ -50,7 +50,7 @@ export const KEYED_APPS: AppUnderTest<unknown>[] = [
   {
     name: "cpu",
     app: cpuApp(90) as KeyedApp<unknown, unknown, unknown>,
-    message: cpuAlertMessage as (output: never) => FifoMessage,
+    message: cpuAlertMessage as (output: never) => Message,
     codec: serverCodec as StateCodec<unknown>,
     keyAttribute: SERVER_KEY,
     events: fc
@@ -95,7 +95,7 @@ class FifoDestination<O> implements Sink<O> {
   readonly delivered = new Map<string, string>();
   private sends = 0;
   constructor(
-    private readonly message: (o: O) => FifoMessage,
+    private readonly message: (o: O) => Message,
     private readonly crashes: readonly string[] = [],
   ) {}
   async send(outputs: readonly O[]): Promise<void> {
@@ -103,6 +103,7 @@ class FifoDestination<O> implements Sink<O> {
     if (crash === "before") throw new Error("crashed before sending");
     for (const o of outputs) {
       const m = this.message(o);
+      if (m.identity === undefined) throw new Error("a FIFO message needs an identity to deduplicate by");
       const id = deduplicationId(m.identity);
       if (!this.delivered.has(id)) this.delivered.set(id, JSON.stringify(m.body));
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import type { Alert } from "#apps/zones/zone.js";
-import type { RejectedRecord } from "#shared/rejects.js";
+import type { RejectedRecord } from "../../core/rejects.js";
 import type { LocalStack } from "../../local/stack.js";
 import { badInputCorpus, type CorpusStream } from "../fixtures/bad-input.js";
 import { Ledger } from "../helpers/accounting.js";

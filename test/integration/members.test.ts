@@ -2,7 +2,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { decodeLoyalty } from "#apps/campaign/decode.js";
 import type { Conversion } from "#apps/campaign/events.js";
-import { processConversions, processLoyalty } from "#apps/campaign/service.js";
+import { couponSink, processConversions, processLoyalty } from "#apps/campaign/service.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { type DirectClients, directClients } from "../../local/clients.js";
 import { createTable } from "../../local/deploy.js";
@@ -56,7 +56,7 @@ const purchase = (eventId?: string): Conversion => ({
   ...(eventId === undefined ? {} : { eventId }),
 });
 // Purchases earn no coupon: nothing is sent to the queue.
-const deps = () => ({ store, sqs: clients.sqs, promoQueueUrl: "no-coupons-here", codeOf: TEST_CODER });
+const deps = () => ({ store, coupons: couponSink(clients.sqs, "no-coupons-here"), codeOf: TEST_CODER });
 
 test("a purchaser enrolled before their loyalty record arrives keeps their enrolment and gains its fields", async () => {
   const first = { ref: ref(), event: purchase() };
@@ -82,27 +82,23 @@ test("a purchaser enrolled before their loyalty record arrives keeps their enrol
 });
 
 test("a producer's retry (an eventId claimed before) is a duplicate; the claiming record's redelivery is not", async () => {
-  const counts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 };
   const first = [
     { ref: ref(), event: purchase("evt-1") },
     { ref: ref(), event: purchase("evt-2") },
   ];
-  await processConversions(first, deps(), counts);
-  expect(counts.duplicates).toBe(0);
+  expect((await processConversions(first, deps())).counts).toMatchObject({ duplicates: 0, processed: 2 });
   // A later batch: evt-1 again under another record (the retry), twice; a new id.
-  await processConversions(
+  const later = await processConversions(
     [
       { ref: ref(), event: purchase("evt-1") },
       { ref: ref(), event: purchase("evt-3") },
       { ref: ref(), event: purchase("evt-1") },
     ],
     deps(),
-    counts,
   );
-  expect(counts.duplicates).toBe(2);
+  expect(later.counts).toMatchObject({ duplicates: 2, processed: 3 });
   // The first batch redelivered: its records find their own claims, and are replays, not retries.
-  await processConversions(first, deps(), counts);
-  expect(counts).toMatchObject({ duplicates: 2, replayed: 2 });
+  expect((await processConversions(first, deps())).counts).toMatchObject({ duplicates: 0, replayed: 2 });
   const claim = await clients.documents.send(new GetCommand({ TableName: table, Key: { pk: "EVENT#evt-1" } }));
   expect(claim.Item).toMatchObject({ claimedBy: first[0]?.ref.sequenceNumber });
   expect(claim.Item?.expiresAt).toBeGreaterThan(Date.now() / 1000);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { processConversions } from "#apps/campaign/service.js";
+import { couponSink, processConversions } from "#apps/campaign/service.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { alertMessage, zoneApp } from "#apps/zones/app.js";
 import { DEFAULT_RULES } from "#apps/zones/rules.js";
 import { zoneStore } from "#apps/zones/store.js";
 import { processKeyed } from "../../core/keyed.js";
-import { snsFifoSink } from "../../core/sns-sink.js";
+import { snsSink } from "../../core/sinks.js";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
 import { decoded, ref, TEST_CODER } from "../helpers/events.js";
@@ -14,6 +14,15 @@ import { localStackForTests } from "../helpers/stack.js";
 // Invocations at once on the same zone or the same e-mail: duplicate deliveries of one batch, or,
 // for a zone, different shards (as after a reshard, should parent and child shards be read side by
 // side). The conditional writes must let none lose another's work, and effects must happen once.
+
+/** The counts of several invocations, added up. */
+function totals<C extends string>(results: readonly { counts: Readonly<Partial<Record<C, number>>> }[]) {
+  const sum: Partial<Record<C, number>> = {};
+  for (const { counts } of results) {
+    for (const [name, n] of Object.entries(counts) as [C, number][]) sum[name] = (sum[name] ?? 0) + n;
+  }
+  return sum;
+}
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -29,7 +38,7 @@ test("two invocations racing on one zone lose no reading", async () => {
   const deps = {
     app: zoneApp(DEFAULT_RULES),
     store,
-    sink: snsFifoSink(stack.clients.sns, stack.outputs.AlertTopicArn, alertMessage),
+    sink: snsSink(stack.clients.sns, stack.outputs.AlertTopicArn, alertMessage),
   };
   const T0 = Date.UTC(2026, 10, 20, 9);
   const batch = (device: string, shardId: string) =>
@@ -40,8 +49,7 @@ test("two invocations racing on one zone lose no reading", async () => {
   const results = await Promise.all(
     Array.from({ length: 3 }, (_, k) => processKeyed(batch(`dev-${k}`, `shardId-00000000000${k}`), deps)),
   );
-  const sum = (name: string) => results.reduce((n, r) => n + (r.counts[name] ?? 0), 0);
-  const counts = { applied: sum("applied"), conflicts: sum("conflicts") };
+  const counts = totals(results);
   expect(results.every((r) => r.failed.size === 0)).toBe(true);
   const zone = (await store.load(["race-zone"])).get("race-zone");
   expect(zone?.state.at).toHaveLength(120);
@@ -53,7 +61,7 @@ test("two invocations racing on one zone lose no reading", async () => {
 test("duplicate invocations of one batch issue one coupon and count it once", async () => {
   const store = new DynamoCampaignStore(stack.clients.documents, stack.outputs.CampaignTableName);
   await store.upsertMember({ email: "racer@example.com" }, "1");
-  const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl, codeOf: TEST_CODER };
+  const deps = { store, coupons: couponSink(stack.clients.sqs, stack.outputs.PromoQueueUrl), codeOf: TEST_CODER };
   const click = (channel: string) => ({
     kind: "click" as const,
     campaign: "RaceCampaign",
@@ -63,12 +71,12 @@ test("duplicate invocations of one batch issue one coupon and count it once", as
   });
   // Lambda delivers at least once: the same batch, in four invocations at the same time.
   const batch = decoded([click("A"), click("B")], "shardId-000000000000");
-  const counts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 };
-  const results = await Promise.all([1, 2, 3, 4].map(() => processConversions(batch, deps, counts)));
+  const results = await Promise.all([1, 2, 3, 4].map(() => processConversions(batch, deps)));
   expect(results.every((r) => r.failed.size === 0)).toBe(true);
+  const counts = totals(results);
   const coupons = await drainQueue(stack.clients.sqs, stack.outputs.PromoQueueUrl);
   expect(coupons.map((c) => JSON.parse(c.Body ?? "{}").channel)).toEqual(["A"]);
-  expect(counts.coupons).toBe(1);
+  expect(counts.couponIssued).toBe(1);
   const figures = (await store.readFigures()).get("RaceCampaign");
   expect(figures).toMatchObject({ clicks: 2, memberClicks: 2, couponsIssued: 1 });
   console.log(
@@ -78,7 +86,7 @@ test("duplicate invocations of one batch issue one coupon and count it once", as
 
 test("duplicate invocations of one purchase enrol its buyer once and count it once", async () => {
   const store = new DynamoCampaignStore(stack.clients.documents, stack.outputs.CampaignTableName);
-  const deps = { store, sqs: stack.clients.sqs, promoQueueUrl: stack.outputs.PromoQueueUrl, codeOf: TEST_CODER };
+  const deps = { store, coupons: couponSink(stack.clients.sqs, stack.outputs.PromoQueueUrl), codeOf: TEST_CODER };
   const purchase = {
     kind: "purchase" as const,
     campaign: "EnrolRace",
@@ -91,8 +99,7 @@ test("duplicate invocations of one purchase enrol its buyer once and count it on
   // the one that writes the figures counts it. (Lambda never hands one e-mail's records to two
   // shards' invocations at once: the e-mail is the partition key, and children wait for parents.)
   const batch = decoded([purchase]);
-  const counts = { processed: 0, duplicates: 0, replayed: 0, coupons: 0, enrolled: 0, conflicts: 0 };
-  await Promise.all([0, 1, 2, 3].map(() => processConversions(batch, deps, counts)));
+  const counts = totals(await Promise.all([0, 1, 2, 3].map(() => processConversions(batch, deps))));
   expect(counts.enrolled).toBe(1);
   const figures = (await store.readFigures()).get("EnrolRace");
   expect(figures).toMatchObject({ purchases: 1, revenueCents: 1000, membersEnrolled: 1 });

@@ -8,7 +8,6 @@ import {
   decideConversions,
   emptyFigures,
   type MemberFacts,
-  type Outcome,
   type SequencedConversion,
   tallyFigures,
 } from "#apps/campaign/logic.js";
@@ -91,29 +90,23 @@ interface Delivery {
 function runPipeline(deliveries: readonly Delivery[], loyalty: readonly string[]) {
   const members = new Map<string, MemberFacts>(loyalty.map((m) => [m, { listed: true }]));
   const coupons = new Map<string, CouponFacts>();
-  const watermarks = new Map<string, Map<string, string>>();
+  const watermarks = new Map<string, Record<string, string>>();
   const sent = new Set<string>();
   const figures = new Map<string, CampaignFigures>();
   for (const { records: batch, crashAt } of deliveries) {
     const decisions = decideConversions(batch, { members, coupons, claims: new Map(), watermarks }, TEST_CODER);
-    const outcomes: Outcome[] = decisions.map((decision) => {
-      const { event, sequenceNumber } = decision;
-      let enrolled = false;
-      let couponIssued = false;
-      if (decision.enrol) {
-        // Enrolments are put too (BatchWriteItem), in an item of their own beside the member's.
+    for (const { event, sequenceNumber, enrol, coupon } of decisions) {
+      // Enrolments and coupons are put, unconditionally (BatchWriteItem): the decision alone keeps
+      // them single. An enrolment is an item of its own beside the member's.
+      if (enrol) {
         members.set(event.email, { listed: members.get(event.email)?.listed ?? false, enrolledBy: sequenceNumber });
-        enrolled = true;
       }
-      if (decision.coupon) {
-        // Coupons are put, unconditionally (BatchWriteItem): the decision alone keeps them single.
+      if (coupon) {
         coupons.set(couponKey(event.campaign, event.email), { issuedBy: sequenceNumber });
-        sent.add(decision.coupon.code); // FIFO deduplication by coupon code
-        couponIssued = true;
+        sent.add(coupon.code); // FIFO deduplication by coupon code
       }
-      return { decision, enrolled, couponIssued };
-    });
-    const counted = outcomes.slice(0, crashAt ?? outcomes.length);
+    }
+    const counted = decisions.slice(0, crashAt ?? decisions.length);
     for (const [campaign, delta] of tallyFigures(counted)) {
       const total = figures.get(campaign) ?? emptyFigures();
       for (const key of [
@@ -131,9 +124,10 @@ function runPipeline(deliveries: readonly Delivery[], loyalty: readonly string[]
     }
     for (const d of decisions.slice(0, crashAt ?? decisions.length)) {
       if (d.replay) continue;
-      const marks = watermarks.get(d.event.campaign) ?? new Map<string, string>();
-      marks.set(d.shardId, sequenceKey(d.sequenceNumber));
-      watermarks.set(d.event.campaign, marks);
+      watermarks.set(d.event.campaign, {
+        ...watermarks.get(d.event.campaign),
+        [d.shardId]: sequenceKey(d.sequenceNumber),
+      });
     }
   }
   return { members: [...members.entries()].sort(), sent: [...sent].sort(), figures: [...figures.entries()].sort() };

@@ -2,8 +2,8 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, test } from "vitest";
 import { DecodeError } from "#shared/errors.js";
-import type { RejectedRecord } from "#shared/rejects.js";
-import { handleStreamBatch } from "#shared/stream-batch.js";
+import type { RejectedRecord } from "../../core/rejects.js";
+import { handleStreamBatch } from "../../core/stream-batch.js";
 import { kinesisRecord } from "../helpers/events.js";
 
 const sqsMock = mockClient(SQSClient);

@@ -1,8 +1,9 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
-import { DecodeError, errorMessage } from "./errors.js";
-import { compareSequence, type RecordRef, recordRef, recordText } from "./kinesis-record.js";
-import { type RejectedRecord, rejection, sendRejections } from "./rejects.js";
+import { DecodeError, errorMessage } from "../shared/errors.js";
+import { compareSequence, type RecordRef, recordRef, recordText } from "../shared/kinesis-record.js";
+import { type RejectedRecord, rejection, rejectionSink } from "./rejects.js";
+import { SendError } from "./sinks.js";
 
 /** A record that decoded into an event. */
 export interface Decoded<T> {
@@ -15,6 +16,11 @@ export interface BatchOutcome {
   readonly failed: ReadonlySet<string>;
   /** Why they could not be finished, for the log. */
   readonly errors?: readonly unknown[];
+}
+
+/** A batch's outcome with what happened, by name (the function maps names to metrics). */
+export interface CountedOutcome<C extends string = string> extends BatchOutcome {
+  readonly counts: Readonly<Partial<Record<C, number>>>;
 }
 
 export interface BatchSummary {
@@ -56,9 +62,14 @@ export async function handleStreamBatch<T>(
   }
   const failed = new Set<string>();
   if (rejected.length > 0) {
-    const sent = await sendRejections(options.sqs, options.rejectedQueueUrl, rejected);
-    for (const seq of sent.failed) failed.add(seq);
-    for (const err of sent.errors) options.onError?.(err);
+    try {
+      await rejectionSink(options.sqs, options.rejectedQueueUrl).send(rejected);
+    } catch (err) {
+      // Records not known to be on the queue come again, and are rejected again.
+      options.onError?.(err);
+      const sent = err instanceof SendError ? err.sent : 0;
+      for (const r of rejected.slice(sent)) failed.add(r.sequenceNumber);
+    }
   }
   if (good.length > 0) {
     try {

@@ -1,6 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { emailHash } from "./email.js";
+import { emailHash } from "../shared/email.js";
 import type { RejectedRecord } from "./rejects.js";
 import type { BatchSummary } from "./stream-batch.js";
 
