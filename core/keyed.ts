@@ -64,7 +64,9 @@ export interface Stored<S, O> {
 /** The state-store port: a DynamoDB adapter deploys, an in-memory one tests in milliseconds. */
 export interface KeyedStore<S, O> {
   load(keys: readonly string[]): Promise<Map<string, Stored<S, O>>>;
-  /** Writes the next item if the key is still at `expected.version`; false when it moved on. */
+  /** Writes the next item if the key is still as `expected` read it (its version), false when it
+   * moved on. An adapter of state that commutes across shards (sums) may condition on the
+   * watermarks of the shards it moves only: see the campaign's figures. */
   save(expected: Stored<S, O>, next: Omit<Stored<S, O>, "key" | "version">): Promise<boolean>;
   /** Empties the outbox of the item at `version`, unless it moved on meanwhile. */
   clearPending(key: string, version: number): Promise<void>;

@@ -86,6 +86,18 @@ describe("the batch pipeline every handler shares", () => {
     expect(errors).toHaveLength(1);
   });
 
+  test("a rejection the queue refuses comes again, with every rejection after it", async () => {
+    sqsMock.on(SendMessageBatchCommand).resolves({ Failed: [{ Id: "1", Code: "InternalError", SenderFault: false }] });
+    const records = [kinesisRecord("bad one"), kinesisRecord("bad two"), kinesisRecord("fine"), kinesisRecord("bad 3")];
+    const response = await handleStreamBatch(
+      { Records: records },
+      { functionName: "f", decode, process: async () => ({ failed: new Set() }), sqs, rejectedQueueUrl: "q" },
+    );
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
+      [records[1], records[3]].map((r) => r?.kinesis.sequenceNumber),
+    );
+  });
+
   test("when the work throws, every good record is reported failed, in sequence order", async () => {
     const records = [kinesisRecord("a"), kinesisRecord("b")];
     const response = await handleStreamBatch(
