@@ -1,0 +1,18 @@
+// The cost and speed targets the issues set, in one place: `npm run bench` prints each as ✓ or ✗,
+// and CI holds the deterministic ones (requests and write units) on the benchmark's own workloads.
+
+export const TARGETS = {
+  /** DynamoDB requests per record at batch 100. */
+  requestsPerRecord: { readings: 0.12, conversions: 0.08 },
+  /** How many times fewer requests than the per-record baseline, at batch 100. */
+  fewerThanBaseline: { readings: 15, conversions: 5 },
+  /** Write units per record at batch 100. Conversions: what they cost when each enrolment was a
+   * conditional UpdateItem (989cb8f) — putting enrolments in bulk must not cost more. */
+  writeUnitsPerRecord: { readings: 0.06, conversions: 0.294 },
+  /** A full 500-reading zone item: one write unit. */
+  zoneItemBytes: 1024,
+  /** Decode + decide on one core, records/s. */
+  decidePerSecond: 200_000,
+  /** End-to-end records/s at batch 1,000 over the baseline's. */
+  speedupAtBatch1000: 3,
+} as const;
