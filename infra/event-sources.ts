@@ -51,10 +51,8 @@ export type EventSourceOverrides = Partial<Record<StreamFunctionName, Partial<Ev
 
 /** The event-source settings of every stream function, for a stage's overrides. */
 export function eventSources(overrides: EventSourceOverrides = {}): Record<StreamFunctionName, EventSourceSettings> {
-  return {
-    loyalty: { ...defaults, ...overrides.loyalty },
-    conversions: { ...defaults, ...overrides.conversions },
-    readings: { ...defaults, ...overrides.readings },
-    cpu: { ...defaults, ...overrides.cpu },
-  };
+  return Object.fromEntries(STREAM_FUNCTIONS.map((name) => [name, { ...defaults, ...overrides[name] }])) as Record<
+    StreamFunctionName,
+    EventSourceSettings
+  >;
 }
