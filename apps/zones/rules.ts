@@ -56,8 +56,7 @@ export type RuleDetails = Record<string, number | string | null>;
 export interface RuleResult {
   readonly rule: RuleName;
   readonly firing: boolean;
-  /** The figures that decided it, in °F where they are temperatures. Computed when read (a getter):
-   * only a transition, an alert, needs them, and a rule runs for every reading. */
+  /** The figures that decided it, in °F where they are temperatures. */
   readonly details: RuleDetails;
 }
 
@@ -79,18 +78,18 @@ export function stdDev(held: HeldReadings, x: number, config: RuleConfig["stdDev
   const n = held.at.length;
   const spread = n * held.sumOfSquares - held.sum * held.sum; // n² · variance
   const deviation = n * x - held.sum; // n · (x − mean)
+  const mean = n > 0 ? held.sum / n : null;
+  const sd = n > 0 ? Math.sqrt(Math.max(0, spread)) / n : null;
   const firing =
     n >= config.minReadings && spread > 0 && deviation * deviation > config.multiplier * config.multiplier * spread;
   return {
     rule: "STD_DEV",
     firing,
-    get details() {
-      return {
-        readings: n,
-        meanF: n > 0 ? round3(held.sum / n / 100) : null,
-        stdDevF: n > 0 ? round3(Math.sqrt(Math.max(0, spread)) / n / 100) : null,
-        multiplier: config.multiplier,
-      };
+    details: {
+      readings: n,
+      meanF: mean === null ? null : round3(mean / 100),
+      stdDevF: sd === null ? null : round3(sd / 100),
+      multiplier: config.multiplier,
     },
   };
 }
@@ -124,13 +123,11 @@ export function windowAverage(
   return {
     rule: "WINDOW_AVERAGE",
     firing,
-    get details() {
-      return {
-        windowReadings: count,
-        averageF: count > 0 ? round3(sum / count / 100) : null,
-        percentAbove: config.percentAbove,
-        windowSeconds: config.windowMs / 1000,
-      };
+    details: {
+      windowReadings: count,
+      averageF: count > 0 ? round3(sum / count / 100) : null,
+      percentAbove: config.percentAbove,
+      windowSeconds: config.windowMs / 1000,
     },
   };
 }
@@ -153,13 +150,11 @@ export function rateOfRise(held: HeldReadings, x: number, t: number, config: Rul
   return {
     rule: "RATE_OF_RISE",
     firing,
-    get details() {
-      return {
-        baselineF: base === null ? null : f(base),
-        baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
-        percentRise: config.percentRise,
-        lookbackSeconds: config.lookbackMs / 1000,
-      };
+    details: {
+      baselineF: base === null ? null : f(base),
+      baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
+      percentRise: config.percentRise,
+      lookbackSeconds: config.lookbackMs / 1000,
     },
   };
 }
