@@ -1,12 +1,12 @@
 import type { Keyed } from "../../core/keyed.js";
 import type { Reading } from "./reading.js";
 import {
-  evaluateRules,
   type HeldReadings,
   isOrdered,
   type RuleConfig,
   type RuleDetails,
   type RuleName,
+  ruleTransitions,
 } from "./rules.js";
 
 export const WINDOW_SIZE = 500;
@@ -86,9 +86,7 @@ export function applyReadings(state: ZoneState, readings: readonly ZoneReading[]
     lastByDevice[reading.deviceId] = reading.at;
 
     const held: HeldReadings = { at, centi, sum, sumOfSquares, ordered };
-    for (const result of evaluateRules(held, reading.centi, reading.at, config)) {
-      const wasFiring = alarms.has(result.rule);
-      if (result.firing === wasFiring) continue;
+    for (const result of ruleTransitions(held, reading.centi, reading.at, config, alarms)) {
       if (result.firing) alarms.add(result.rule);
       else alarms.delete(result.rule);
       alerts.push({
