@@ -2,8 +2,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { KinesisStreamEvent } from "aws-lambda";
+import { afterAll, beforeAll } from "vitest";
 import type { EventSourceSettings } from "../../infra/event-sources.js";
-import type { DirectClients } from "../../local/clients.js";
+import { type DirectClients, directClients } from "../../local/clients.js";
 import { type Emulators, startEmulators } from "../../local/emulators.js";
 import { inProcess, type Mapping } from "../../local/runner.js";
 
@@ -12,6 +13,25 @@ export async function emulatorsForTests(): Promise<Emulators> {
   const emulators = await startEmulators({ logDir: path.join(mkdtempSync(path.join(tmpdir(), "tripwire-")), "logs") });
   Object.assign(process.env, emulators.env);
   return emulators;
+}
+
+/** The emulators for this test file, started before its tests and stopped after, with direct clients. */
+export function emulatorsForFile(): { readonly clients: DirectClients } {
+  let emulators: Emulators | undefined;
+  let clients: DirectClients | undefined;
+  beforeAll(async () => {
+    emulators = await emulatorsForTests();
+    clients = directClients(emulators.endpoints, emulators.region);
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+  return {
+    get clients(): DirectClients {
+      if (clients === undefined) throw new Error("the emulators start in beforeAll");
+      return clients;
+    },
+  };
 }
 
 /** A mapping for the runner's own tests: an in-process handler on a stream of the emulators. */

@@ -1,24 +1,14 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { describe, test } from "vitest";
 import { DynamoKeyedStore } from "../../core/keyed-store.js";
-import { type DirectClients, directClients } from "../../local/clients.js";
 import { createTable } from "../../local/deploy.js";
-import type { Emulators } from "../../local/emulators.js";
-import { emulatorsForTests } from "../helpers/emulators.js";
+import { emulatorsForFile } from "../helpers/emulators.js";
 import { checkExactlyOnce, deliveries, KEYED_APPS } from "../helpers/keyed-apps.js";
 
 // The generic exactly-once property once against DynamoDB itself: the conditional writes, the
 // version lock and the outbox as the DynamoDB adapter makes them, a fresh table per run.
 
-let emulators: Emulators;
-let clients: DirectClients;
-beforeAll(async () => {
-  emulators = await emulatorsForTests();
-  clients = directClients(emulators.endpoints, emulators.region);
-});
-afterAll(async () => {
-  await emulators?.stop();
-});
+const file = emulatorsForFile();
 
 let tables = 0;
 describe.each(KEYED_APPS)("$name on the exactly-once core, against DynamoDB", (under) => {
@@ -27,12 +17,12 @@ describe.each(KEYED_APPS)("$name on the exactly-once core, against DynamoDB", (u
       fc.asyncProperty(under.events, deliveries, async (events, plan) => {
         const fresh = async () => {
           const table = `keyed-${under.name}-${++tables}`;
-          await createTable(clients.dynamodb, table, {
+          await createTable(file.clients.dynamodb, table, {
             BillingMode: "PAY_PER_REQUEST",
             AttributeDefinitions: [{ AttributeName: under.keyAttribute, AttributeType: "S" }],
             KeySchema: [{ AttributeName: under.keyAttribute, KeyType: "HASH" }],
           });
-          return new DynamoKeyedStore<unknown, unknown>(clients.documents, table, under.keyAttribute, under.codec);
+          return new DynamoKeyedStore<unknown, unknown>(file.clients.documents, table, under.keyAttribute, under.codec);
         };
         const [plain, tested] = [await fresh(), await fresh()];
         const stores = [plain, tested];

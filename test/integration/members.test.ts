@@ -1,33 +1,24 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { beforeAll, expect, test } from "vitest";
 import { decodeLoyalty } from "#apps/campaign/decode.js";
 import type { Conversion } from "#apps/campaign/events.js";
 import { couponSink, processConversions, processLoyalty } from "#apps/campaign/service.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
-import { type DirectClients, directClients } from "../../local/clients.js";
 import { createTable } from "../../local/deploy.js";
-import type { Emulators } from "../../local/emulators.js";
-import { emulatorsForTests } from "../helpers/emulators.js";
+import { emulatorsForFile } from "../helpers/emulators.js";
 import { ref, TEST_CODER } from "../helpers/events.js";
 import { campaignTableProperties } from "../helpers/template.js";
 
-let emulators: Emulators;
-let clients: DirectClients;
+const file = emulatorsForFile();
+const table = "members";
 let store: DynamoCampaignStore;
-let table: string;
 beforeAll(async () => {
-  emulators = await emulatorsForTests();
-  clients = directClients(emulators.endpoints, emulators.region);
-  table = "members";
-  await createTable(clients.dynamodb, table, campaignTableProperties());
-  store = new DynamoCampaignStore(clients.documents, table);
-});
-afterAll(async () => {
-  await emulators?.stop();
+  await createTable(file.clients.dynamodb, table, campaignTableProperties());
+  store = new DynamoCampaignStore(file.clients.documents, table);
 });
 
 const member = async (email: string) =>
-  (await clients.documents.send(new GetCommand({ TableName: table, Key: { pk: `MEMBER#${email}` } }))).Item;
+  (await file.clients.documents.send(new GetCommand({ TableName: table, Key: { pk: `MEMBER#${email}` } }))).Item;
 const loyalty = (lines: string[]) => lines.map((line) => ({ ref: ref(), event: decodeLoyalty(line) }));
 
 test("a later loyalty record merges: a blank field never erases a known value", async () => {
@@ -56,7 +47,7 @@ const purchase = (eventId?: string): Conversion => ({
   ...(eventId === undefined ? {} : { eventId }),
 });
 // Purchases earn no coupon: nothing is sent to the queue.
-const deps = () => ({ store, coupons: couponSink(clients.sqs, "no-coupons-here"), codeOf: TEST_CODER });
+const deps = () => ({ store, coupons: couponSink(file.clients.sqs, "no-coupons-here"), codeOf: TEST_CODER });
 
 test("a purchaser enrolled before their loyalty record arrives keeps their enrolment and gains its fields", async () => {
   const first = { ref: ref(), event: purchase() };
@@ -99,7 +90,7 @@ test("a producer's retry (an eventId claimed before) is a duplicate; the claimin
   expect(later.counts).toMatchObject({ duplicates: 2, processed: 3 });
   // The first batch redelivered: its records find their own claims, and are replays, not retries.
   expect((await processConversions(first, deps())).counts).toMatchObject({ duplicates: 0, replayed: 2 });
-  const claim = await clients.documents.send(new GetCommand({ TableName: table, Key: { pk: "EVENT#evt-1" } }));
+  const claim = await file.clients.documents.send(new GetCommand({ TableName: table, Key: { pk: "EVENT#evt-1" } }));
   expect(claim.Item).toMatchObject({ claimedBy: first[0]?.ref.sequenceNumber });
   expect(claim.Item?.expiresAt).toBeGreaterThan(Date.now() / 1000);
 });

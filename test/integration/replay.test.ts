@@ -1,31 +1,21 @@
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { KinesisStreamEvent } from "aws-lambda";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { putRecords } from "../../cli/producer.js";
 import { replay } from "../../cli/replay.js";
 import { eventSources } from "../../infra/event-sources.js";
-import { type DirectClients, directClients } from "../../local/clients.js";
-import type { Emulators } from "../../local/emulators.js";
 import { EventSourceRunner } from "../../local/runner.js";
-import { createStream, emulatorsForTests, testMapping } from "../helpers/emulators.js";
+import { createStream, emulatorsForFile, testMapping } from "../helpers/emulators.js";
 
-let emulators: Emulators;
-let clients: DirectClients;
-beforeAll(async () => {
-  emulators = await emulatorsForTests();
-  clients = directClients(emulators.endpoints, emulators.region);
-});
-afterAll(async () => {
-  await emulators?.stop();
-});
+const file = emulatorsForFile();
 
 test("records in the failure destination are reported, then put back and processed once the fault is fixed", async () => {
-  await createStream(clients.kinesis, "replay-test", 2);
-  const failureQueueUrl = (await clients.sqs.send(new CreateQueueCommand({ QueueName: "replay-failures" })))
+  await createStream(file.clients.kinesis, "replay-test", 2);
+  const failureQueueUrl = (await file.clients.sqs.send(new CreateQueueCommand({ QueueName: "replay-failures" })))
     .QueueUrl as string;
   const lines = Array.from({ length: 30 }, (_, i) => (i % 10 === 3 ? `poison-${i}` : `ok-${i}`));
   await putRecords(
-    clients.kinesis,
+    file.clients.kinesis,
     "replay-test",
     lines.map((line, i) => ({ data: Buffer.from(line), partitionKey: `key-${i % 4}` })),
   );
@@ -38,7 +28,7 @@ test("records in the failure destination are reported, then put back and process
   };
   const runner = new EventSourceRunner(
     [
-      testMapping(clients, {
+      testMapping(file.clients, {
         functionName: "replay",
         streamName: "replay-test",
         handler,
@@ -53,7 +43,7 @@ test("records in the failure destination are reported, then put back and process
   expect(processed.sort()).toEqual(lines.filter((l) => l.startsWith("ok")).sort());
 
   const report: string[] = [];
-  const reported = await replay(clients, failureQueueUrl, "replay-test", {
+  const reported = await replay(file.clients, failureQueueUrl, "replay-test", {
     reput: false,
     print: (l) => report.push(l),
   });
@@ -61,12 +51,12 @@ test("records in the failure destination are reported, then put back and process
   expect(report.join("\n")).toContain("poison-13");
 
   fixed = true;
-  const replayed = await replay(clients, failureQueueUrl, "replay-test", { reput: true, print: () => undefined });
+  const replayed = await replay(file.clients, failureQueueUrl, "replay-test", { reput: true, print: () => undefined });
   expect(replayed).toEqual({ ranges: 3, records: 3, reput: true });
   await runner.drained();
   await runner.stop();
   expect(processed.filter((t) => t.startsWith("poison")).sort()).toEqual(["poison-13", "poison-23", "poison-3"]);
-  const left = await clients.sqs.send(
+  const left = await file.clients.sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: failureQueueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }),
   );
   expect(left.Attributes?.ApproximateNumberOfMessages).toBe("0");
