@@ -21,6 +21,15 @@ export interface AppUnderTest<E> {
   readonly events: fc.Arbitrary<E[]>;
 }
 
+/** Events in time order: each at T0 plus the steps so far. */
+function timed<R extends { step: number }, E>(raw: readonly R[], event: (r: R, at: number) => E): E[] {
+  let at = T0;
+  return raw.map((r) => {
+    at += r.step;
+    return event(r, at);
+  });
+}
+
 /** Every keyed application: the generic exactly-once tests run for each. */
 export const KEYED_APPS: AppUnderTest<unknown>[] = [
   {
@@ -39,13 +48,7 @@ export const KEYED_APPS: AppUnderTest<unknown>[] = [
         }),
         { minLength: 1, maxLength: 80 },
       )
-      .map((raw) => {
-        let t = T0;
-        return raw.map((r) => {
-          t += r.step;
-          return { deviceId: r.device, zoneId: r.zone, centi: r.f, at: t };
-        });
-      }),
+      .map((raw) => timed(raw, (r, at) => ({ deviceId: r.device, zoneId: r.zone, centi: r.f, at }))),
   },
   {
     name: "cpu",
@@ -62,13 +65,7 @@ export const KEYED_APPS: AppUnderTest<unknown>[] = [
         }),
         { minLength: 1, maxLength: 80 },
       )
-      .map((raw) => {
-        let t = T0;
-        return raw.map((r) => {
-          t += r.step;
-          return { serverId: r.server, centi: r.centi, at: t };
-        });
-      }),
+      .map((raw) => timed(raw, (r, at) => ({ serverId: r.server, centi: r.centi, at }))),
   },
 ];
 
