@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { putRecords } from "../cli/producer.js";
 import { startLocalStack } from "../local/stack.js";
@@ -96,7 +97,7 @@ export async function measureLatency(
     for (let i = 0; i < records.length; i += perTick) {
       const tick = records.slice(i, i + perTick);
       const wait = started + (i / rate) * 1000 - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await sleep(wait);
       await putRecords(
         kinesis,
         stream,

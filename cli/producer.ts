@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
 
 // PutRecords limits: 500 records and 5 MiB a call, 1 MiB a record (data plus partition key).
@@ -79,7 +80,7 @@ export async function putRecords(
       if (attempt >= maxAttempts) {
         throw new Error(`${refused.length} records still refused after ${maxAttempts} attempts; ${put} were put`);
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, baseDelay * 2 ** (attempt - 1))));
+      await sleep(Math.min(5000, baseDelay * 2 ** (attempt - 1)));
     } else {
       attempt = 0;
     }

@@ -1,5 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { mapLimit } from "../shared/concurrency.js";
-import { sleep } from "../shared/dynamo.js";
 import { sequenceKey } from "../shared/kinesis-record.js";
 import type { Sink } from "./sinks.js";
 import type { CountedOutcome, Decoded } from "./stream-batch.js";

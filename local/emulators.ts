@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { KinesisClient, ListStreamsCommand } from "@aws-sdk/client-kinesis";
@@ -210,7 +211,7 @@ async function waitReady(child: Child, probe: () => Promise<unknown>, logDir: st
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new EmulatorStartError(
     `the ${child.name} emulator did not answer within ${START_TIMEOUT_MS / 1000}s (${lastError}); see ${path.join(logDir, `${child.name}.log`)}`,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 
 /** Receives (and deletes) every message a queue holds, until it has stayed empty for `quietMs`. */
@@ -15,7 +16,7 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string, quietMs = 150
     );
     const messages = out.Messages ?? [];
     if (messages.length === 0) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       continue;
     }
     quietSince = Date.now();

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type _Record,
   GetRecordsCommand,
@@ -453,8 +454,4 @@ export function withinPayloadLimit(records: KinesisStreamRecord[], limit = MAX_P
   }
   if (current.length > 0) batches.push(current);
   return batches;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -6,6 +6,7 @@
 // and alerts as they happen.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import {
   DeleteMessageBatchCommand,
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
     await stack.runner?.drained();
     await Promise.all(RECORD_KINDS.filter((kind) => kind !== "loyalty").map(put));
     await stack.runner?.drained(300_000);
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // let the display consumers catch up
+    await sleep(1500); // let the display consumers catch up
     const figures = await new DynamoCampaignStore(
       stack.clients.documents,
       stack.outputs.CampaignTableName,
@@ -256,7 +257,7 @@ async function consume(sqs: SQSClient, queueUrl: string, stopped: () => boolean,
     } catch (err) {
       if (stopped()) return;
       console.error(`reading ${queueUrl}: ${err instanceof Error ? err.message : err}`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await sleep(1000);
     }
   }
 }

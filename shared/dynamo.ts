@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed } from "./errors.js";
 
@@ -67,10 +68,6 @@ export async function batchPut(
 async function backOff(attempt: number, giveUp: string): Promise<void> {
   if (attempt >= MAX_ATTEMPTS) throw new Error(giveUp);
   await sleep(Math.min(1000, 25 * 2 ** attempt) * (0.5 + Math.random() / 2));
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Runs a conditional write: false when its condition failed (another writer moved the item on). */
