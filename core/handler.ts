@@ -4,6 +4,7 @@ import type { RecordRef } from "../shared/kinesis-record.js";
 import { type KeyedApp, processKeyed } from "./keyed.js";
 import { DynamoKeyedStore, type StateCodec } from "./keyed-store.js";
 import { observability } from "./observability.js";
+import { rejectionSink } from "./rejects.js";
 import { type Message, snsSink } from "./sinks.js";
 import { type CountedOutcome, type Decoded, handleStreamBatch } from "./stream-batch.js";
 
@@ -25,7 +26,7 @@ type Handler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse
  * partial batch response, and publish what happened as metrics — in one place for every function.
  */
 export function streamHandler<T, C extends string>(fn: StreamFunction<T, C>): Handler {
-  const sqs = sqsClient();
+  const rejections = rejectionSink(sqsClient(), fn.rejectedQueueUrl);
   const obs = observability(fn.service);
   return async (event) => {
     let counted: CountedOutcome<C> | undefined;
@@ -37,8 +38,7 @@ export function streamHandler<T, C extends string>(fn: StreamFunction<T, C>): Ha
           counted = await fn.process(records);
           return counted;
         },
-        sqs,
-        rejectedQueueUrl: fn.rejectedQueueUrl,
+        rejections,
         onSummary: obs.summary,
         onError: obs.error,
       });

@@ -1,9 +1,8 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
 import { DecodeError, errorMessage } from "../shared/errors.js";
 import { compareSequence, type RecordRef, recordRef, recordText } from "../shared/kinesis-record.js";
-import { type RejectedRecord, rejection, rejectionSink } from "./rejects.js";
-import { SendError } from "./sinks.js";
+import { type RejectedRecord, rejection } from "./rejects.js";
+import { SendError, type Sink } from "./sinks.js";
 
 /** A record that decoded into an event. */
 export interface Decoded<T> {
@@ -33,8 +32,8 @@ export interface StreamBatchOptions<T> {
   readonly functionName: string;
   readonly decode: (text: string, ref: RecordRef) => T;
   readonly process: (records: Decoded<T>[]) => Promise<BatchOutcome>;
-  readonly sqs: SQSClient;
-  readonly rejectedQueueUrl: string;
+  /** The rejected-records queue ({@link rejectionSink}). */
+  readonly rejections: Sink<RejectedRecord>;
   readonly onSummary?: (summary: BatchSummary, rejected: readonly RejectedRecord[]) => void;
   readonly onError?: (err: unknown) => void;
 }
@@ -63,7 +62,7 @@ export async function handleStreamBatch<T>(
   const failed = new Set<string>();
   if (rejected.length > 0) {
     try {
-      await rejectionSink(options.sqs, options.rejectedQueueUrl).send(rejected);
+      await options.rejections.send(rejected);
     } catch (err) {
       // Records not known to be on the queue come again, and are rejected again.
       options.onError?.(err);

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, test } from "vitest";
 import { DecodeError } from "#shared/errors.js";
-import type { RejectedRecord } from "../../core/rejects.js";
+import { type RejectedRecord, rejectionSink } from "../../core/rejects.js";
 import { handleStreamBatch } from "../../core/stream-batch.js";
 import { kinesisRecord } from "../helpers/events.js";
 
@@ -39,8 +39,7 @@ describe("the batch pipeline every handler shares", () => {
           processed.push(...good.map((g) => g.event));
           return { failed: new Set() };
         },
-        sqs,
-        rejectedQueueUrl: "https://sqs/rejected",
+        rejections: rejectionSink(sqs, "https://sqs/rejected"),
       },
     );
     expect(response.batchItemFailures).toEqual([]);
@@ -62,7 +61,7 @@ describe("the batch pipeline every handler shares", () => {
     sqsMock.on(SendMessageBatchCommand).resolves({});
     await handleStreamBatch(
       { Records: [kinesisRecord("bug")] },
-      { functionName: "f", decode, process: async () => ({ failed: new Set() }), sqs, rejectedQueueUrl: "q" },
+      { functionName: "f", decode, process: async () => ({ failed: new Set() }), rejections: rejectionSink(sqs, "q") },
     );
     expect(sentRejections()[0]?.reason).toBe("could not decode: cannot read properties of undefined");
   });
@@ -77,8 +76,7 @@ describe("the batch pipeline every handler shares", () => {
         functionName: "f",
         decode,
         process: async () => ({ failed: new Set() }),
-        sqs,
-        rejectedQueueUrl: "q",
+        rejections: rejectionSink(sqs, "q"),
         onError: (err) => errors.push(err),
       },
     );
@@ -91,7 +89,7 @@ describe("the batch pipeline every handler shares", () => {
     const records = [kinesisRecord("bad one"), kinesisRecord("bad two"), kinesisRecord("fine"), kinesisRecord("bad 3")];
     const response = await handleStreamBatch(
       { Records: records },
-      { functionName: "f", decode, process: async () => ({ failed: new Set() }), sqs, rejectedQueueUrl: "q" },
+      { functionName: "f", decode, process: async () => ({ failed: new Set() }), rejections: rejectionSink(sqs, "q") },
     );
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
       [records[1], records[3]].map((r) => r?.kinesis.sequenceNumber),
@@ -108,8 +106,7 @@ describe("the batch pipeline every handler shares", () => {
         process: async () => {
           throw new Error("DynamoDB unreachable");
         },
-        sqs,
-        rejectedQueueUrl: "q",
+        rejections: rejectionSink(sqs, "q"),
       },
     );
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
