@@ -106,7 +106,7 @@ export function pastWatermarks<E>(
 
 /**
  * Runs a batch of decoded records through a keyed application, exactly once per record. Keys the
- * caller already read, with the rest of the batch's state, are passed as `loaded`; the others are
+ * caller already read, with the rest of the batch's state, are passed as `preloaded`; the others are
  * read here, all in one load.
  */
 export async function processKeyed<E, S, O>(
