@@ -22,6 +22,8 @@ const RULES = z.strictObject({
     z.strictObject({ enabled: on, windowMs: number, minReadings: number, percentAbove: number }),
   ),
   rateOfRise: z.optional(z.strictObject({ enabled: on, lookbackMs: number, percentRise: number })),
+  lowTemperature: z.optional(z.strictObject({ enabled: on, thresholdF: z.optional(z.number()) })),
+  rateOfFall: z.optional(z.strictObject({ enabled: on, lookbackMs: number, percentFall: number })),
 });
 
 /** Rules from a JSON text or object, merged per rule over the defaults. */

@@ -1,5 +1,12 @@
 /** The alert rules, in the order their alerts are sent for one reading. */
-export const RULES = ["HIGH_TEMPERATURE", "STD_DEV", "WINDOW_AVERAGE", "RATE_OF_RISE"] as const;
+export const RULES = [
+  "HIGH_TEMPERATURE",
+  "STD_DEV",
+  "WINDOW_AVERAGE",
+  "RATE_OF_RISE",
+  "LOW_TEMPERATURE",
+  "RATE_OF_FALL",
+] as const;
 export type RuleName = (typeof RULES)[number];
 
 export interface RuleConfig {
@@ -12,6 +19,8 @@ export interface RuleConfig {
     readonly percentAbove: number;
   };
   readonly rateOfRise: { readonly enabled: boolean; readonly lookbackMs: number; readonly percentRise: number };
+  readonly lowTemperature: { readonly enabled: boolean; readonly thresholdF: number };
+  readonly rateOfFall: { readonly enabled: boolean; readonly lookbackMs: number; readonly percentFall: number };
 }
 
 export const DEFAULT_RULES: RuleConfig = {
@@ -19,6 +28,9 @@ export const DEFAULT_RULES: RuleConfig = {
   stdDev: { enabled: true, multiplier: 3, minReadings: 30 },
   windowAverage: { enabled: true, windowMs: 5 * 60_000, minReadings: 5, percentAbove: 5 },
   rateOfRise: { enabled: true, lookbackMs: 5 * 60_000, percentRise: 10 },
+  lowTemperature: { enabled: true, thresholdF: 50 },
+  // Off by default: a zone cooling fast is often someone opening a window, not a fault.
+  rateOfFall: { enabled: false, lookbackMs: 5 * 60_000, percentFall: 10 },
 };
 
 /** The readings a zone holds, oldest first, with running sums over them (hundredths of °F). */
@@ -204,8 +216,41 @@ const RATE_OF_RISE = rule({
   },
 });
 
-/** The rules, in the order their alerts are sent for one reading. */
-const CHECKS: readonly RuleCheck[] = [HIGH_TEMPERATURE, STD_DEV, WINDOW_AVERAGE, RATE_OF_RISE];
+const LOW_TEMPERATURE = rule({
+  name: "LOW_TEMPERATURE",
+  settings: (config) => config.lowTemperature,
+  firing: (_held, x, _t, s) => x < Math.round(s.thresholdF * 100),
+  details: (_held, _x, _t, s) => ({ thresholdF: s.thresholdF }),
+});
+
+const RATE_OF_FALL = rule({
+  name: "RATE_OF_FALL",
+  settings: (config) => config.rateOfFall,
+  firing: (held, x, t, s) => {
+    const best = baselineIndex(held, t, s.lookbackMs);
+    // x ≤ base · (1 − p/100)  ⇔  100 · x ≤ (100 − p) · base
+    return best >= 0 && 100 * x <= (100 - s.percentFall) * (held.centi[best] as number);
+  },
+  details: (held, _x, t, s) => {
+    const best = baselineIndex(held, t, s.lookbackMs);
+    return {
+      baselineF: best >= 0 ? f(held.centi[best] as number) : null,
+      baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
+      percentFall: s.percentFall,
+      lookbackSeconds: s.lookbackMs / 1000,
+    };
+  },
+});
+
+/** The rules, in the order their alerts are sent for one reading (the order of {@link RULES}). */
+const CHECKS: readonly RuleCheck[] = [
+  HIGH_TEMPERATURE,
+  STD_DEV,
+  WINDOW_AVERAGE,
+  RATE_OF_RISE,
+  LOW_TEMPERATURE,
+  RATE_OF_FALL,
+];
 
 /** The enabled rules whose verdict on reading x (hundredths of °F) at time t differs from the one
  * they held (in ALARM or not), with the details that decided it. */
@@ -231,5 +276,8 @@ export const windowAverage = (held: HeldReadings, x: number, t: number, s: RuleC
   WINDOW_AVERAGE.result(held, x, t, s);
 export const rateOfRise = (held: HeldReadings, x: number, t: number, s: RuleConfig["rateOfRise"]) =>
   RATE_OF_RISE.result(held, x, t, s);
+export const lowTemperature = (x: number, s: RuleConfig["lowTemperature"]) => LOW_TEMPERATURE.result(EMPTY, x, 0, s);
+export const rateOfFall = (held: HeldReadings, x: number, t: number, s: RuleConfig["rateOfFall"]) =>
+  RATE_OF_FALL.result(held, x, t, s);
 
 const EMPTY: HeldReadings = { at: [], centi: [], sum: 0, sumOfSquares: 0, ordered: true };
