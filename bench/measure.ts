@@ -21,7 +21,7 @@ import { couponCoder, couponSecret } from "../apps/campaign/coupon.js";
 import { decodeConversion, decodeLoyalty } from "../apps/campaign/decode.js";
 import { couponSink, processConversions, processLoyalty } from "../apps/campaign/service.js";
 import { DynamoCampaignStore } from "../apps/campaign/store.js";
-import { alertMessage, zoneApp } from "../apps/zones/app.js";
+import { zoneAlerts, zoneApp } from "../apps/zones/app.js";
 import { decodeReading } from "../apps/zones/reading.js";
 import { DEFAULT_RULES } from "../apps/zones/rules.js";
 import { zoneStore } from "../apps/zones/store.js";
@@ -156,7 +156,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
             const deps = {
               app: zoneApp(DEFAULT_RULES),
               store: zoneStore(clients.documents, outputs.ZoneTableName),
-              sink: snsSink(clients.sns, outputs.AlertTopicArn, alertMessage),
+              sink: snsSink(clients.sns, outputs.AlertTopicArn, zoneAlerts.message),
             };
             return processKeyed([{ ref, event: decodeReading(recordText(record), ref.arrivalMs) }], deps);
           }

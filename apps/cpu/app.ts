@@ -1,7 +1,7 @@
+import { alertContract } from "../../core/alerts.js";
 import type { KeyedFunction } from "../../core/handler.js";
 import { foldEvents, type KeyedApp } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";
-import type { Message } from "../../core/sinks.js";
 import { COMMON_ENV } from "../../shared/config.js";
 import { numberEnv, requireEnv } from "../../shared/env.js";
 import { type CpuReading, decodeCpu } from "./reading.js";
@@ -28,6 +28,9 @@ export const SERVER_KEY = "server";
 
 const initial = (): ServerState => ({ last: null, alarm: false, ignored: 0 });
 
+/** Server alerts on the alert topic: grouped, deduplicated and filterable by server. */
+export const cpuAlerts = alertContract<CpuAlert>("server");
+
 /** CPU_HIGH per server, like an alarm: one ALARM above the threshold, one OK back at or below it. */
 export function cpuApp(thresholdPercent: number): KeyedApp<CpuReading, ServerState, CpuAlert> {
   return {
@@ -51,7 +54,7 @@ export function cpuApp(thresholdPercent: number): KeyedApp<CpuReading, ServerSta
       };
       return { state: next, outputs: [alert], outcome: "applied" };
     }),
-    metricOf: (a) => (a.status === "ALARM" ? "AlertsRaised" : "AlertsCleared"),
+    metricOf: cpuAlerts.metricOf,
   };
 }
 
@@ -66,13 +69,6 @@ export const serverCodec: StateCodec<ServerState> = {
   }),
 };
 
-export const cpuAlertMessage = (a: CpuAlert): Message => ({
-  body: a,
-  group: a.server,
-  identity: [a.server, a.sequenceNumber, a.rule],
-  attributes: { server: a.server, rule: a.rule, status: a.status },
-});
-
 export const CPU_ENV = { serverTable: "SERVER_TABLE", thresholdPercent: "CPU_THRESHOLD_PERCENT" } as const;
 
 /** The CPU function, configured from its environment. */
@@ -83,7 +79,7 @@ export function cpuFunction(env: NodeJS.ProcessEnv = process.env): KeyedFunction
     app: cpuApp(numberEnv(CPU_ENV.thresholdPercent, 90, env)),
     codec: serverCodec,
     keyAttribute: SERVER_KEY,
-    message: cpuAlertMessage,
+    message: cpuAlerts.message,
     table: requireEnv(CPU_ENV.serverTable, env),
     topicArn: requireEnv(COMMON_ENV.alertTopicArn, env),
     rejectedQueueUrl: requireEnv(COMMON_ENV.rejectedQueueUrl, env),

@@ -1,7 +1,7 @@
+import { alertContract } from "../../core/alerts.js";
 import type { KeyedFunction } from "../../core/handler.js";
 import type { KeyedApp } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";
-import type { Message } from "../../core/sinks.js";
 import { packWindow, unpackWindow } from "./codec.js";
 import { zoneConfig } from "./config.js";
 import { decodeReading, type Reading } from "./reading.js";
@@ -11,7 +11,10 @@ import { type Alert, applyReadings, emptyZone, type ZoneState } from "./zone.js"
 /** The zone table's partition key. */
 export const ZONE_KEY = "zone";
 
-/** Zone temperature alerts as a keyed application: a zone's window of readings, four rules, ALARM/OK. */
+/** Zone alerts on the alert topic: grouped, deduplicated and filterable by zone. */
+export const zoneAlerts = alertContract<Alert>("zone");
+
+/** Zone temperature alerts as a keyed application: a zone's window of readings, six rules, ALARM/OK. */
 export function zoneApp(rules: RuleConfig): KeyedApp<Reading, ZoneState, Alert> {
   return {
     keyOf: (reading) => reading.zoneId,
@@ -20,7 +23,7 @@ export function zoneApp(rules: RuleConfig): KeyedApp<Reading, ZoneState, Alert> 
       const step = applyReadings(state, readings, rules);
       return { state: step.state, outputs: step.alerts, outcomes: step.outcomes };
     },
-    metricOf: (alert) => (alert.status === "ALARM" ? "AlertsRaised" : "AlertsCleared"),
+    metricOf: zoneAlerts.metricOf,
   };
 }
 
@@ -45,14 +48,6 @@ export const zoneCodec: StateCodec<ZoneState> = {
   },
 };
 
-/** An alert on the FIFO topic: one group a zone, unique to (zone, record, rule), filterable by zone, rule, status. */
-export const alertMessage = (alert: Alert): Message => ({
-  body: alert,
-  group: alert.zone,
-  identity: [alert.zone, alert.sequenceNumber, alert.rule],
-  attributes: { zone: alert.zone, rule: alert.rule, status: alert.status },
-});
-
 /** The readings function: zone alerts from the readings stream, configured from its environment. */
 export function readingsFunction(env: NodeJS.ProcessEnv = process.env): KeyedFunction<Reading, ZoneState, Alert> {
   const config = zoneConfig(env);
@@ -62,7 +57,7 @@ export function readingsFunction(env: NodeJS.ProcessEnv = process.env): KeyedFun
     app: zoneApp(config.rules),
     codec: zoneCodec,
     keyAttribute: ZONE_KEY,
-    message: alertMessage,
+    message: zoneAlerts.message,
     table: config.zoneTable,
     topicArn: config.alertTopicArn,
     rejectedQueueUrl: config.rejectedQueueUrl,

@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { expect } from "vitest";
-import { alertMessage, ZONE_KEY, zoneApp, zoneCodec } from "#apps/zones/app.js";
+import { ZONE_KEY, zoneAlerts, zoneApp, zoneCodec } from "#apps/zones/app.js";
 import { DEFAULT_RULES } from "#apps/zones/rules.js";
 import type { RecordRef } from "#shared/kinesis-record.js";
-import { cpuAlertMessage, cpuApp, SERVER_KEY, serverCodec } from "../../apps/cpu/app.js";
+import { cpuAlerts, cpuApp, SERVER_KEY, serverCodec } from "../../apps/cpu/app.js";
 import { type KeyedApp, type KeyedStore, processKeyed } from "../../core/keyed.js";
 import type { StateCodec } from "../../core/keyed-store.js";
 import { deduplicationId, type Message, type Sink } from "../../core/sinks.js";
@@ -35,7 +35,7 @@ export const KEYED_APPS: AppUnderTest<unknown>[] = [
   {
     name: "zones",
     app: zoneApp(DEFAULT_RULES) as KeyedApp<unknown, unknown, unknown>,
-    message: alertMessage as (output: never) => Message,
+    message: zoneAlerts.message as (output: never) => Message,
     codec: zoneCodec as StateCodec<unknown>,
     keyAttribute: ZONE_KEY,
     events: fc
@@ -53,7 +53,7 @@ export const KEYED_APPS: AppUnderTest<unknown>[] = [
   {
     name: "cpu",
     app: cpuApp(90) as KeyedApp<unknown, unknown, unknown>,
-    message: cpuAlertMessage as (output: never) => Message,
+    message: cpuAlerts.message as (output: never) => Message,
     codec: serverCodec as StateCodec<unknown>,
     keyAttribute: SERVER_KEY,
     events: fc

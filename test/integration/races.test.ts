@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { couponSink, processConversions } from "#apps/campaign/service.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
-import { alertMessage, zoneApp } from "#apps/zones/app.js";
+import { zoneAlerts, zoneApp } from "#apps/zones/app.js";
 import { DEFAULT_RULES } from "#apps/zones/rules.js";
 import { zoneStore } from "#apps/zones/store.js";
 import { processKeyed } from "../../core/keyed.js";
@@ -38,7 +38,7 @@ test("two invocations racing on one zone lose no reading", async () => {
   const deps = {
     app: zoneApp(DEFAULT_RULES),
     store,
-    sink: snsSink(stack.clients.sns, stack.outputs.AlertTopicArn, alertMessage),
+    sink: snsSink(stack.clients.sns, stack.outputs.AlertTopicArn, zoneAlerts.message),
   };
   const T0 = Date.UTC(2026, 10, 20, 9);
   const batch = (device: string, shardId: string) =>

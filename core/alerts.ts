@@ -1,0 +1,58 @@
+import type { Message } from "./sinks.js";
+
+// The alert topic's one contract, for every application that alerts on it (zones, servers, cards,
+// and whatever comes next): what a message is grouped and deduplicated by, which SNS attributes
+// subscribers can filter on, and which metric it counts toward. Each application says only which
+// of its fields names what the alert is about.
+
+/** ALARM and OK for alarm-style rules (a state per subject and rule); FRAUD_SUSPECTED for a judged record. */
+export type AlertStatus = "ALARM" | "OK" | "FRAUD_SUSPECTED";
+
+/** What every alert carries besides its subject. */
+export interface AlertFields {
+  readonly status: AlertStatus;
+  /** The stream sequence number of the record that caused it. */
+  readonly sequenceNumber: string;
+  /** Alarm-style alerts: the rule whose state changed. */
+  readonly rule?: string;
+  /** Judged alerts: the rules that fired, in the application's order. */
+  readonly reasons?: readonly { readonly rule: string }[];
+}
+
+/** How an application's alerts go out: as messages on the FIFO topic, and as metrics. */
+export interface AlertContract<A> {
+  message(alert: A): Message;
+  metricOf(alert: A): string;
+}
+
+const METRIC: Record<AlertStatus, string> = {
+  ALARM: "AlertsRaised",
+  FRAUD_SUSPECTED: "AlertsRaised",
+  OK: "AlertsCleared",
+};
+
+/**
+ * The contract for alerts about `subject` (the field naming a zone, a server, a card): one FIFO group
+ * per subject, so each subject's alerts arrive in order; unique to (subject, record, rule), so a
+ * re-send is dropped; attributes `<subject>`, `status` and `rule` (or `reasons`, comma-separated).
+ */
+export function alertContract<A extends AlertFields>(subject: keyof A & string): AlertContract<A> {
+  return {
+    message: (alert) => {
+      const about = String(alert[subject]);
+      const reasons = alert.reasons?.map((r) => r.rule).join(",");
+      return {
+        body: alert,
+        group: about,
+        identity: [about, alert.sequenceNumber, alert.rule ?? alert.status],
+        attributes: {
+          [subject]: about,
+          status: alert.status,
+          ...(alert.rule === undefined ? {} : { rule: alert.rule }),
+          ...(reasons === undefined ? {} : { reasons }),
+        },
+      };
+    },
+    metricOf: (alert) => METRIC[alert.status],
+  };
+}
