@@ -8,22 +8,48 @@ export interface RejectedRecord {
   readonly stream: string;
   readonly shardId: string;
   readonly sequenceNumber: string;
+  /** Empty when the record is withheld. */
   readonly partitionKey: string;
-  /** The record's bytes, base64, as Kinesis holds them (cut short past {@link MAX_DATA_CHARS}). */
+  /** The record's bytes, base64, as Kinesis holds them (cut short past {@link MAX_DATA_CHARS});
+   * empty when the record is withheld. */
   readonly data: string;
   readonly dataBytes: number;
   readonly dataTruncated: boolean;
   readonly reason: string;
   readonly function: string;
   readonly rejectedAt: string;
+  /** The record may hold data that must not be copied (a card number): its bytes and partition key
+   * are not here, only in the stream at its sequence number while the stream's retention lasts. */
+  readonly withheld?: true;
 }
 
 // An SQS message holds 256 KiB; a Kinesis record up to 1 MiB. A giant record keeps its first
 // 128 KiB here; all of it stays readable in the stream at its sequence number.
 const MAX_DATA_CHARS = 128 * 1024;
 
-export function rejection(record: KinesisStreamRecord, ref: RecordRef, reason: string, fn: string): RejectedRecord {
+export function rejection(
+  record: KinesisStreamRecord,
+  ref: RecordRef,
+  reason: string,
+  fn: string,
+  withheld = false,
+): RejectedRecord {
   const data = record.kinesis.data;
+  if (withheld) {
+    return {
+      stream: ref.streamName,
+      shardId: ref.shardId,
+      sequenceNumber: ref.sequenceNumber,
+      partitionKey: "",
+      data: "",
+      dataBytes: Buffer.byteLength(data, "base64"),
+      dataTruncated: false,
+      reason,
+      function: fn,
+      rejectedAt: new Date().toISOString(),
+      withheld: true,
+    };
+  }
   return {
     stream: ref.streamName,
     shardId: ref.shardId,

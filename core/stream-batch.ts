@@ -1,5 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
-import { DecodeError, errorMessage } from "../shared/errors.js";
+import { DecodeError, errorMessage, RedactedDecodeError } from "../shared/errors.js";
 import { compareSequence, type RecordRef, recordRef, recordText } from "../shared/kinesis-record.js";
 import { type RejectedRecord, rejection } from "./rejects.js";
 import { SendError, type Sink } from "./sinks.js";
@@ -56,7 +56,7 @@ export async function handleStreamBatch<T>(
     } catch (err) {
       // A decoder bug must not stall the shard either: the record is rejected with what went wrong.
       const reason = err instanceof DecodeError ? err.message : `could not decode: ${errorMessage(err)}`;
-      rejected.push(rejection(record, ref, reason, options.functionName));
+      rejected.push(rejection(record, ref, reason, options.functionName, err instanceof RedactedDecodeError));
     }
   }
   const failed = new Set<string>();

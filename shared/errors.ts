@@ -1,6 +1,6 @@
 /** A record whose bytes cannot be turned into an event: it is rejected, never retried. */
 export class DecodeError extends Error {
-  override readonly name = "DecodeError";
+  override readonly name: string = "DecodeError";
 }
 
 /** A required setting is missing or malformed: the function must not start. */
@@ -15,4 +15,10 @@ export function isConditionalCheckFailed(err: unknown): boolean {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A record rejected with its reason only: its bytes and partition key may hold data that must not be
+ * copied anywhere (a card number), so the rejected-records queue gets neither. */
+export class RedactedDecodeError extends DecodeError {
+  override readonly name = "RedactedDecodeError";
 }

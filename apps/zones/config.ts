@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import { COMMON_ENV } from "../../shared/config.js";
 import { requireEnv } from "../../shared/env.js";
-import { ConfigError } from "../../shared/errors.js";
+import { parseSettings } from "../../shared/settings.js";
 import { DEFAULT_RULES, type RuleConfig } from "./rules.js";
 
 /** The zone function's environment: its table, and its rules as one JSON value. */
@@ -28,30 +28,7 @@ const RULES = z.strictObject({
 
 /** Rules from a JSON text or object, merged per rule over the defaults. */
 export function parseRules(input: unknown, where: string): RuleConfig {
-  let value = input;
-  if (typeof input === "string") {
-    try {
-      value = JSON.parse(input);
-    } catch {
-      throw new ConfigError(`${where}: the alert rules are not JSON`);
-    }
-  }
-  const parsed = z.safeParse(RULES, value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const what =
-      issue?.code === "unrecognized_keys"
-        ? `unknown ${issue.keys.map((k) => `"${k}"`).join(", ")}`
-        : issue?.code === "invalid_type"
-          ? `must be a ${issue.expected}`
-          : (issue?.message ?? "invalid");
-    throw new ConfigError(`${where}: ${issue?.path.join(".") || "rules"}: ${what}`);
-  }
-  const merged: Record<string, unknown> = {};
-  for (const [rule, defaults] of Object.entries(DEFAULT_RULES)) {
-    merged[rule] = { ...defaults, ...(parsed.data as Record<string, object | undefined>)[rule] };
-  }
-  return merged as unknown as RuleConfig;
+  return parseSettings(RULES, DEFAULT_RULES, input, where);
 }
 
 export interface ZoneConfig {
