@@ -164,7 +164,7 @@ describe("rules", () => {
 
   test("VELOCITY: 5 held in [t − 60 s, t) — one at exactly t − 60 s counts", () => {
     const h = held([100, 100, 100, 100, 100], 10_000);
-    const t = h[0]!.at + 60_000;
+    const t = T0 + 60_000; // h[0] is at T0
     expect(judge(h, { at: t, cents: 100, country: "US" }, DEFAULT_CARD_RULES).map((r) => r.rule)).toEqual(["VELOCITY"]);
     expect(judge(h, { at: t + 1, cents: 100, country: "US" }, DEFAULT_CARD_RULES)).toEqual([]);
   });
@@ -210,7 +210,10 @@ test("a card keeps its last 50 transactions; one not newer than its last is igno
     shardId: "s",
     sequenceNumber: String(i + 1),
   }));
-  const step = app.apply(app.initial(), [...events, { ...events[10]!, sequenceNumber: "99" }]);
+  const step = app.apply(app.initial(), [
+    ...events,
+    { event: { cardId: "c", cents: 500, country: "US", at: T0 + 10 * 120_000 }, shardId: "s", sequenceNumber: "99" },
+  ]);
   expect(step.state.held).toHaveLength(HISTORY_SIZE);
   expect(step.state.held[0]?.at).toBe(T0 + 10 * 120_000);
   expect(step.outcomes.at(-1)).toBe("stale");
