@@ -233,7 +233,10 @@ test("the packed history reads back as written, and 50 transactions fit well ins
       ),
       (raw) => {
         let at = T0;
-        const held = raw.map((r) => ({ at: (at += r.gap), cents: r.cents, country: r.country }));
+        const held = raw.map((r) => {
+          at += r.gap;
+          return { at, cents: r.cents, country: r.country };
+        });
         expect(unpackHistory(packHistory(held))).toEqual(held);
       },
     ),
