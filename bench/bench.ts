@@ -8,11 +8,11 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
+import { STREAM_NAMES } from "../apps/index.js";
 import { zoneStore, zoneToItem } from "../apps/zones/store.js";
 import { WINDOW_SIZE } from "../apps/zones/zone.js";
 import { nodeFor } from "../local/function-host.js";
 import { projectRoot, synthesize } from "../local/stack.js";
-import { RECORD_KINDS } from "../shared/partition-key.js";
 import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
@@ -87,7 +87,7 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
     return times.sort((a, b) => a - b)[2] as number;
   };
   const result = [];
-  for (const name of RECORD_KINDS) {
+  for (const name of STREAM_NAMES) {
     const entry = path.join(projectRoot, "functions", `${name}.ts`);
     const options = {
       bundle: true,

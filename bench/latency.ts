@@ -9,9 +9,9 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { partitionKeyOf } from "../apps/index.js";
 import { putRecords } from "../cli/producer.js";
 import { startLocalStack } from "../local/stack.js";
-import { partitionKeyOf } from "../shared/partition-key.js";
 
 export interface Latency {
   readonly app: "readings" | "conversions";

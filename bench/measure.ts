@@ -21,6 +21,7 @@ import { couponCoder, couponSecret } from "../apps/campaign/coupon.js";
 import { decodeConversion, decodeLoyalty } from "../apps/campaign/decode.js";
 import { couponSink, processConversions, processLoyalty } from "../apps/campaign/service.js";
 import { DynamoCampaignStore } from "../apps/campaign/store.js";
+import { partitionKeyOf, type StreamName } from "../apps/index.js";
 import { zoneAlerts, zoneApp } from "../apps/zones/app.js";
 import { decodeReading } from "../apps/zones/reading.js";
 import { DEFAULT_RULES } from "../apps/zones/rules.js";
@@ -35,7 +36,6 @@ import { EventSourceRunner, inProcess } from "../local/runner.js";
 import { ADMIN_CREDENTIALS, type LocalStack, startLocalStack } from "../local/stack.js";
 import { editTemplate } from "../local/template-edit.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
-import { partitionKeyOf, type RecordKind } from "../shared/partition-key.js";
 import type { Usage } from "./prices.js";
 import { conversionWorkload, readingLines } from "./workload.js";
 
@@ -90,7 +90,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
   });
   const outputs = stack.outputs;
   const admin = stack.clients;
-  const kind: RecordKind = app;
+  const kind: StreamName = app;
   const lines =
     app === "readings"
       ? readingLines(plan.workload.readings)

@@ -6,25 +6,33 @@
 // stream's real name with --kind saying how to find the partition key.
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { outputsOf } from "../infra/event-sources.js";
+import {
+  isCsvHeader,
+  outputsOf,
+  partitionKeyOf,
+  STREAM_NAMES,
+  STREAMS,
+  type StreamName,
+  streamOf,
+} from "../apps/index.js";
 import { kinesisClient } from "../shared/aws.js";
-import { isCsvHeader, partitionKeyOf, RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
 import { parseCommand } from "./args.js";
 import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 
-const KINDS = RECORD_KINDS;
+const KINDS: readonly string[] = STREAM_NAMES;
 
-const USAGE = `usage: npm run put -- --stream loyalty|conversions|readings|cpu [options] [file]
+const USAGE = `usage: npm run put -- --stream ${KINDS.join("|")} [options] [file]
 
 Puts records to a Tripwire stream, one record a line, from a file or standard input, keyed by the
-record's e-mail, zone or server, in PutRecords batches within Kinesis's limits, re-sending what is refused.
-The stream's name comes from the outputs file; with the local stack's, the command finds it running.
+field its stream keys on (${STREAMS.map((s) => `${s.name}: ${s.key.jsonField}`).join(", ")}), in PutRecords
+batches within Kinesis's limits, re-sending what is refused. The stream's name comes from the outputs
+file; with the local stack's, the command finds it running.
 
 options:
-  -s, --stream S    loyalty, conversions, readings or cpu; or a stream's own name with --kind
-  --kind K          how to key records of a stream given by its own name (loyalty|conversions|readings|cpu)
+  -s, --stream S    ${KINDS.join(", ")}; or a stream's own name with --kind
+  --kind K          how to key records of a stream given by its own name (${KINDS.join("|")})
   --outputs FILE    a cdk deploy --outputs-file file (default: $TRIPWIRE_OUTPUTS, ./cdk-outputs.json,
                     .tripwire/cdk-outputs.json)
   -q, --quiet       no progress lines
@@ -46,19 +54,20 @@ async function main(): Promise<number> {
     console.error(`--stream is required\n\n${USAGE}`);
     return 2;
   }
-  const named = KINDS.includes(stream as RecordKind);
+  const named = KINDS.includes(stream);
   if (!named && values.kind === undefined) {
     console.error(`unknown stream "${stream}": use ${KINDS.join(", ")}, or a stream's own name with --kind`);
     return 2;
   }
-  const kind = (values.kind ?? stream) as RecordKind;
-  if (!KINDS.includes(kind)) {
+  const kind = values.kind ?? stream;
+  const spec = streamOf(kind)?.stream;
+  if (spec === undefined) {
     console.error(`--kind must be one of ${KINDS.join(", ")}, got "${kind}"`);
     return 2;
   }
   // A stream given by its own name needs no outputs file; one named by kind is looked up in it.
   const target = named || values.outputs !== undefined ? await connect(values.outputs) : undefined;
-  const streamName = target && named ? target.outputs[outputsOf(stream as RecordKind).stream] : stream;
+  const streamName = target && named ? target.outputs[outputsOf(stream as StreamName).stream] : stream;
   console.error(`→ ${target?.endpoint ?? process.env.AWS_ENDPOINT_URL ?? "AWS"}`);
 
   const file = positionals[0];
@@ -78,12 +87,12 @@ async function main(): Promise<number> {
       errors++;
       continue;
     }
-    if (lineNo === 1 && isCsvHeader(kind, line)) {
+    if (lineNo === 1 && isCsvHeader(spec, line)) {
       console.error(`line 1: a CSV header (${line.trim()}), skipped`);
       continue;
     }
     const data = Buffer.from(line, "utf8");
-    const partitionKey = partitionKeyOf(kind, line);
+    const partitionKey = partitionKeyOf(spec, line);
     if (data.length + Buffer.byteLength(partitionKey) > MAX_BYTES_PER_RECORD) {
       console.error(`line ${lineNo}: ${data.length} bytes is over Kinesis's 1 MiB record limit, not put`);
       errors++;

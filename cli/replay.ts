@@ -11,24 +11,23 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { outputsOf } from "../infra/event-sources.js";
+import { outputsOf, STREAM_NAMES } from "../apps/index.js";
 import { kinesisClient, sqsClient } from "../shared/aws.js";
 import type { FailureRecord } from "../shared/failure-record.js";
 import { compareSequence } from "../shared/kinesis-record.js";
-import { RECORD_KINDS } from "../shared/partition-key.js";
 import { parseCommand } from "./args.js";
 import { putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 
-const USAGE = `usage: npm run replay -- --function loyalty|conversions|readings|cpu [--reput] [--outputs FILE]
+const USAGE = `usage: npm run replay -- --function ${STREAM_NAMES.join("|")} [--reput] [--outputs FILE]
 
 Reports the batches a function's event-source mapping gave up on (its failure destination), read
 back from the stream; with --reput, puts those records back on the stream (once the cause is fixed)
 and removes them from the destination.
 
 options:
-  -f, --function F  loyalty, conversions, readings or cpu
+  -f, --function F  ${STREAM_NAMES.join(", ")}
   --reput           put the failed records back instead of only reporting them
   --outputs FILE    a cdk deploy --outputs-file file (default: the local stack's, or ./cdk-outputs.json)
   -h, --help        this help`;
@@ -128,9 +127,9 @@ async function main(): Promise<number> {
     reput: { type: "boolean" },
     outputs: { type: "string" },
   });
-  const fn = RECORD_KINDS.find((kind) => kind === values.function);
+  const fn = STREAM_NAMES.find((name) => name === values.function);
   if (!fn) {
-    console.error(`--function must be one of ${RECORD_KINDS.join(", ")}\n\n${USAGE}`);
+    console.error(`--function must be one of ${STREAM_NAMES.join(", ")}\n\n${USAGE}`);
     return 2;
   }
   const target = await connect(values.outputs);

@@ -1,24 +1,8 @@
-/** The stack's outputs: the CDK stack declares exactly these, and the local stack writes them too. */
-export const OUTPUT_KEYS = [
-  "LoyaltyStreamName",
-  "ConversionsStreamName",
-  "ReadingsStreamName",
-  "CpuStreamName",
-  "PromoQueueUrl",
-  "AlertTopicArn",
-  "AlertQueueUrl",
-  "RejectedQueueUrl",
-  "CouponSecretArn",
-  "CampaignTableName",
-  "ZoneTableName",
-  "ServerTableName",
-  "LoyaltyFailureQueueUrl",
-  "ConversionsFailureQueueUrl",
-  "ReadingsFailureQueueUrl",
-  "CpuFailureQueueUrl",
-] as const;
+// The stack's outputs are derived from the applications' manifests (apps/index.ts).
+export { OUTPUT_KEYS, type OutputKey } from "../apps/index.js";
 
-export type OutputKey = (typeof OUTPUT_KEYS)[number];
+import type { OutputKey } from "../apps/index.js";
+
 export type StackOutputs = Record<OutputKey, string>;
 
 export const STACK_NAME = "Tripwire";

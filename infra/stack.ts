@@ -3,33 +3,37 @@ import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
-import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
-import { DynamoCampaignStore } from "../apps/campaign/store.js";
-import { SERVER_KEY } from "../apps/cpu/app.js";
-import { ZONE_KEY } from "../apps/zones/app.js";
-import { DynamoKeyedStore } from "../core/keyed-store.js";
-import { logicalIdOf, STREAM_FUNCTIONS, type StreamFunctionName } from "./event-sources.js";
-import { functionEnvironments } from "./function-env.js";
+import { APPS, logicalIdOf, type OutputKey } from "../apps/index.js";
+import type { AppManifest } from "../apps/manifest.js";
+import { NAMESPACE } from "../core/observability.js";
+import { COMMON_ENV } from "../shared/config.js";
 import { acknowledge } from "./nag.js";
-import type { OutputKey } from "./outputs.js";
 import type { StageConfig } from "./stage.js";
 import { StreamFunction } from "./stream-function.js";
 
 export interface TripwireStackProps extends StackProps {
   readonly config: StageConfig;
+  /** Reads the CDK context (`-c NAME=…`): the applications' settings. */
+  readonly context?: (name: string) => unknown;
 }
 
-/** Tripwire: the ad-campaign and zone-temperature applications, their streams, state and outputs. */
+/**
+ * Tripwire: for every application of apps/index.ts, its table, its streams with their functions,
+ * mappings and failure destinations, and its own resources; beside them what they share — the data
+ * key, the rejected-records queue, the alert topic and its queue — with alarms and a dashboard.
+ */
 export class TripwireStack extends Stack {
-  readonly functions: Record<StreamFunctionName, StreamFunction>;
+  /** Per stream name. */
+  readonly functions: Record<string, StreamFunction> = {};
 
   constructor(scope: Construct, id: string, props: TripwireStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const context = props.context ?? (() => undefined);
     const removalPolicy = config.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
     const key = new kms.Key(this, "DataKey", {
@@ -40,54 +44,17 @@ export class TripwireStack extends Stack {
     // SNS encrypts what it delivers into the (encrypted) alert queue with this key.
     key.grantEncryptDecrypt(new iam.ServicePrincipal("sns.amazonaws.com"));
 
-    const tableProps = {
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey: key,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy,
-    };
-    const campaignTable = new dynamodb.Table(this, "CampaignTable", {
-      ...tableProps,
-      partitionKey: { name: "pk", type: dynamodb.AttributeType.STRING },
-      timeToLiveAttribute: "expiresAt",
-    });
-    const zoneTable = new dynamodb.Table(this, "ZoneTable", {
-      ...tableProps,
-      partitionKey: { name: ZONE_KEY, type: dynamodb.AttributeType.STRING },
-    });
-    const serverTable = new dynamodb.Table(this, "ServerTable", {
-      ...tableProps,
-      partitionKey: { name: SERVER_KEY, type: dynamodb.AttributeType.STRING },
-    });
-
-    const queueProps = {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy,
-    };
+    const queueDefaults = { encryptionMasterKey: key, enforceSSL: true as const, retentionPeriod: Duration.days(14) };
+    const queueProps = { ...queueDefaults, encryption: sqs.QueueEncryption.KMS, removalPolicy };
     const rejectedQueue = new sqs.Queue(this, "RejectedQueue", queueProps);
     acknowledge(
       rejectedQueue,
       "AwsSolutions-SQS3",
       "This queue is itself a dead-letter store: records that cannot be decoded, kept for people to read.",
     );
-    const promoDeadLetters = new sqs.Queue(this, "PromoDeadLetterQueue", { ...queueProps, fifo: true });
-    // FIFO: the coupon code is the deduplication id, so a coupon re-sent after a crash is dropped.
-    const promoQueue = new sqs.Queue(this, "PromoQueue", {
-      ...queueProps,
-      fifo: true,
-      deadLetterQueue: { queue: promoDeadLetters, maxReceiveCount: 5 },
-    });
 
     // FIFO: each alert carries a deduplication id, so an alert re-published from the outbox is dropped.
-    const alertTopic = new sns.Topic(this, "AlertTopic", {
-      fifo: true,
-      masterKey: key,
-      enforceSSL: true,
-    });
+    const alertTopic = new sns.Topic(this, "AlertTopic", { fifo: true, masterKey: key, enforceSSL: true });
     const alertDeadLetters = new sqs.Queue(this, "AlertDeadLetterQueue", { ...queueProps, fifo: true });
     const alertQueue = new sqs.Queue(this, "AlertQueue", {
       ...queueProps,
@@ -96,65 +63,66 @@ export class TripwireStack extends Stack {
     });
     alertTopic.addSubscription(new subscriptions.SqsSubscription(alertQueue, { rawMessageDelivery: true }));
 
-    // The coupon codes' key: generated at deploy, read by the conversions function at cold start.
-    const couponSecret = new secretsmanager.Secret(this, "CouponSecret", {
-      description: "Tripwire: the key of the coupon codes' MAC (codes stay the same while it does)",
-      encryptionKey: key,
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      removalPolicy,
-    });
-    acknowledge(
-      couponSecret,
-      "AwsSolutions-SMG4",
-      "Not rotated on purpose: a coupon code is the MAC of (campaign, e-mail) under this key, and issued codes must stay valid.",
-    );
-
-    const common = {
-      key,
-      removalPolicy,
-      retentionHours: config.streamRetentionHours,
-      shardCount: config.shardCount,
-      logRetentionDays: config.logRetentionDays,
+    const outputs: Partial<Record<OutputKey, string>> = {
+      AlertTopicArn: alertTopic.topicArn,
+      AlertQueueUrl: alertQueue.queueUrl,
+      RejectedQueueUrl: rejectedQueue.queueUrl,
     };
-    const environments = functionEnvironments(
-      {
-        campaignTable: campaignTable.tableName,
-        zoneTable: zoneTable.tableName,
-        promoQueueUrl: promoQueue.queueUrl,
-        rejectedQueueUrl: rejectedQueue.queueUrl,
-        alertTopicArn: alertTopic.topicArn,
-        serverTable: serverTable.tableName,
-        couponSecretArn: couponSecret.secretArn,
-      },
-      config.rules,
-    );
-    this.functions = Object.fromEntries(
-      STREAM_FUNCTIONS.map((name) => [
-        name,
-        new StreamFunction(this, logicalIdOf(name), {
-          ...common,
-          handler: name,
-          settings: config.eventSources[name],
-          environment: environments[name],
-        }),
-      ]),
-    ) as Record<StreamFunctionName, StreamFunction>;
-    const { loyalty, conversions, readings, cpu } = this.functions;
+    const alarms: cloudwatch.Alarm[] = [];
+    const tables: [string, dynamodb.Table][] = [];
+    const outputMetrics: [metric: string, service: string][] = [];
+
+    for (const app of APPS as readonly AppManifest[]) {
+      const table = new dynamodb.Table(this, app.table.id, {
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        encryptionKey: key,
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy,
+        partitionKey: { name: app.table.key, type: dynamodb.AttributeType.STRING },
+        ...(app.table.ttl ? { timeToLiveAttribute: app.table.ttl } : {}),
+      });
+      tables.push([app.table.id.replace(/Table$/, ""), table]);
+      outputs[`${app.table.id}Name` as OutputKey] = table.tableName;
+      const own = app.resources?.({ scope: this, key, removalPolicy, queueDefaults }) ?? {};
+      for (const [name, value] of Object.entries(own.outputs ?? {})) outputs[name as OutputKey] = value;
+      for (const [construct, rule, reason] of own.acknowledgements ?? []) acknowledge(construct, rule, reason);
+      alarms.push(...(own.alarms ?? []));
+      const settings = app.settings?.(context) ?? {};
+
+      for (const stream of app.streams) {
+        const f = new StreamFunction(this, logicalIdOf(stream.name), {
+          key,
+          removalPolicy,
+          retentionHours: config.streamRetentionHours,
+          shardCount: config.shardCount,
+          logRetentionDays: config.logRetentionDays,
+          handler: stream.name,
+          settings: config.eventSources[stream.name] ?? missing(stream.name),
+          environment: {
+            [COMMON_ENV.rejectedQueueUrl]: rejectedQueue.queueUrl,
+            [app.table.env]: table.tableName,
+            ...(app.alerts ? { [COMMON_ENV.alertTopicArn]: alertTopic.topicArn } : {}),
+            ...settings,
+            ...own.environment?.[stream.name],
+          },
+        });
+        this.functions[stream.name] = f;
+        // Least privilege: each function gets the calls it makes, on the resources it makes them on, as
+        // declared by the store adapter that makes them (test/integration/iam.test.ts holds them to the calls).
+        table.grant(f.fn, ...stream.tableActions);
+        table.encryptionKey?.grantEncryptDecrypt(f.fn);
+        rejectedQueue.grantSendMessages(f.fn);
+        if (app.alerts) alertTopic.grantPublish(f.fn);
+        own.grant?.(stream.name, f.fn);
+        alarms.push(...f.alarms);
+        for (const metric of stream.outputMetrics) outputMetrics.push([metric, stream.name]);
+        outputs[`${logicalIdOf(stream.name)}StreamName` as OutputKey] = f.stream.streamName;
+        outputs[`${logicalIdOf(stream.name)}FailureQueueUrl` as OutputKey] = f.failureQueue.queueUrl;
+      }
+    }
     const all = Object.values(this.functions);
 
-    // Least privilege: each function gets the calls it makes, on the resources it makes them on, as
-    // declared by the store adapter that makes them (test/integration/iam.test.ts holds them to the calls).
-    grantItems(campaignTable, loyalty, [...DynamoCampaignStore.actions.loyalty]);
-    grantItems(campaignTable, conversions, [...DynamoCampaignStore.actions.conversions]);
-    grantItems(zoneTable, readings, [...DynamoKeyedStore.actions]);
-    grantItems(serverTable, cpu, [...DynamoKeyedStore.actions]);
-    for (const f of all) rejectedQueue.grantSendMessages(f.fn);
-    promoQueue.grantSendMessages(conversions.fn);
-    couponSecret.grantRead(conversions.fn);
-    alertTopic.grantPublish(readings.fn);
-    alertTopic.grantPublish(cpu.fn);
-
-    const alarms = all.flatMap((f) => f.alarms);
     alarms.push(
       new cloudwatch.Alarm(this, "RejectedRecordsAlarm", {
         alarmDescription: "Records were rejected as bad input: see the rejected-records queue",
@@ -165,11 +133,7 @@ export class TripwireStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
-    for (const [name, table] of [
-      ["Campaign", campaignTable],
-      ["Zone", zoneTable],
-      ["Server", serverTable],
-    ] as const) {
+    for (const [name, table] of tables) {
       alarms.push(
         new cloudwatch.Alarm(this, `${name}TableThrottleAlarm`, {
           alarmDescription: `${name} table requests are throttled`,
@@ -191,7 +155,8 @@ export class TripwireStack extends Stack {
 
     const dashboard = new cloudwatch.Dashboard(this, "Dashboard", { dashboardName: `Tripwire-${config.stage}` });
     const custom = (metricName: string, service: string) =>
-      new cloudwatch.Metric({ namespace: "Tripwire", metricName, dimensionsMap: { service }, statistic: "Sum" });
+      new cloudwatch.Metric({ namespace: NAMESPACE, metricName, dimensionsMap: { service }, statistic: "Sum" });
+    const streams = Object.keys(this.functions);
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: "Records in (per stream)",
@@ -203,19 +168,12 @@ export class TripwireStack extends Stack {
       }),
       new cloudwatch.GraphWidget({
         title: "Processed / rejected",
-        left: STREAM_FUNCTIONS.map((s) => custom("RecordsProcessed", s)),
-        right: STREAM_FUNCTIONS.map((s) => custom("RecordsRejected", s)),
+        left: streams.map((s) => custom("RecordsProcessed", s)),
+        right: streams.map((s) => custom("RecordsRejected", s)),
       }),
       new cloudwatch.GraphWidget({
         title: "Coupons and alerts",
-        left: [
-          custom("CouponsIssued", "conversions"),
-          custom("MembersEnrolled", "conversions"),
-          custom("AlertsRaised", "readings"),
-          custom("AlertsCleared", "readings"),
-          custom("AlertsRaised", "cpu"),
-          custom("AlertsCleared", "cpu"),
-        ],
+        left: outputMetrics.map(([metric, service]) => custom(metric, service)),
       }),
       new cloudwatch.GraphWidget({
         title: "Function errors and duration",
@@ -225,29 +183,10 @@ export class TripwireStack extends Stack {
       new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms, width: 24 }),
     );
 
-    const outputs: Record<OutputKey, string> = {
-      LoyaltyStreamName: loyalty.stream.streamName,
-      ConversionsStreamName: conversions.stream.streamName,
-      ReadingsStreamName: readings.stream.streamName,
-      CpuStreamName: cpu.stream.streamName,
-      PromoQueueUrl: promoQueue.queueUrl,
-      AlertTopicArn: alertTopic.topicArn,
-      AlertQueueUrl: alertQueue.queueUrl,
-      RejectedQueueUrl: rejectedQueue.queueUrl,
-      CouponSecretArn: couponSecret.secretArn,
-      CampaignTableName: campaignTable.tableName,
-      ZoneTableName: zoneTable.tableName,
-      ServerTableName: serverTable.tableName,
-      LoyaltyFailureQueueUrl: loyalty.failureQueue.queueUrl,
-      ConversionsFailureQueueUrl: conversions.failureQueue.queueUrl,
-      ReadingsFailureQueueUrl: readings.failureQueue.queueUrl,
-      CpuFailureQueueUrl: cpu.failureQueue.queueUrl,
-    };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
 }
 
-function grantItems(table: dynamodb.Table, f: StreamFunction, actions: string[]): void {
-  table.grant(f.fn, ...actions);
-  table.encryptionKey?.grantEncryptDecrypt(f.fn);
+function missing(stream: string): never {
+  throw new Error(`no event-source settings for the stream "${stream}"`);
 }

@@ -1,11 +1,4 @@
-import { parseRules } from "../apps/zones/config.js";
-import { DEFAULT_RULES, type RuleConfig } from "../apps/zones/rules.js";
-import {
-  type EventSourceOverrides,
-  type EventSourceSettings,
-  eventSources,
-  type StreamFunctionName,
-} from "./event-sources.js";
+import { type EventSourceSettings, eventSources } from "./event-sources.js";
 
 /** Everything that differs between a developer's stack and production. */
 export interface StageConfig {
@@ -13,8 +6,8 @@ export interface StageConfig {
   /** Provisioned shards per stream; undefined means on-demand capacity. */
   readonly shardCount: number | undefined;
   readonly streamRetentionHours: number;
-  readonly eventSources: Record<StreamFunctionName, EventSourceSettings>;
-  readonly rules: RuleConfig;
+  /** Per stream name. */
+  readonly eventSources: Record<string, EventSourceSettings>;
   /** Keep tables, queues and keys when the stack is deleted. */
   readonly retainData: boolean;
   readonly logRetentionDays: number;
@@ -22,34 +15,22 @@ export interface StageConfig {
 
 const overrides: Record<
   string,
-  { shardCount?: number | undefined; retention?: number; events?: EventSourceOverrides; retain: boolean; logs: number }
+  { shardCount?: number | undefined; retention?: number; retain: boolean; logs: number }
 > = {
   dev: { shardCount: 2, retention: 24, retain: false, logs: 7 },
-  prod: {
-    shardCount: undefined,
-    retention: 7 * 24,
-    events: { readings: { batchSize: 500 }, conversions: { batchSize: 200 } },
-    retain: true,
-    logs: 90,
-  },
+  prod: { shardCount: undefined, retention: 7 * 24, retain: true, logs: 90 },
 };
 
 /** The configuration of a stage: `dev` (the default) or `prod`, from `cdk deploy -c stage=…`. */
-export function stageConfig(stage = "dev", rules: RuleConfig = DEFAULT_RULES): StageConfig {
+export function stageConfig(stage = "dev"): StageConfig {
   const o = overrides[stage];
   if (o === undefined) throw new Error(`unknown stage "${stage}" (known: ${Object.keys(overrides).join(", ")})`);
   return {
     stage,
     shardCount: o.shardCount,
     streamRetentionHours: o.retention ?? 24,
-    eventSources: eventSources(o.events),
-    rules,
+    eventSources: eventSources(stage),
     retainData: o.retain,
     logRetentionDays: o.logs,
   };
-}
-
-/** Alert rules from CDK context (`-c rules='{"highTemperature":{"thresholdF":92}}'`), by the rules' one schema. */
-export function rulesFromContext(context: unknown): RuleConfig {
-  return context === undefined ? DEFAULT_RULES : parseRules(context, "-c rules");
 }

@@ -4,22 +4,10 @@
 // the emulators behind one gateway endpoint, creates the template's resources, runs each function's
 // bundle with its mapping's settings and its role enforced, loads the demo data and shows coupons
 // and alerts as they happen.
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { DynamoCampaignStore } from "../apps/campaign/store.js";
 import { accessReportText } from "../cli/access-report.js";
-import { figuresTable } from "../cli/figures-table.js";
-import { putRecords } from "../cli/producer.js";
-import { outputsOf } from "../infra/event-sources.js";
-import { partitionKeyOf, RECORD_KINDS, type RecordKind } from "../shared/partition-key.js";
+import { startDemo } from "./demo.js";
 import { EmulatorStartError } from "./emulators.js";
 import type { Access } from "./gateway.js";
 import { TemplateError } from "./intrinsics.js";
@@ -65,14 +53,6 @@ function options() {
     process.exit(2);
   }
 }
-
-/** The demo data of each stream, under data/. */
-const DEMO_DATA: Record<RecordKind, string> = {
-  loyalty: "loyalty.txt",
-  conversions: "conversions.txt",
-  readings: "readings.csv",
-  cpu: "cpu.csv",
-};
 
 const values = options();
 if (values.help) {
@@ -156,110 +136,15 @@ async function main(): Promise<void> {
   console.log(`logs     ${path.join(workDir, "logs")}   (one file per function and emulator)`);
 
   if (demo) {
-    const { sqs } = stack.clients;
-    const shown = { coupons: 0, alarms: 0, oks: 0 };
-    consumers.push(
-      consume(
-        sqs,
-        stack.outputs.PromoQueueUrl,
-        () => stopping,
-        (body) => {
-          const c = JSON.parse(body) as Record<string, string>;
-          shown.coupons++;
-          console.log(
-            `🎟  coupon ${c.couponCode}  ${c.campaign}  ${c.email}  (${c.discountPercent} % off, clicked via ${c.channel})`,
-          );
-        },
-      ),
-      consume(
-        sqs,
-        stack.outputs.AlertQueueUrl,
-        () => stopping,
-        (body) => {
-          const a = JSON.parse(body) as Record<string, string | number>;
-          if (a.status === "ALARM") shown.alarms++;
-          else shown.oks++;
-          const icon = a.status === "ALARM" ? "🔥" : "✅";
-          // Zone alerts name a zone and a temperature, CPU alerts a server and a percentage.
-          const [where, value] =
-            a.server === undefined ? [a.zone, `${a.temperature} °F`] : [a.server, `${a.cpuPercent} %`];
-          console.log(
-            `${icon} ${String(a.status).padEnd(5)} ${String(where).padEnd(12)} ${String(a.rule).padEnd(16)} ${value}  ${a.timestamp}`,
-          );
-        },
-      ),
-    );
-    const put = async (kind: RecordKind) => {
-      const file = DEMO_DATA[kind];
-      const stream = stack.outputs[outputsOf(kind).stream];
-      const lines = readFileSync(path.join(projectRoot, "data", file), "utf8")
-        .split(/\r?\n/)
-        .filter((l) => l.trim() !== "");
-      const records = lines.map((line) => ({ data: Buffer.from(line), partitionKey: partitionKeyOf(kind, line) }));
-      const { put } = await putRecords(stack.clients.kinesis, stream, records);
-      console.log(`put ${put} ${kind} record${put === 1 ? "" : "s"} from data/${file}`);
-    };
-    // The loyalty list first, as the marketing team loads it before the campaign starts.
-    await put("loyalty");
-    await stack.runner?.drained();
-    await Promise.all(RECORD_KINDS.filter((kind) => kind !== "loyalty").map(put));
-    await stack.runner?.drained(300_000);
-    await sleep(1500); // let the display consumers catch up
-    const figures = await new DynamoCampaignStore(
-      stack.clients.documents,
-      stack.outputs.CampaignTableName,
-    ).readFigures();
-    console.log(`\ncampaign figures\n${figuresTable(figures)}\n`);
-    const waiting = async (url: string) =>
-      Number(
-        (
-          await sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] }),
-          )
-        ).Attributes?.ApproximateNumberOfMessages ?? 0,
-      );
-    const failed = (
-      await Promise.all(
-        Object.entries(stack.outputs)
-          .filter(([k]) => k.endsWith("FailureQueueUrl"))
-          .map(([, url]) => waiting(url)),
-      )
-    ).reduce((a, b) => a + b, 0);
+    const running = startDemo(stack, () => stopping);
+    consumers.push(...running.consumers);
+    await running.finished;
     console.log(
-      `demo done: ${shown.coupons} coupons, ${[...figures.values()].reduce((n, f) => n + f.membersEnrolled, 0)} members enrolled, ` +
-        `${shown.alarms} alarms raised and ${shown.oks} cleared, ${await waiting(stack.outputs.RejectedQueueUrl)} records rejected, ` +
-        `${failed} batches in failure destinations`,
-    );
-    console.log(
-      "try next, in another terminal: npm run figures · npm run access · npm run put -- --stream readings data/readings.csv",
+      "try next, in another terminal: npm run figures · npm run status -- cards · npm run put -- --stream readings data/readings.csv",
     );
     if (values["exit-after-demo"]) return shutdown("demo done");
   }
   console.log("running; put records with `npm run put -- --stream …`; Ctrl-C stops everything");
-}
-
-async function consume(sqs: SQSClient, queueUrl: string, stopped: () => boolean, show: (body: string) => void) {
-  while (!stopped()) {
-    try {
-      const out = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-      );
-      const messages = out.Messages ?? [];
-      for (const m of messages) show(m.Body ?? "");
-      if (messages.length > 0) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? "" })),
-          }),
-        );
-      }
-    } catch (err) {
-      if (stopped()) return;
-      console.error(`reading ${queueUrl}: ${err instanceof Error ? err.message : err}`);
-      await sleep(1000);
-    }
-  }
 }
 
 main().catch((err: unknown) => {

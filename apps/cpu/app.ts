@@ -71,12 +71,14 @@ export const serverCodec: StateCodec<ServerState> = {
 
 export const CPU_ENV = { serverTable: "SERVER_TABLE", thresholdPercent: "CPU_THRESHOLD_PERCENT" } as const;
 
+export const CPU_THRESHOLD_DEFAULT = 90;
+
 /** The CPU function, configured from its environment. */
 export function cpuFunction(env: NodeJS.ProcessEnv = process.env): KeyedFunction<CpuReading, ServerState, CpuAlert> {
   return {
     service: "cpu",
     decode: (text, ref) => decodeCpu(text, ref.arrivalMs),
-    app: cpuApp(numberEnv(CPU_ENV.thresholdPercent, 90, env)),
+    app: cpuApp(numberEnv(CPU_ENV.thresholdPercent, CPU_THRESHOLD_DEFAULT, env)),
     codec: serverCodec,
     keyAttribute: SERVER_KEY,
     message: cpuAlerts.message,

@@ -1,73 +1,22 @@
 import fc from "fast-check";
 import { expect } from "vitest";
-import { ZONE_KEY, zoneAlerts, zoneApp, zoneCodec } from "#apps/zones/app.js";
-import { DEFAULT_RULES } from "#apps/zones/rules.js";
+import { APPS } from "#apps/index.js";
+import type { AppManifest, KeyedTesting } from "#apps/manifest.js";
 import type { RecordRef } from "#shared/kinesis-record.js";
-import { cpuAlerts, cpuApp, SERVER_KEY, serverCodec } from "../../apps/cpu/app.js";
-import { type KeyedApp, type KeyedStore, processKeyed } from "../../core/keyed.js";
-import type { StateCodec } from "../../core/keyed-store.js";
+import { type KeyedStore, processKeyed } from "../../core/keyed.js";
 import { deduplicationId, type Message, type Sink } from "../../core/sinks.js";
 
-const T0 = Date.UTC(2026, 10, 20, 9);
-
 /** A keyed application under test: its logic, how its outputs are sent, and events to feed it. */
-export interface AppUnderTest<E> {
+export interface AppUnderTest<E> extends KeyedTesting<E> {
   readonly name: string;
-  readonly app: KeyedApp<E, unknown, unknown>;
-  readonly message: (output: never) => Message;
-  readonly codec: StateCodec<unknown>;
-  readonly keyAttribute: string;
-  /** Events over a few keys, in time order per key, values spanning the thresholds. */
-  readonly events: fc.Arbitrary<E[]>;
 }
 
-/** Events in time order: each at T0 plus the steps so far. */
-function timed<R extends { step: number }, E>(raw: readonly R[], event: (r: R, at: number) => E): E[] {
-  let at = T0;
-  return raw.map((r) => {
-    at += r.step;
-    return event(r, at);
-  });
-}
-
-/** Every keyed application: the generic exactly-once tests run for each. */
-export const KEYED_APPS: AppUnderTest<unknown>[] = [
-  {
-    name: "zones",
-    app: zoneApp(DEFAULT_RULES) as KeyedApp<unknown, unknown, unknown>,
-    message: zoneAlerts.message as (output: never) => Message,
-    codec: zoneCodec as StateCodec<unknown>,
-    keyAttribute: ZONE_KEY,
-    events: fc
-      .array(
-        fc.record({
-          zone: fc.constantFrom("z1", "z2"),
-          device: fc.constantFrom("d1", "d2"),
-          step: fc.integer({ min: 0, max: 90_000 }),
-          f: fc.integer({ min: 6000, max: 9600 }),
-        }),
-        { minLength: 1, maxLength: 80 },
-      )
-      .map((raw) => timed(raw, (r, at) => ({ deviceId: r.device, zoneId: r.zone, centi: r.f, at }))),
-  },
-  {
-    name: "cpu",
-    app: cpuApp(90) as KeyedApp<unknown, unknown, unknown>,
-    message: cpuAlerts.message as (output: never) => Message,
-    codec: serverCodec as StateCodec<unknown>,
-    keyAttribute: SERVER_KEY,
-    events: fc
-      .array(
-        fc.record({
-          server: fc.constantFrom("web-0", "web-1", "db-0"),
-          step: fc.integer({ min: 0, max: 20_000 }),
-          centi: fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(9000, 9001)),
-        }),
-        { minLength: 1, maxLength: 80 },
-      )
-      .map((raw) => timed(raw, (r, at) => ({ serverId: r.server, centi: r.centi, at }))),
-  },
-];
+/** Every keyed application, from the manifests: the generic exactly-once tests run for each. */
+export const KEYED_APPS: AppUnderTest<unknown>[] = await Promise.all(
+  (APPS as readonly AppManifest[]).flatMap((app) =>
+    app.testing ? [app.testing().then((testing) => ({ name: app.name, ...testing }))] : [],
+  ),
+);
 
 /** How one run delivers the records: batches, each possibly redelivered, raced, or crashing mid-way. */
 export interface DeliveryPlan {

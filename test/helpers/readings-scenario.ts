@@ -80,7 +80,7 @@ export function readingsScenario(conditions: Conditions = {}): void {
     // Asynchronously: this process serves the local stack's endpoint the command talks to.
     const { stdout: out } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "cli/zones.ts", "--json", "--outputs", outputsFile],
+      ["--import", "tsx", "cli/status.ts", "zones", "--json", "--outputs", outputsFile],
       { cwd: projectRoot, encoding: "utf8" },
     );
     const zones = JSON.parse(out) as {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { inject } from "vitest";
-import { partitionKeyOf, type RecordKind } from "#shared/partition-key.js";
+import { partitionKeyOf, type StreamName } from "#apps/index.js";
 import { putRecords } from "../../cli/producer.js";
 import type { FaultPlan } from "../../local/gateway.js";
 import type { RunnerOptions } from "../../local/runner.js";
@@ -35,7 +35,7 @@ export const editedAssembly = (edit: (template: EditableTemplate) => void): stri
 export async function putLines(
   kinesis: KinesisClient,
   streamName: string,
-  kind: RecordKind,
+  kind: StreamName,
   lines: readonly (string | Buffer)[],
 ): Promise<void> {
   await putRecords(

@@ -5,14 +5,18 @@ import { stageConfig } from "../../infra/stage.js";
 
 const cache = new Map<string, Template>();
 
-/** The synthesized template of a stage (bundling the functions once per stage). */
-export function synthesize(stage = "dev"): Template {
-  let template = cache.get(stage);
+/** The synthesized template of a stage with a CDK context (bundling the functions once per stage and context). */
+export function synthesize(stage = "dev", context: Record<string, string> = {}): Template {
+  const id = JSON.stringify([stage, context]);
+  let template = cache.get(id);
   if (template === undefined) {
     const app = new App();
-    const stack = new TripwireStack(app, "Tripwire", { config: stageConfig(stage) });
+    const stack = new TripwireStack(app, "Tripwire", {
+      config: stageConfig(stage),
+      context: (name) => context[name],
+    });
     template = Template.fromStack(stack);
-    cache.set(stage, template);
+    cache.set(id, template);
   }
   return template;
 }

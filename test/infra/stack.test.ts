@@ -1,16 +1,14 @@
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, test } from "vitest";
-import { rulesEnvironment, zoneConfig } from "#apps/zones/config.js";
+import { CARD_ENV } from "#apps/cards/app.js";
+import { DEFAULT_CARD_RULES } from "#apps/cards/rules.js";
+import { APPS, logicalIdOf, STREAM_NAMES } from "#apps/index.js";
+import type { AppManifest } from "#apps/manifest.js";
+import { parseRules, rulesEnvironment, ZONE_ENV, zoneConfig } from "#apps/zones/config.js";
 import { DEFAULT_RULES } from "#apps/zones/rules.js";
-import {
-  type EventSourceSettings,
-  eventSources,
-  logicalIdOf,
-  STREAM_FUNCTIONS,
-  type StreamFunctionName,
-} from "../../infra/event-sources.js";
+import { DEFAULT_EVENT_SOURCE, type EventSourceSettings } from "../../infra/event-sources.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
-import { rulesFromContext, stageConfig } from "../../infra/stage.js";
+import { stageConfig } from "../../infra/stage.js";
 import { synthesize } from "../helpers/template.js";
 
 /** What the local runner will do, in the words of AWS::Lambda::EventSourceMapping. */
@@ -27,35 +25,30 @@ function asMappingProperties(s: EventSourceSettings) {
   };
 }
 
-const LOGICAL = Object.fromEntries(STREAM_FUNCTIONS.map((name) => [name, logicalIdOf(name)])) as Record<
-  StreamFunctionName,
-  string
->;
+const LOGICAL: Record<string, string> = Object.fromEntries(STREAM_NAMES.map((name) => [name, logicalIdOf(name)]));
 
 describe.each(["dev", "prod"])("the %s stack", (stage) => {
   const template = synthesize(stage);
   const config = stageConfig(stage);
 
-  test.each(Object.keys(LOGICAL) as StreamFunctionName[])(
-    "the local runner's settings for %s equal the synthesized event source mapping",
-    (name) => {
-      const mappings = template.findResources("AWS::Lambda::EventSourceMapping", {
-        Properties: { EventSourceArn: { "Fn::GetAtt": [Match.stringLikeRegexp(`^${LOGICAL[name]}Stream`), "Arn"] } },
-      });
-      const [mapping] = Object.values(mappings);
-      expect(Object.keys(mappings)).toHaveLength(1);
-      const props = (mapping as { Properties: Record<string, unknown> }).Properties;
-      const runner = asMappingProperties(config.eventSources[name]);
-      for (const [key, value] of Object.entries(runner)) expect.soft(props[key], key).toEqual(value);
-      expect(props.DestinationConfig).toEqual({
-        OnFailure: { Destination: { "Fn::GetAtt": [expect.stringMatching(`^${LOGICAL[name]}FailureQueue`), "Arn"] } },
-      });
-    },
-  );
+  test.each(STREAM_NAMES)("the local runner's settings for %s equal the synthesized event source mapping", (name) => {
+    const mappings = template.findResources("AWS::Lambda::EventSourceMapping", {
+      Properties: { EventSourceArn: { "Fn::GetAtt": [Match.stringLikeRegexp(`^${LOGICAL[name]}Stream`), "Arn"] } },
+    });
+    const [mapping] = Object.values(mappings);
+    expect(Object.keys(mappings)).toHaveLength(1);
+    const props = (mapping as { Properties: Record<string, unknown> }).Properties;
+    const runner = asMappingProperties(config.eventSources[name] ?? DEFAULT_EVENT_SOURCE);
+    expect(config.eventSources[name]).toBeDefined();
+    for (const [key, value] of Object.entries(runner)) expect.soft(props[key], key).toEqual(value);
+    expect(props.DestinationConfig).toEqual({
+      OnFailure: { Destination: { "Fn::GetAtt": [expect.stringMatching(`^${LOGICAL[name]}FailureQueue`), "Arn"] } },
+    });
+  });
 
   test("functions run on nodejs22.x with the handler bundled as ESM", () => {
     const functions = template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } });
-    expect(Object.keys(functions)).toHaveLength(STREAM_FUNCTIONS.length);
+    expect(Object.keys(functions)).toHaveLength(STREAM_NAMES.length);
     for (const fn of Object.values(functions)) {
       expect((fn as { Properties: { Runtime: string } }).Properties.Runtime).toBe("nodejs22.x");
     }
@@ -88,7 +81,7 @@ describe.each(["dev", "prod"])("the %s stack", (stage) => {
 });
 
 test("the default event-source settings bound retries and record age, bisect, and report partial failures", () => {
-  const s = eventSources().readings;
+  const s = DEFAULT_EVENT_SOURCE;
   expect(s.retryAttempts).toBeGreaterThan(0);
   expect(s.maxRecordAgeSeconds).toBeGreaterThan(0);
   expect(s.bisectBatchOnError).toBe(true);
@@ -96,6 +89,7 @@ test("the default event-source settings bound retries and record age, bisect, an
 });
 
 test("alert rules come from context, each setting over its default, and reach the readings function", () => {
+  const rulesFromContext = (context: string) => parseRules(context, "-c rules");
   const rules = rulesFromContext('{"highTemperature":{"thresholdF":92},"rateOfRise":{"enabled":false}}');
   expect(rules.highTemperature).toEqual({ enabled: true, thresholdF: 92 });
   expect(rules.rateOfRise.enabled).toBe(false);
@@ -110,4 +104,31 @@ test("alert rules come from context, each setting over its default, and reach th
     ...rulesEnvironment(rules),
   }).rules;
   expect(env).toEqual(rules);
+});
+
+test("every application's tables, functions and outputs come from its manifest, each setting from the context", () => {
+  const template = synthesize("dev", {
+    rules: '{"rateOfFall":{"enabled":true}}',
+    cardRules: '{"velocity":{"minTransactions":3}}',
+    cpuThresholdPercent: "95",
+  });
+  const apps = APPS as readonly AppManifest[];
+  const tables = Object.keys(template.findResources("AWS::DynamoDB::Table"));
+  for (const app of apps) expect(tables.some((id) => id.startsWith(app.table.id))).toBe(true);
+  const env = (stream: string): Record<string, string> => {
+    const functions = template.findResources("AWS::Lambda::Function");
+    const id = Object.keys(functions).find((k) => k.startsWith(`${logicalIdOf(stream)}Function`));
+    if (id === undefined) throw new Error(`no function for ${stream}`);
+    return functions[id]?.Properties.Environment.Variables;
+  };
+  expect(JSON.parse(env("readings")[ZONE_ENV.rules] ?? "{}").rateOfFall.enabled).toBe(true);
+  expect(JSON.parse(env("transactions")[CARD_ENV.rules] ?? "{}")).toEqual({
+    ...DEFAULT_CARD_RULES,
+    velocity: { ...DEFAULT_CARD_RULES.velocity, minTransactions: 3 },
+  });
+  expect(env("cpu").CPU_THRESHOLD_PERCENT).toBe("95");
+  expect(() => synthesize("dev", { cardRules: '{"velocity":{"window":1}}' })).toThrow(
+    /-c cardRules: velocity: unknown "window"/,
+  );
+  expect(() => synthesize("dev", { cpuThresholdPercent: "120" })).toThrow(/cpuThresholdPercent/);
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { describe, expect, onTestFinished, test } from "vitest";
-import { RECORD_KINDS } from "#shared/partition-key.js";
+import { STREAM_NAMES } from "#apps/index.js";
 import { findOutputs } from "../../cli/stack-target.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
 import { freePort } from "../../local/emulators.js";
@@ -22,7 +22,7 @@ const freshEnv = (): NodeJS.ProcessEnv =>
 const run = (script: string, args: string[], env = freshEnv()) => runNode(["--import", "tsx", script, ...args], env);
 
 describe("every command explains itself", () => {
-  test.each(["local/start.ts", "cli/put.ts", "cli/figures.ts", "cli/replay.ts", "cli/access.ts", "cli/zones.ts"])(
+  test.each(["local/start.ts", "cli/put.ts", "cli/status.ts", "cli/replay.ts", "cli/access.ts"])(
     "%s --help exits 0 with its usage, options and examples",
     async (script) => {
       const { code, output } = await run(script, ["--help"]);
@@ -36,10 +36,13 @@ describe("every command explains itself", () => {
   test("a typo in an option or a stream name is named, with the usage", async () => {
     const typo = await run("cli/put.ts", ["--stream", "reading"]);
     expect(typo.code).toBe(2);
-    expect(typo.output).toContain(`unknown stream "reading": use ${RECORD_KINDS.join(", ")}`);
-    const unknown = await run("cli/figures.ts", ["--jsn"]);
+    expect(typo.output).toContain(`unknown stream "reading": use ${STREAM_NAMES.join(", ")}`);
+    const unknown = await run("cli/status.ts", ["campaign", "--jsn"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.output).toMatch(/Unknown option '--jsn'[\s\S]*usage: npm run figures/);
+    expect(unknown.output).toMatch(/Unknown option '--jsn'[\s\S]*usage: npm run status/);
+    const app = await run("cli/status.ts", ["zone"]);
+    expect(app.code).toBe(2);
+    expect(app.output).toContain('no application "zone" with a status');
   });
 });
 
@@ -52,7 +55,7 @@ test("a command given the outputs of a local stack that stopped says so, instead
     path.join(dir, "local.json"),
     JSON.stringify({ endpoint, region: "us-east-1", pid: 1, outputsFile: "", credentials: ADMIN_CREDENTIALS }),
   );
-  const { code, output } = await run("cli/figures.ts", ["--outputs", path.join(dir, "cdk-outputs.json")]);
+  const { code, output } = await run("cli/status.ts", ["campaign", "--outputs", path.join(dir, "cdk-outputs.json")]);
   expect(code).toBe(1);
   expect(output).toContain(`is the outputs of a local stack that is no longer running (it answered at ${endpoint})`);
 });
@@ -127,7 +130,11 @@ test("npm start --app with a readings role that lost dynamodb:PutItem: readings 
   expect(failed.Messages?.length).toBeGreaterThan(0);
 
   // The refused PutItem wrote nothing: no zone has state.
-  const zones = await run("cli/zones.ts", ["--outputs", path.join(workDir, "cdk-outputs.json"), "--json"], terminal);
+  const zones = await run(
+    "cli/status.ts",
+    ["zones", "--outputs", path.join(workDir, "cdk-outputs.json"), "--json"],
+    terminal,
+  );
   expect(JSON.parse(zones.output)).toEqual([]);
   const access = await run("cli/access.ts", ["--outputs", path.join(workDir, "cdk-outputs.json")], terminal);
   expect(access.code).toBe(0);

@@ -10,8 +10,8 @@ import {
   ListShardsCommand,
 } from "@aws-sdk/client-kinesis";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { partitionKeyOf } from "#apps/index.js";
 import { kinesisClient } from "#shared/aws.js";
-import { partitionKeyOf } from "#shared/partition-key.js";
 import { createStream } from "../../local/deploy.js";
 import type { Emulators } from "../../local/emulators.js";
 import { projectRoot } from "../../local/stack.js";

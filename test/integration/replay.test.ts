@@ -3,7 +3,7 @@ import type { KinesisStreamEvent } from "aws-lambda";
 import { expect, test } from "vitest";
 import { putRecords } from "../../cli/producer.js";
 import { replay } from "../../cli/replay.js";
-import { eventSources } from "../../infra/event-sources.js";
+import { DEFAULT_EVENT_SOURCE } from "../../infra/event-sources.js";
 import { EventSourceRunner } from "../../local/runner.js";
 import { createStream, emulatorsForFile, testMapping } from "../helpers/emulators.js";
 
@@ -32,7 +32,7 @@ test("records in the failure destination are reported, then put back and process
         functionName: "replay",
         streamName: "replay-test",
         handler,
-        settings: { ...eventSources().readings, retryAttempts: 1, maxBatchingWindowSeconds: 0 },
+        settings: { ...DEFAULT_EVENT_SOURCE, retryAttempts: 1, maxBatchingWindowSeconds: 0 },
         failureQueueUrl,
       }),
     ],

@@ -4,7 +4,7 @@ import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { putRecords } from "../../cli/producer.js";
-import { type EventSourceSettings, eventSources } from "../../infra/event-sources.js";
+import { DEFAULT_EVENT_SOURCE, type EventSourceSettings } from "../../infra/event-sources.js";
 import { directClients } from "../../local/clients.js";
 import type { Emulators } from "../../local/emulators.js";
 import { EventSourceRunner, type FailureRecord } from "../../local/runner.js";
@@ -42,7 +42,7 @@ async function setUp(
     streamName,
     lines.map((line, i) => ({ data: Buffer.from(line), partitionKey: options.keyOf?.(line, i) ?? "k" })),
   );
-  const settings = { ...eventSources().readings, maxBatchingWindowSeconds: 0, ...options.settings };
+  const settings = { ...DEFAULT_EVENT_SOURCE, maxBatchingWindowSeconds: 0, ...options.settings };
   const runner = new EventSourceRunner(
     [testMapping({ kinesis, sqs }, { functionName: "test", streamName, handler, settings, failureQueueUrl })],
     { pollIntervalMs: 50, retryDelayMs: 10, discoverIntervalMs: 100 },

@@ -1,7 +1,7 @@
 import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect, test } from "vitest";
-import { isCsvHeader } from "#shared/partition-key.js";
+import { isCsvHeader } from "#apps/index.js";
 import { putRecords, RecordTooLargeError } from "../../cli/producer.js";
 
 const kinesisMock = mockClient(KinesisClient);

@@ -1,4 +1,4 @@
-import type { CampaignFigures } from "../apps/campaign/logic.js";
+import type { CampaignFigures } from "./logic.js";
 
 const money = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
 
