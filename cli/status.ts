@@ -23,7 +23,7 @@ options:
 
 examples:
   npm run figures
-  npm run status -- cards
+  npm run status -- zones
   npm run -s zones -- --json | jq '.[] | select(.alarms | length > 0)'`;
 
 async function main(): Promise<number> {

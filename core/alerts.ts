@@ -1,11 +1,10 @@
 import type { Message } from "./sinks.js";
 
-// The alert topic's one contract, for every application that alerts on it (zones, servers, cards,
-// and whatever comes next): what a message is grouped and deduplicated by, which SNS attributes
+// The alert topic's one contract, for every application that alerts on it: what a message is grouped and deduplicated by, which SNS attributes
 // subscribers can filter on, and which metric it counts toward. Each application says only which
 // of its fields names what the alert is about.
 
-/** ALARM and OK for alarm-style rules (a state per subject and rule); FRAUD_SUSPECTED for a judged record. */
+/** ALARM and OK for alarm-style rules (a state per subject and rule); FRAUD_SUSPECTED for a record judged on its own. */
 export type AlertStatus = "ALARM" | "OK" | "FRAUD_SUSPECTED";
 
 /** What every alert carries besides its subject. */
@@ -32,7 +31,7 @@ const METRIC: Record<AlertStatus, string> = {
 };
 
 /**
- * The contract for alerts about `subject` (the field naming a zone, a server, a card): one FIFO group
+ * The contract for alerts about `subject` (the field naming a zone, a server, …): one FIFO group
  * per subject, so each subject's alerts arrive in order; unique to (subject, record, rule), so a
  * re-send is dropped; attributes `<subject>`, `status` and `rule` (or `reasons`, comma-separated).
  */

@@ -18,7 +18,7 @@ export interface RejectedRecord {
   readonly reason: string;
   readonly function: string;
   readonly rejectedAt: string;
-  /** The record may hold data that must not be copied (a card number): its bytes and partition key
+  /** The record may hold data that must not be copied (a payment card number, say): its bytes and partition key
    * are not here, only in the stream at its sequence number while the stream's retention lasts. */
   readonly withheld?: true;
 }

@@ -6,6 +6,7 @@
 // and alerts as they happen.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { APPS } from "../apps/index.js";
 import { accessReportText } from "../cli/access-report.js";
 import { startDemo } from "./demo.js";
 import { EmulatorStartError } from "./emulators.js";
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
     consumers.push(...running.consumers);
     await running.finished;
     console.log(
-      "try next, in another terminal: npm run figures · npm run status -- cards · npm run put -- --stream readings data/readings.csv",
+      `try next, in another terminal: npm run status -- ${APPS.map((a) => a.name).join("|")} · npm run access · npm run put -- --stream NAME FILE`,
     );
     if (values["exit-after-demo"]) return shutdown("demo done");
   }

@@ -18,7 +18,7 @@ export function errorMessage(err: unknown): string {
 }
 
 /** A record rejected with its reason only: its bytes and partition key may hold data that must not be
- * copied anywhere (a card number), so the rejected-records queue gets neither. */
+ * copied anywhere (a payment card number, say), so the rejected-records queue gets neither. */
 export class RedactedDecodeError extends DecodeError {
   override readonly name = "RedactedDecodeError";
 }
