@@ -14,10 +14,10 @@ export interface Transaction {
   readonly at: number;
 }
 
-// 13 to 19 digits, single spaces or dashes between them: how card numbers (PANs) are written.
-const CARD_NUMBER = /^\d(?:[ -]?\d){12,18}$/;
+// 13 to 19 digits, with spaces or dashes among them: how card numbers (PANs) are written.
+const CARD_NUMBER = /^\d(?:[ -]*\d){12,18}$/;
 // The same anywhere in a record: a rejected record holding one is not copied to the rejected queue.
-const CARD_NUMBER_INSIDE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
+const CARD_NUMBER_INSIDE = /(?<!\d)\d(?:[ -]*\d){12,18}(?!\d)/g;
 const AMOUNT = /^\d+(\.\d{1,2})?$/;
 // A larger amount is a unit mix-up or an attack, not a card payment; cents stay exact integers below it.
 const MAX_CENTS = 100_000_000_00;
