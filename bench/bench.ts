@@ -11,7 +11,7 @@ import { build } from "esbuild";
 import { STREAM_NAMES } from "../apps/index.js";
 import { zoneStore, zoneToItem } from "../apps/zones/store.js";
 import { WINDOW_SIZE } from "../apps/zones/zone.js";
-import { nodeFor } from "../local/function-host.js";
+import { nodeFor } from "../local/lambda/function-host.js";
 import { projectRoot, synthesize } from "../local/stack.js";
 import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";

@@ -10,8 +10,8 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { partitionKeyOf } from "../apps/index.js";
-import { putRecords } from "../cli/producer.js";
 import { startLocalStack } from "../local/stack.js";
+import { putRecords } from "../shared/producer.js";
 
 export interface Latency {
   readonly app: "readings" | "conversions";

@@ -26,16 +26,16 @@ import { zoneAlerts, zoneApp } from "../apps/zones/app.js";
 import { decodeReading } from "../apps/zones/reading.js";
 import { DEFAULT_RULES } from "../apps/zones/rules.js";
 import { zoneStore } from "../apps/zones/store.js";
-import { putRecords } from "../cli/producer.js";
 import { processKeyed } from "../core/keyed.js";
 import { snsSink } from "../core/sinks.js";
-import { mappingSettings } from "../local/deploy.js";
-import { roleIdentities } from "../local/iam.js";
-import { drainQueue } from "../local/queues.js";
-import { EventSourceRunner, inProcess } from "../local/runner.js";
+import { mappingSettings } from "../local/cloudformation/deploy.js";
+import { roleIdentities } from "../local/iam/policy.js";
+import { EventSourceRunner, inProcess } from "../local/lambda/kinesis-poller.js";
 import { ADMIN_CREDENTIALS, type LocalStack, startLocalStack } from "../local/stack.js";
-import { editTemplate } from "../local/template-edit.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
+import { putRecords } from "../shared/producer.js";
+import { drainQueue } from "../test/helpers/queues.js";
+import { editTemplate } from "../test/helpers/template-edit.js";
 import type { Usage } from "./prices.js";
 import { conversionWorkload, readingLines } from "./workload.js";
 
@@ -134,7 +134,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
     }),
   };
 
-  let invoke: (event: KinesisStreamEvent) => Promise<import("../local/function-host.js").Invocation>;
+  let invoke: (event: KinesisStreamEvent) => Promise<import("../local/lambda/function-host.js").Invocation>;
   if (mode === "batched") {
     const host = stack.hosts.get(fn.logicalId);
     if (!host) throw new Error("no function host");

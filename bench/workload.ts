@@ -1,6 +1,6 @@
 // The benchmark's inputs, made deterministically: readings from ten zones, and conversions from a
 // customer base with a loyalty list, shaped like the demo data but larger.
-import { seededRandom } from "../local/random.js";
+import { seededRandom } from "../shared/random.js";
 
 const T0 = Date.UTC(2026, 10, 20, 9);
 

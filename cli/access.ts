@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The running local stack's access report: what each function called, what IAM refused, and what
 // its role grants that it never used.
-import { accessReportText, type FunctionAccess } from "./access-report.js";
+import { accessReportText, type FunctionAccess } from "../local/iam/report.js";
 import { parseCommand } from "./args.js";
 import { runMain } from "./run-main.js";
 import { ACCESS_REPORT_PATH, connect } from "./stack-target.js";

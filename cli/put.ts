@@ -16,8 +16,8 @@ import {
   streamOf,
 } from "../apps/index.js";
 import { kinesisClient } from "../shared/aws.js";
+import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "../shared/producer.js";
 import { parseCommand } from "./args.js";
-import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 

@@ -15,8 +15,8 @@ import { outputsOf, STREAM_NAMES } from "../apps/index.js";
 import { kinesisClient, sqsClient } from "../shared/aws.js";
 import type { FailureRecord } from "../shared/failure-record.js";
 import { compareSequence } from "../shared/kinesis-record.js";
+import { putRecords } from "../shared/producer.js";
 import { parseCommand } from "./args.js";
-import { putRecords } from "./producer.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 

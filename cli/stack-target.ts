@@ -1,24 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { OUTPUT_KEYS, type StackOutputs } from "../infra/outputs.js";
+import { ACCESS_REPORT_PATH, LOCAL_STACK_FILE, type LocalStackFile } from "../local/contract.js";
+
+export { ACCESS_REPORT_PATH } from "../local/contract.js";
 
 // Which stack a command talks to: the outputs file names it (`cdk deploy --outputs-file`, or the one
 // `npm start` writes). Beside a local stack's outputs lies local.json, which says where its endpoint
 // is: a command then talks to it without `source .tripwire/local.env`, and never to a real account.
 
-/** Where a running local stack answers its access report (GET, unsigned, loopback only). */
-export const ACCESS_REPORT_PATH = "/_tripwire/access";
-
-/** What `npm start` writes beside its outputs file. */
-export interface LocalStackFile {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly pid: number;
-  readonly outputsFile: string;
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-}
-
-export const LOCAL_STACK_FILE = "local.json";
 const LOCAL_OUTPUTS = ".tripwire/cdk-outputs.json";
 
 export interface StackTarget {

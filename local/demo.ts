@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { APPS, outputsOf, partitionKeyOf, STREAMS, type StreamName } from "../apps/index.js";
 import type { AppManifest } from "../apps/manifest.js";
-import { putRecords } from "../cli/producer.js";
+import { putRecords } from "../shared/producer.js";
 import { type LocalStack, projectRoot } from "./stack.js";
 
 // The demo: every application's demo data put through the running stack (streams marked `first`

@@ -9,16 +9,16 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { LOCAL_STACK_FILE, type LocalStackFile } from "../cli/stack-target.js";
 import type { StackOutputs } from "../infra/outputs.js";
-import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./assembly.js";
-import { createResources, mappingSettings, type Notes, secretValue } from "./deploy.js";
-import { type Emulators, startEmulators } from "./emulators.js";
-import { FunctionHost } from "./function-host.js";
-import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway.js";
-import { roleIdentities } from "./iam.js";
-import { TemplateError } from "./intrinsics.js";
-import { EventSourceRunner, type Mapping, type RunnerOptions } from "./runner.js";
+import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./cloudformation/assembly.js";
+import { createResources, mappingSettings, type Notes, secretValue } from "./cloudformation/deploy.js";
+import { TemplateError } from "./cloudformation/intrinsics.js";
+import { LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
+import { type Emulators, startEmulators } from "./emulators/emulators.js";
+import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
+import { roleIdentities } from "./iam/policy.js";
+import { FunctionHost } from "./lambda/function-host.js";
+import { EventSourceRunner, type Mapping, type RunnerOptions } from "./lambda/kinesis-poller.js";
 
 // The synthesized stack, run on this machine as `cdk deploy` would deploy it to an account: the
 // cloud assembly's template(s) create the resources in the emulators; every function runs as its

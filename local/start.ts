@@ -7,11 +7,11 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { APPS } from "../apps/index.js";
-import { accessReportText } from "../cli/access-report.js";
+import { TemplateError } from "./cloudformation/intrinsics.js";
 import { startDemo } from "./demo.js";
-import { EmulatorStartError } from "./emulators.js";
-import type { Access } from "./gateway.js";
-import { TemplateError } from "./intrinsics.js";
+import { EmulatorStartError } from "./emulators/emulators.js";
+import type { Access } from "./gateway/gateway.js";
+import { accessReportText } from "./iam/report.js";
 import { projectRoot, startLocalStack } from "./stack.js";
 
 const USAGE = `usage: npm start -- [options]

@@ -1,4 +1,4 @@
-import type { FailureRecord, InvokeInfo } from "../../local/runner.js";
+import type { FailureRecord, InvokeInfo } from "../../local/lambda/kinesis-poller.js";
 
 /**
  * What the event-source runner saw each stream's function finish, from its invocation results: a record

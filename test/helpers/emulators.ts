@@ -4,9 +4,9 @@ import * as path from "node:path";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll } from "vitest";
 import type { EventSourceSettings } from "../../infra/event-sources.js";
-import { type DirectClients, directClients } from "../../local/clients.js";
-import { type Emulators, startEmulators } from "../../local/emulators.js";
-import { inProcess, type Mapping } from "../../local/runner.js";
+import { type Emulators, startEmulators } from "../../local/emulators/emulators.js";
+import { inProcess, type Mapping } from "../../local/lambda/kinesis-poller.js";
+import { type DirectClients, directClients } from "./clients.js";
 
 /** Starts the emulators for a test file and points this process's AWS SDK at them. */
 export async function emulatorsForTests(): Promise<Emulators> {
@@ -59,5 +59,5 @@ export function testMapping(
   };
 }
 
-export { createStream } from "../../local/deploy.js";
-export { drainQueue } from "../../local/queues.js";
+export { createStream } from "../../local/cloudformation/deploy.js";
+export { drainQueue } from "./queues.js";

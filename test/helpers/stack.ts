@@ -4,11 +4,11 @@ import * as path from "node:path";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { inject } from "vitest";
 import { partitionKeyOf, type StreamName } from "#apps/index.js";
-import { putRecords } from "../../cli/producer.js";
-import type { FaultPlan } from "../../local/gateway.js";
-import type { RunnerOptions } from "../../local/runner.js";
+import type { FaultPlan } from "../../local/gateway/gateway.js";
+import type { RunnerOptions } from "../../local/lambda/kinesis-poller.js";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.js";
-import { type EditableTemplate, editTemplate } from "../../local/template-edit.js";
+import { putRecords } from "../../shared/producer.js";
+import { type EditableTemplate, editTemplate } from "./template-edit.js";
 
 /** The synthesized cloud assembly of this test run (test/global-setup.ts). */
 export const assembly = (): string => inject("assembly");

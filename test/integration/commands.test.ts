@@ -7,7 +7,7 @@ import { describe, expect, onTestFinished, test } from "vitest";
 import { STREAM_NAMES } from "#apps/index.js";
 import { findOutputs } from "../../cli/stack-target.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
-import { freePort } from "../../local/emulators.js";
+import { freePort } from "../../local/emulators/emulators.js";
 import { ADMIN_CREDENTIALS, projectRoot } from "../../local/stack.js";
 import { runNode } from "../helpers/processes.js";
 import { editedAssembly, resourcesOf } from "../helpers/stack.js";

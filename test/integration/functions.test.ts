@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, expect, test } from "vitest";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
-import type { FailureRecord } from "../../local/runner.js";
+import type { FailureRecord } from "../../local/lambda/kinesis-poller.js";
 import type { LocalStack } from "../../local/stack.js";
 import { type ConversionsExpected, dataJson, dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/emulators.js";

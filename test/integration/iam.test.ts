@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { logicalIdOf, outputsOf, STREAMS, type StreamName } from "#apps/index.js";
-import type { FunctionAccess } from "../../local/iam.js";
+import type { FunctionAccess } from "../../local/iam/policy.js";
 import type { LocalStack } from "../../local/stack.js";
 import { dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/emulators.js";

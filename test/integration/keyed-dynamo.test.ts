@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, test } from "vitest";
 import { DynamoKeyedStore } from "../../core/keyed-store.js";
-import { createTable } from "../../local/deploy.js";
+import { createTable } from "../../local/cloudformation/deploy.js";
 import { emulatorsForFile } from "../helpers/emulators.js";
 import { checkExactlyOnce, deliveries, KEYED_APPS } from "../helpers/keyed-apps.js";
 

@@ -4,7 +4,7 @@ import { decodeLoyalty } from "#apps/campaign/decode.js";
 import type { Conversion } from "#apps/campaign/events.js";
 import { couponSink, processConversions, processLoyalty } from "#apps/campaign/service.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
-import { createTable } from "../../local/deploy.js";
+import { createTable } from "../../local/cloudformation/deploy.js";
 import { emulatorsForFile } from "../helpers/emulators.js";
 import { ref, TEST_CODER } from "../helpers/events.js";
 import { campaignTableProperties } from "../helpers/template.js";

@@ -12,8 +12,8 @@ import {
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { partitionKeyOf } from "#apps/index.js";
 import { kinesisClient } from "#shared/aws.js";
-import { createStream } from "../../local/deploy.js";
-import type { Emulators } from "../../local/emulators.js";
+import { createStream } from "../../local/cloudformation/deploy.js";
+import type { Emulators } from "../../local/emulators/emulators.js";
 import { projectRoot } from "../../local/stack.js";
 import { dataLines } from "../helpers/data.js";
 import { emulatorsForTests } from "../helpers/emulators.js";

@@ -1,10 +1,10 @@
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { expect, test } from "vitest";
-import { putRecords } from "../../cli/producer.js";
 import { replay } from "../../cli/replay.js";
 import { DEFAULT_EVENT_SOURCE } from "../../infra/event-sources.js";
-import { EventSourceRunner } from "../../local/runner.js";
+import { EventSourceRunner } from "../../local/lambda/kinesis-poller.js";
+import { putRecords } from "../../shared/producer.js";
 import { createStream, emulatorsForFile, testMapping } from "../helpers/emulators.js";
 
 const file = emulatorsForFile();

@@ -1,7 +1,7 @@
 import { UpdateShardCountCommand } from "@aws-sdk/client-kinesis";
 import { afterEach, expect, test } from "vitest";
 import type { Alert } from "#apps/zones/zone.js";
-import { streamActive } from "../../local/deploy.js";
+import { streamActive } from "../../local/cloudformation/deploy.js";
 import type { LocalStack } from "../../local/stack.js";
 import { Ledger } from "../helpers/accounting.js";
 import { dataLines } from "../helpers/data.js";

@@ -3,11 +3,11 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { CreateQueueCommand } from "@aws-sdk/client-sqs";
 import type { KinesisStreamEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { putRecords } from "../../cli/producer.js";
 import { DEFAULT_EVENT_SOURCE, type EventSourceSettings } from "../../infra/event-sources.js";
-import { directClients } from "../../local/clients.js";
-import type { Emulators } from "../../local/emulators.js";
-import { EventSourceRunner, type FailureRecord } from "../../local/runner.js";
+import type { Emulators } from "../../local/emulators/emulators.js";
+import { EventSourceRunner, type FailureRecord } from "../../local/lambda/kinesis-poller.js";
+import { putRecords } from "../../shared/producer.js";
+import { directClients } from "../helpers/clients.js";
 import { createStream, drainQueue, emulatorsForTests, testMapping } from "../helpers/emulators.js";
 
 let emulators: Emulators;

@@ -1,9 +1,12 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect, onTestFinished, test } from "vitest";
 import { OUTPUT_KEYS, STACK_NAME } from "../../infra/outputs.js";
+import { freePort, startEmulators } from "../../local/emulators/emulators.js";
 import { projectRoot } from "../../local/stack.js";
 import { assembly } from "../helpers/stack.js";
 
@@ -154,3 +157,22 @@ function inGroup(group: number): number[] {
     return [];
   }
 }
+
+test("emulators that lose a freely chosen port to another process start again on new ports", async () => {
+  // Another process holds the first port chosen, as a parallel test file did on a loaded machine.
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+  const taken = (holder.address() as AddressInfo).port;
+  let picks = 0;
+  const emulators = await startEmulators({
+    logDir: mkdtempSync(path.join(tmpdir(), "tripwire-race-")),
+    pickPort: async () => (picks++ === 0 ? taken : freePort()),
+  });
+  try {
+    expect(picks).toBeGreaterThan(4); // a second round of ports after the first failed
+    expect(emulators.endpoints.kinesis).not.toContain(`:${taken}`);
+  } finally {
+    await emulators.stop();
+    holder.close();
+  }
+});

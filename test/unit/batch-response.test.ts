@@ -1,6 +1,6 @@
 import type { KinesisStreamRecord } from "aws-lambda";
 import { describe, expect, test } from "vitest";
-import { failedFrom, withinPayloadLimit } from "../../local/runner.js";
+import { failedFrom, withinPayloadLimit } from "../../local/lambda/kinesis-poller.js";
 
 const seqs = ["100", "200", "300"];
 

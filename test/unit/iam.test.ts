@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { accessReport, denialMessage, evaluate, type RoleIdentity, type Statement } from "../../local/iam.js";
+import { accessReport, denialMessage, evaluate, type RoleIdentity, type Statement } from "../../local/iam/policy.js";
 
 const table = "arn:aws:dynamodb:us-east-1:000000000000:table/T";
 const identity = (statements: Statement[]): RoleIdentity => ({

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { deployStack } from "../../local/assembly.js";
-import { TemplateError } from "../../local/intrinsics.js";
+import { deployStack } from "../../local/cloudformation/assembly.js";
+import { TemplateError } from "../../local/cloudformation/intrinsics.js";
 
 const options = { region: "eu-west-1", endpoint: "http://127.0.0.1:4566" };
 const deploy = (template: Parameters<typeof deployStack>[1]) => deployStack("Demo", template, options, () => "/bundle");

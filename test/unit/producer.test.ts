@@ -2,7 +2,7 @@ import { KinesisClient, PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect, test } from "vitest";
 import { isCsvHeader } from "#apps/index.js";
-import { putRecords, RecordTooLargeError } from "../../cli/producer.js";
+import { putRecords, RecordTooLargeError } from "../../shared/producer.js";
 
 const kinesisMock = mockClient(KinesisClient);
 const kinesis = new KinesisClient({ region: "us-east-1" });

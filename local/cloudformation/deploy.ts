@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { EventSourceSettings } from "../infra/event-sources.js";
+import type { EventSourceSettings } from "../../infra/event-sources.js";
 import type { Resource, StackDeployment } from "./assembly.js";
 import { TemplateError } from "./intrinsics.js";
 

@@ -13,8 +13,8 @@ import { fileURLToPath } from "node:url";
 // https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const runtimeScript = path.join(here, "lambda-runtime.mjs");
-const projectRoot = path.resolve(here, "..");
+const runtimeScript = path.join(here, "runtime.mjs");
+const projectRoot = path.resolve(here, "../..");
 
 export interface FunctionSpec {
   readonly logicalId: string;

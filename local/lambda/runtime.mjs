@@ -1,5 +1,5 @@
 // The inside of one local Lambda execution environment, run by the function host as
-// `node lambda-runtime.mjs` with the function's environment and nothing else. Plain JavaScript so
+// `node runtime.mjs` with the function's environment and nothing else. Plain JavaScript so
 // that it runs on the runtime's own Node (22 for nodejs22.x) without a TypeScript loader.
 // Like the nodejs runtime: the handler ("index.handler") is imported from the bundle directory
 // (LAMBDA_TASK_ROOT); the AWS SDK it leaves out comes from the runtime (here: the SDK this project

@@ -1,8 +1,8 @@
-import type { FunctionAccess } from "../cli/access-report.js";
-import type { StackDeployment } from "./assembly.js";
-import { TemplateError } from "./intrinsics.js";
+import type { StackDeployment } from "../cloudformation/assembly.js";
+import { TemplateError } from "../cloudformation/intrinsics.js";
+import type { FunctionAccess } from "./report.js";
 
-export type { FunctionAccess } from "../cli/access-report.js";
+export type { FunctionAccess } from "./report.js";
 
 // IAM identity-based policy evaluation, as an account does it for a role's calls: an explicit Deny
 // wins, then an Allow, and anything else is implicitly denied. Actions match case-insensitively with

@@ -1,13 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ACCESS_REPORT_PATH } from "../cli/stack-target.js";
-import { type AwsRequest, type EmulatedService, iamAction, param, parseRequest, type Service } from "./aws-request.js";
-import { type Access, accessReport, denialMessage, evaluate, type FunctionAccess, type RoleIdentity } from "./iam.js";
+import { ACCESS_REPORT_PATH } from "../contract.js";
+import {
+  type Access,
+  accessReport,
+  denialMessage,
+  evaluate,
+  type FunctionAccess,
+  type RoleIdentity,
+} from "../iam/policy.js";
+import { type AwsRequest, type EmulatedService, iamAction, param, parseRequest, type Service } from "../iam/request.js";
 
-export type { Access } from "./iam.js";
+export type { Access } from "../iam/policy.js";
 
-import { seededRandom } from "./random.js";
+import { seededRandom } from "../../shared/random.js";
 
 // One endpoint on loopback for every service, like LocalStack's 4566: each request is routed by its
 // SigV4 credential scope to the emulator behind it and answered in that service's wire format.

@@ -34,6 +34,10 @@ export interface Emulators {
 
 export class EmulatorStartError extends Error {
   override readonly name = "EmulatorStartError";
+  /** Its log says its address was in use. */
+  addressInUse = false;
+  /** Its port was chosen here, not given. */
+  portChosenFree = false;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,24 +66,49 @@ function packageFile(specifier: string): string {
 interface Child {
   readonly name: EmulatorName;
   readonly process: ChildProcess;
-  readonly exited: Promise<number | null>;
+  exited: Promise<number | null>;
+  tail: string;
 }
+
+export interface EmulatorOptions {
+  readonly logDir: string;
+  /** Fixed ports; the others are chosen free. */
+  readonly ports?: Partial<Record<EmulatorName, number>>;
+  /** How a free port is chosen (tests race it). */
+  readonly pickPort?: () => Promise<number>;
+}
+
+/** Starts of a set of emulators that lost a freely chosen port to another process, before giving up. */
+const PORT_RACE_ATTEMPTS = 4;
 
 /**
  * Starts the three emulators on free loopback ports and waits until each answers a real API call.
- * If one fails to start, the others are stopped and an {@link EmulatorStartError} names it.
+ * If one fails to start, the others are stopped and an {@link EmulatorStartError} names it. A port
+ * is chosen free by binding it and letting it go, so another process may take it before the
+ * emulator binds it: an emulator that fails for its address being in use on a port chosen here is
+ * started again, all three on new ports.
  */
-export async function startEmulators(options: {
-  logDir: string;
-  ports?: Partial<Record<EmulatorName, number>>;
-}): Promise<Emulators> {
+export async function startEmulators(options: EmulatorOptions): Promise<Emulators> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      const raced = err instanceof EmulatorStartError && err.addressInUse && err.portChosenFree;
+      if (!raced || attempt >= PORT_RACE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startOnce(options: EmulatorOptions): Promise<Emulators> {
   mkdirSync(options.logDir, { recursive: true });
+  const pick = options.pickPort ?? freePort;
   const ports = {
-    kinesis: options.ports?.kinesis ?? (await freePort()),
-    kinesisTls: await freePort(),
-    dynamodb: options.ports?.dynamodb ?? (await freePort()),
-    sqsSns: options.ports?.["sqs-sns"] ?? (await freePort()),
+    kinesis: options.ports?.kinesis ?? (await pick()),
+    kinesisTls: await pick(),
+    dynamodb: options.ports?.dynamodb ?? (await pick()),
+    sqsSns: options.ports?.["sqs-sns"] ?? (await pick()),
   };
+  const fixed = (name: EmulatorName) => options.ports?.[name] !== undefined;
   const children: Child[] = [];
   const launch = (name: EmulatorName, args: string[], env: Record<string, string>, cwd?: string): Child => {
     const log = createWriteStream(path.join(options.logDir, `${name}.log`));
@@ -90,8 +119,14 @@ export async function startEmulators(options: {
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    const entry = { name, process: child, exited };
+    const entry: Child = { name, process: child, exited: Promise.resolve(null), tail: "" };
+    // The last of what it said, for why it exited ("close": its output is all read by then).
+    const keep = (chunk: Buffer) => {
+      entry.tail = (entry.tail + chunk.toString()).slice(-4096);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    entry.exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
     children.push(entry);
     return entry;
   };
@@ -156,7 +191,11 @@ export async function startEmulators(options: {
         endpoint: endpoints.kinesis,
         credentials,
         maxAttempts: 1,
-        requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 2000 }),
+        requestHandler: new NodeHttpHandler({
+          connectionTimeout: 1000,
+          requestTimeout: 2000,
+          throwOnRequestTimeout: true,
+        }),
       }).send(new ListStreamsCommand({})),
     dynamodb: () =>
       new DynamoDBClient({ region: REGION, endpoint: endpoints.dynamodb, credentials, maxAttempts: 1 }).send(
@@ -168,7 +207,9 @@ export async function startEmulators(options: {
     },
   };
   try {
-    await Promise.all(children.map((child) => waitReady(child, probes[child.name], options.logDir)));
+    await Promise.all(
+      children.map((child) => waitReady(child, probes[child.name], options.logDir, !fixed(child.name))),
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -192,7 +233,12 @@ export async function startEmulators(options: {
   };
 }
 
-async function waitReady(child: Child, probe: () => Promise<unknown>, logDir: string): Promise<void> {
+async function waitReady(
+  child: Child,
+  probe: () => Promise<unknown>,
+  logDir: string,
+  portChosenFree: boolean,
+): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let exitCode: number | null | undefined;
   void child.exited.then((code) => {
@@ -200,10 +246,18 @@ async function waitReady(child: Child, probe: () => Promise<unknown>, logDir: st
   });
   let lastError = "";
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
-      throw new EmulatorStartError(
-        `the ${child.name} emulator exited (code ${exitCode}) while starting; see ${path.join(logDir, `${child.name}.log`)}`,
+    // Exited, or still running but unable to listen (kinesis-mock may linger after EADDRINUSE).
+    const addressInUse = /EADDRINUSE|Address already in use/.test(child.tail);
+    if (exitCode !== undefined || addressInUse) {
+      const logFile = path.join(logDir, `${child.name}.log`);
+      const error = new EmulatorStartError(
+        addressInUse
+          ? `the ${child.name} emulator could not listen: its port is in use; see ${logFile}`
+          : `the ${child.name} emulator exited (code ${exitCode}) while starting; see ${logFile}`,
       );
+      error.addressInUse = addressInUse;
+      error.portChosenFree = portChosenFree;
+      throw error;
     }
     try {
       await probe();

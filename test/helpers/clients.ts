@@ -4,7 +4,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { Endpoints } from "./emulators.js";
+import type { Endpoints } from "../../local/emulators/emulators.js";
 
 /** Clients bound to the emulators themselves, bypassing the gateway: for the tests of the runner,
  * the producer and the stores, which run on bare emulators without a deployed stack. */

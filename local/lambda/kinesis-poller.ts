@@ -10,8 +10,8 @@ import {
 } from "@aws-sdk/client-kinesis";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
-import type { EventSourceSettings } from "../infra/event-sources.js";
-import type { FailureRecord } from "../shared/failure-record.js";
+import type { EventSourceSettings } from "../../infra/event-sources.js";
+import type { FailureRecord } from "../../shared/failure-record.js";
 import type { Invocation } from "./function-host.js";
 
 // Plays Lambda's Kinesis event-source mapping against a Kinesis endpoint, with the mapping's own
@@ -24,7 +24,7 @@ import type { Invocation } from "./function-host.js";
 // UpdateShardCount, SplitShard or MergeShards.
 // https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
 
-export type { FailureRecord } from "../shared/failure-record.js";
+export type { FailureRecord } from "../../shared/failure-record.js";
 
 /** A Kinesis handler as Lambda calls it; one that returns nothing reports no failures. */
 export type StreamHandler = (
