@@ -31,7 +31,7 @@ export interface EventSourceSettings {
   readonly batchSize: number;
   /** How long Lambda may wait to fill a batch, in seconds. */
   readonly maxBatchingWindowSeconds: number;
-  readonly startingPosition: "TRIM_HORIZON" | "LATEST";
+  readonly startingPosition: "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP";
   /** Split a failing batch in two and retry the halves, down to the poison record. */
   readonly bisectBatchOnError: boolean;
   /** Retries of a failing batch before it goes to the failure destination. */

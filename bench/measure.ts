@@ -28,9 +28,10 @@ import { DEFAULT_RULES } from "../apps/zones/rules.js";
 import { zoneStore } from "../apps/zones/store.js";
 import { processKeyed } from "../core/keyed.js";
 import { snsSink } from "../core/sinks.js";
-import { mappingSettings } from "../local/cloudformation/deploy.js";
 import { roleIdentities } from "../local/iam/policy.js";
+import { sqsDestination } from "../local/lambda/destinations.js";
 import { EventSourceRunner, inProcess } from "../local/lambda/kinesis-poller.js";
+import { mappingSpec } from "../local/lambda/mapping.js";
 import { ADMIN_CREDENTIALS, type LocalStack, startLocalStack } from "../local/stack.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
 import { putRecords } from "../shared/producer.js";
@@ -200,10 +201,9 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
         streamName,
         streamArn: String(mapping.properties.EventSourceArn),
         invoke: timedInvoke,
-        settings: mappingSettings(mapping),
-        failureQueueUrl: outputs.RejectedQueueUrl,
+        settings: mappingSpec(mapping).settings,
+        destination: sqsDestination(clients.sqs, outputs.RejectedQueueUrl),
         kinesis: clients.kinesis,
-        sqs: clients.sqs,
         roleArn: identity.roleArn,
       },
     ],

@@ -5,20 +5,23 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
 import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./cloudformation/assembly.js";
-import { createResources, mappingSettings, type Notes, secretValue } from "./cloudformation/deploy.js";
+import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
 import { LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
 import { roleIdentities } from "./iam/policy.js";
+import { type FailureDestination, s3Destination, snsDestination, sqsDestination } from "./lambda/destinations.js";
 import { FunctionHost } from "./lambda/function-host.js";
 import { EventSourceRunner, type Mapping, type RunnerOptions } from "./lambda/kinesis-poller.js";
+import { mappingSpec } from "./lambda/mapping.js";
 
 // The synthesized stack, run on this machine as `cdk deploy` would deploy it to an account: the
 // cloud assembly's template(s) create the resources in the emulators; every function runs as its
@@ -71,6 +74,7 @@ export interface AdminClients {
   readonly documents: DynamoDBDocumentClient;
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
+  readonly s3: S3Client;
 }
 
 /** The credentials of the env file: the account's administrator, as for LocalStack. */
@@ -85,6 +89,7 @@ export function adminClients(endpoint: string, region: string): AdminClients {
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     sqs: new SQSClient(common),
     sns: new SNSClient(common),
+    s3: new S3Client(common),
   };
 }
 
@@ -107,6 +112,34 @@ export function synthesize(outdir: string, context: Readonly<Record<string, stri
   return outdir;
 }
 
+/** A mapping's on-failure destination of the template — a queue, a topic or a bucket — written as the mapping's role. */
+function failureDestination(
+  stack: StackDeployment,
+  mappingId: string,
+  arn: string,
+  client: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+): FailureDestination {
+  const target = stack.byArn(arn);
+  switch (target?.type) {
+    case "AWS::SQS::Queue":
+      return sqsDestination(new SQSClient(client), target.ref);
+    case "AWS::SNS::Topic":
+      return snsDestination(new SNSClient(client), target.arn);
+    case "AWS::S3::Bucket":
+      return s3Destination(new S3Client(client), target.name, mappingUuid(stack.stackName, mappingId));
+    default:
+      throw new TemplateError(
+        `${mappingId}: its on-failure destination ${arn} is not an SQS queue, SNS topic or S3 bucket of the template`,
+      );
+  }
+}
+
+/** A mapping's UUID, as Lambda gives each one: stable for a stack and logical id. */
+function mappingUuid(stackName: string, logicalId: string): string {
+  const h = createHash("sha256").update(`${stackName}/${logicalId}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Each function's access key: the gateway knows the role by it, as STS credentials name a role. */
 function accessKeyFor(stack: string, logicalId: string, who: "function" | "mapping"): string {
   return `ASIA${createHash("sha256").update(`${stack}/${logicalId}/${who}`).digest("hex").slice(0, 16).toUpperCase()}`;
@@ -117,7 +150,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   mkdirSync(logDir, { recursive: true });
   const app = options.app ?? synthesize(path.join(options.workDir, "cdk.out"), options.context);
   // What the stack cannot honour stops it before anything starts (read again below with the real endpoint).
-  for (const stack of readAssembly(app, { region: "us-east-1", endpoint: "http://127.0.0.1" })) roleIdentities(stack);
+  // Without IAM a managed policy the local stack does not know is only worth a warning.
+  const warnings: string[] = [];
+  const identityOptions = {
+    unknownManagedPolicy: options.iam === false ? ("warn" as const) : ("stop" as const),
+    warn: (message: string) => warnings.push(message),
+  };
+  for (const stack of readAssembly(app, { region: "us-east-1", endpoint: "http://127.0.0.1" })) {
+    roleIdentities(stack, identityOptions);
+  }
   const emulators = await startEmulators({ logDir });
   const stopAll: (() => Promise<void>)[] = [() => emulators.stop()];
   const stop = async () => {
@@ -179,7 +220,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.runFunctions !== false) {
       const mappings: Mapping[] = [];
       for (const stack of stacks) {
-        const identities = roleIdentities(stack);
+        const identities = roleIdentities(stack, { unknownManagedPolicy: identityOptions.unknownManagedPolicy });
         for (const fn of stack.byType("AWS::Lambda::Function")) {
           const identity = identities.get(fn.logicalId);
           if (identity === undefined) continue;
@@ -228,30 +269,29 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               `${m.logicalId}: only Kinesis streams feeding a function of the template are run locally`,
             );
           }
-          const destination = (m.properties.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)
-            ?.OnFailure?.Destination;
-          const failureQueue = destination === undefined ? undefined : stack.byArn(destination);
-          if (destination !== undefined && failureQueue?.type !== "AWS::SQS::Queue") {
-            throw new TemplateError(
-              `${m.logicalId}: only an SQS queue of the template is supported as on-failure destination`,
-            );
-          }
+          const spec = mappingSpec(m);
           const credentials = {
             accessKeyId: accessKeyFor(stack.stackName, fn.logicalId, "mapping"),
             secretAccessKey: "local",
             sessionToken: "local",
           };
           const common = { region, endpoint: gateway.url, credentials };
+          const destination =
+            spec.destinationArn === undefined
+              ? undefined
+              : failureDestination(stack, m.logicalId, spec.destinationArn, common);
           mappings.push({
             functionName: fn.name,
             functionArn: fn.arn,
             streamName: source.name,
             streamArn: source.arn,
             invoke: (event) => host.invoke(event),
-            settings: mappingSettings(m),
-            failureQueueUrl: failureQueue?.ref ?? "",
+            settings: spec.settings,
+            filters: spec.filters,
+            tumblingWindowSeconds: spec.tumblingWindowSeconds,
+            ...(spec.startingTimestampMs === undefined ? {} : { startingTimestampMs: spec.startingTimestampMs }),
+            ...(destination ? { destination } : {}),
             kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
-            sqs: new SQSClient(common),
             roleArn: String(fn.properties.Role),
           });
         }
@@ -264,6 +304,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     for (const stack of stacks)
       for (const [type, why] of Object.entries(stack.notEmulated)) notes.push(`${type}: not emulated (${why})`);
+    for (const warning of warnings) notes.push(`warning: ${warning}`);
     return {
       emulators,
       gateway,

@@ -21,6 +21,7 @@ const EMULATED = new Set([
   "AWS::IAM::Role",
   "AWS::IAM::Policy",
   "AWS::SecretsManager::Secret",
+  "AWS::S3::Bucket",
 ]);
 
 /** Resource types with no local meaning, and why; named once when the stack starts. */
@@ -31,6 +32,7 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
   "AWS::SQS::QueuePolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::SNS::TopicPolicy": "resource policies (TLS-only) are not enforced on loopback",
+  "AWS::S3::BucketPolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
 };
 
@@ -87,6 +89,22 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
       "ParallelizationFactor",
       "DestinationConfig",
       "Enabled",
+      "FilterCriteria",
+      "TumblingWindowInSeconds",
+      "StartingPositionTimestamp",
+    ],
+    // Encrypting the filter criteria at rest, and the mapping's own CloudWatch metrics.
+    ignored: ["KmsKeyArn", "MetricsConfig", "Tags"],
+  },
+  "AWS::S3::Bucket": {
+    honoured: ["BucketName"],
+    ignored: [
+      "BucketEncryption",
+      "PublicAccessBlockConfiguration",
+      "OwnershipControls",
+      "VersioningConfiguration",
+      "LifecycleConfiguration",
+      "Tags",
     ],
   },
   "AWS::IAM::Role": {
@@ -238,6 +256,23 @@ export function deployStack(
         const name = given("FunctionName") ?? physicalName(stackName, logicalId, 64);
         const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      case "AWS::S3::Bucket": {
+        // S3 names are global, lower-case and at most 63 characters; CloudFormation makes them so.
+        const name =
+          given("BucketName") ??
+          physicalName(stackName, logicalId, 63)
+            .toLowerCase()
+            .replace(/[^a-z0-9.-]/g, "-");
+        const arn = `arn:aws:s3:::${name}`;
+        const domain = `${name}.s3.amazonaws.com`;
+        id = {
+          name,
+          arn,
+          ref: name,
+          attrs: { Arn: arn, DomainName: domain, RegionalDomainName: `${name}.s3.${region}.amazonaws.com` },
+        };
         break;
       }
       case "AWS::IAM::Role": {

@@ -12,14 +12,14 @@ import {
   IncreaseStreamRetentionPeriodCommand,
   type KinesisClient,
 } from "@aws-sdk/client-kinesis";
+import { CreateBucketCommand, type S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { EventSourceSettings } from "../../infra/event-sources.js";
 import type { Resource, StackDeployment } from "./assembly.js";
 import { TemplateError } from "./intrinsics.js";
 
 // Creates a deployed template's resources in the emulators, as CloudFormation would create them
-// in an account: streams, tables, queues (dead-letter targets first), topics and subscriptions,
+// in an account: streams, tables, queues (dead-letter targets first), topics and subscriptions, buckets,
 // each with the template's settings. Functions and mappings are run, not created: see stack.ts.
 
 export interface DeployClients {
@@ -27,6 +27,7 @@ export interface DeployClients {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
+  readonly s3: S3Client;
 }
 
 /** How many shards an on-demand stream gets locally (Kinesis starts an on-demand stream with 4). */
@@ -41,6 +42,7 @@ export async function createResources(stack: StackDeployment, clients: DeployCli
     ...stack.byType("AWS::DynamoDB::Table").map((r) => createTableResource(clients.dynamodb, r, notes)),
     createQueues(clients.sqs, stack),
     ...stack.byType("AWS::SNS::Topic").map((r) => createTopic(clients.sns, r)),
+    ...stack.byType("AWS::S3::Bucket").map((r) => clients.s3.send(new CreateBucketCommand({ Bucket: r.name }))),
   ]);
   for (const sub of stack.byType("AWS::SNS::Subscription")) await subscribe(clients.sns, sub);
 }
@@ -197,37 +199,6 @@ export function secretValue(r: Resource): string {
     return JSON.stringify({ ...JSON.parse(g.SecretStringTemplate), [g.GenerateStringKey]: generated });
   }
   return generated;
-}
-
-/**
- * An AWS::Lambda::EventSourceMapping's settings with Lambda's defaults for what the template leaves
- * out. A setting the local runner does not implement stops the start.
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html
- */
-export function mappingSettings(r: Resource): EventSourceSettings {
-  const p = r.properties;
-  const parallelization = Number(p.ParallelizationFactor ?? 1);
-  if (parallelization !== 1) {
-    throw new TemplateError(
-      `${r.logicalId} sets ParallelizationFactor ${parallelization}; the local runner reads one batch per shard at a time (1)`,
-    );
-  }
-  const position = String(p.StartingPosition ?? "");
-  if (position !== "TRIM_HORIZON" && position !== "LATEST") {
-    throw new TemplateError(`${r.logicalId}: StartingPosition ${position || "(none)"} is not supported locally`);
-  }
-  return {
-    batchSize: Number(p.BatchSize ?? 100),
-    maxBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
-    startingPosition: position,
-    bisectBatchOnError: p.BisectBatchOnFunctionError === true,
-    retryAttempts: Number(p.MaximumRetryAttempts ?? -1),
-    maxRecordAgeSeconds: Number(p.MaximumRecordAgeInSeconds ?? -1),
-    reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
-      "ReportBatchItemFailures",
-    ),
-    parallelizationFactor: parallelization,
-  };
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

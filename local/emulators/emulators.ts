@@ -19,6 +19,8 @@ export interface Endpoints {
   readonly dynamodb: string;
   readonly sqs: string;
   readonly sns: string;
+  /** fauxqs answers S3 beside SQS and SNS. */
+  readonly s3: string;
 }
 
 export interface Emulators {
@@ -182,6 +184,7 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
     dynamodb: `http://127.0.0.1:${ports.dynamodb}`,
     sqs: `http://127.0.0.1:${ports.sqsSns}`,
     sns: `http://127.0.0.1:${ports.sqsSns}`,
+    s3: `http://127.0.0.1:${ports.sqsSns}`,
   };
   const credentials = { accessKeyId: "test", secretAccessKey: "test" };
   const probes: Record<EmulatorName, () => Promise<unknown>> = {
@@ -226,6 +229,7 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_SQS: endpoints.sqs,
       AWS_ENDPOINT_URL_SNS: endpoints.sns,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
     },
     sqsUrlPrefix: `http://sqs.${REGION}.localhost:${ports.sqsSns}`,
     pids: children.flatMap(({ process: child }) => (child.pid === undefined ? [] : [child.pid])),

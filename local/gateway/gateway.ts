@@ -133,6 +133,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       case "sns":
         return [p("TopicArn") ?? p("TargetArn") ?? "*"];
+      case "s3":
+        if (!req.bucket) return ["*"];
+        return [
+          req.key === undefined || req.key === ""
+            ? `arn:aws:s3:::${req.bucket}`
+            : `arn:aws:s3:::${req.bucket}/${req.key}`,
+        ];
       case "secretsmanager": {
         const id = p("SecretId");
         return [id === undefined ? "*" : (secrets.get(id)?.arn ?? id)];
@@ -169,7 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       let body: Buffer = Buffer.concat(chunks);
-      const call = parseRequest(req.headers, req.url ?? "/", body);
+      const call = parseRequest(req.headers, req.url ?? "/", body, req.method);
       if (call === undefined) {
         sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
         return;
@@ -310,6 +317,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 const JSON_CONTENT: Record<Service, string> = {
+  s3: "application/xml",
   dynamodb: "application/x-amz-json-1.0",
   kinesis: "application/x-amz-json-1.1",
   sqs: "application/x-amz-json-1.0",
@@ -329,6 +337,15 @@ function sendError(
   message: string,
   queryCode = code,
 ): void {
+  if (call?.service === "s3") {
+    // S3's REST errors: an <Error> document.
+    res.writeHead(status, { "content-type": "application/xml" });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message>` +
+        `<RequestId>${randomUUID()}</RequestId></Error>`,
+    );
+    return;
+  }
   if (call?.json !== undefined) {
     const headers: Record<string, string> = { "content-type": JSON_CONTENT[call.service] };
     if (call.service === "sqs") headers["x-amzn-query-error"] = `${queryCode};Sender`;
@@ -350,6 +367,7 @@ function accessDenied(res: ServerResponse<IncomingMessage>, call: AwsRequest, me
     kinesis: [400, "AccessDeniedException", undefined],
     sqs: [403, "com.amazon.coral.service#AccessDeniedException", "AccessDenied"],
     sns: [403, "AuthorizationError", undefined],
+    s3: [403, "AccessDenied", undefined],
     secretsmanager: [400, "AccessDeniedException", undefined],
   }[call.service] as [number, string, string | undefined];
   sendError(res, call, status, code, message, queryCode ?? code);

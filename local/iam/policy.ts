@@ -1,13 +1,16 @@
 import type { StackDeployment } from "../cloudformation/assembly.js";
 import { TemplateError } from "../cloudformation/intrinsics.js";
+import { awsManagedPolicyPath, MANAGED_POLICIES, MANAGED_POLICIES_READ_ON } from "./managed-policies.js";
 import type { FunctionAccess } from "./report.js";
 
 export type { FunctionAccess } from "./report.js";
 
 // IAM identity-based policy evaluation, as an account does it for a role's calls: an explicit Deny
 // wins, then an Allow, and anything else is implicitly denied. Actions match case-insensitively with
-// * and ? wildcards, resources case-sensitively. Statements with a Condition, and AWS managed
-// policies, cannot be judged locally: a template that uses them stops the start instead.
+// * and ? wildcards, resources case-sensitively. A role's policies are its inline ones, the
+// AWS::IAM::Policy resources naming it, and the AWS managed policies it attaches (from their
+// published documents: managed-policies.ts). Statements with a Condition cannot be judged locally,
+// and neither can a managed policy not known here: a template that uses them stops the start.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 
 export interface Statement {
@@ -87,21 +90,29 @@ function statementsOf(document: unknown, where: string): Statement[] {
   });
 }
 
+export interface IdentityOptions {
+  /** A managed policy the local stack does not know: stop the start (IAM enforced) or say so and go on. */
+  readonly unknownManagedPolicy: "stop" | "warn";
+  readonly warn?: (message: string) => void;
+}
+
 /** Every function's role and the identity policies attached to it, from the deployed template. */
-export function roleIdentities(stack: StackDeployment): Map<string, RoleIdentity> {
+export function roleIdentities(
+  stack: StackDeployment,
+  options: IdentityOptions = { unknownManagedPolicy: "stop" },
+): Map<string, RoleIdentity> {
   const byRoleName = new Map<string, Statement[]>();
   for (const role of stack.byType("AWS::IAM::Role")) {
-    const managed = role.properties.ManagedPolicyArns as unknown[] | undefined;
-    if (managed !== undefined && managed.length > 0) {
-      throw new TemplateError(
-        `${role.logicalId}: managed policies (${managed.join(", ")}) cannot be evaluated locally`,
-      );
-    }
     const inline = (role.properties.Policies as { PolicyDocument: unknown }[] | undefined) ?? [];
-    byRoleName.set(
-      role.name,
-      inline.flatMap((p) => statementsOf(p.PolicyDocument, role.logicalId)),
-    );
+    const managed = ((role.properties.ManagedPolicyArns as unknown[] | undefined) ?? []).flatMap((arn) => {
+      const known = MANAGED_POLICIES[awsManagedPolicyPath(String(arn)) ?? ""];
+      if (known) return statementsOf(known.document, `${role.logicalId} (${String(arn)})`);
+      const message = `${role.logicalId}: the managed policy ${String(arn)} is not known to the local stack (it knows ${Object.keys(MANAGED_POLICIES).join(", ")}, read ${MANAGED_POLICIES_READ_ON})`;
+      if (options.unknownManagedPolicy === "stop") throw new TemplateError(message);
+      options.warn?.(`${message}; its grants are left out`);
+      return [];
+    });
+    byRoleName.set(role.name, [...inline.flatMap((p) => statementsOf(p.PolicyDocument, role.logicalId)), ...managed]);
   }
   for (const policy of stack.byType("AWS::IAM::Policy")) {
     const statements = statementsOf(policy.properties.PolicyDocument, policy.logicalId);

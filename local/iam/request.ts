@@ -4,8 +4,8 @@ import type { IncomingHttpHeaders } from "node:http";
 // (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
 // credentials, and which resources it names — the inputs of an IAM decision.
 
-export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "secretsmanager";
-export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns", "secretsmanager"];
+export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "s3" | "secretsmanager";
+export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns", "s3", "secretsmanager"];
 /** The services an emulator answers; Secrets Manager is answered by the gateway itself. */
 export type EmulatedService = Exclude<Service, "secretsmanager">;
 
@@ -16,6 +16,9 @@ export interface AwsRequest {
   /** JSON protocols (DynamoDB, Kinesis, SQS): the parsed body; query protocol: its parameters. */
   readonly json: Record<string, unknown> | undefined;
   readonly form: URLSearchParams | undefined;
+  /** S3 (REST): the bucket and key the path names (path-style). */
+  readonly bucket?: string;
+  readonly key?: string;
 }
 
 const TARGET_PREFIX: Record<string, Service> = {
@@ -26,13 +29,19 @@ const TARGET_PREFIX: Record<string, Service> = {
 };
 
 /** Reads the service, operation and credentials of a request; undefined when it is not an AWS call. */
-export function parseRequest(headers: IncomingHttpHeaders, url: string, body: Buffer): AwsRequest | undefined {
+export function parseRequest(
+  headers: IncomingHttpHeaders,
+  url: string,
+  body: Buffer,
+  method = "POST",
+): AwsRequest | undefined {
   const auth = typeof headers.authorization === "string" ? headers.authorization : "";
   const query = new URL(url, "http://gateway").searchParams;
   const credential = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query.get("X-Amz-Credential") ?? undefined;
   const [accessKeyId, , , scope] = credential?.split("/") ?? [];
   const target = typeof headers["x-amz-target"] === "string" ? headers["x-amz-target"] : undefined;
   let service = SERVICES.find((s) => s === scope);
+  if (service === "s3") return s3Request(headers, url, method, accessKeyId);
   if (target !== undefined) {
     const [prefix, operation] = target.split(".");
     service ??= TARGET_PREFIX[prefix ?? ""];
@@ -52,6 +61,36 @@ export function parseRequest(headers: IncomingHttpHeaders, url: string, body: Bu
   return { service, operation, accessKeyId, json: undefined, form };
 }
 
+/**
+ * An S3 REST call (path-style: /bucket/key?subresource), named by the operation it is and the
+ * IAM action it is authorized as.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html
+ */
+function s3Request(
+  headers: IncomingHttpHeaders,
+  url: string,
+  method: string,
+  accessKeyId: string | undefined,
+): AwsRequest {
+  const parsed = new URL(url, "http://gateway");
+  const [bucket = "", ...rest] = parsed.pathname.slice(1).split("/");
+  const key = rest.length > 0 ? decodeURIComponent(rest.join("/")) : undefined;
+  const q = parsed.searchParams;
+  let operation: string;
+  if (bucket === "") operation = "ListBuckets";
+  else if (key === undefined || key === "") {
+    operation = q.has("delete")
+      ? "DeleteObjects"
+      : ({ PUT: "CreateBucket", DELETE: "DeleteBucket", HEAD: "HeadBucket" }[method] ?? "ListObjectsV2");
+  } else {
+    operation =
+      { PUT: headers["x-amz-copy-source"] ? "CopyObject" : "PutObject", DELETE: "DeleteObject", HEAD: "HeadObject" }[
+        method
+      ] ?? "GetObject";
+  }
+  return { service: "s3", operation, accessKeyId, json: undefined, form: undefined, bucket, key };
+}
+
 /** A parameter of the request, whichever protocol carries it. */
 export function param(request: AwsRequest, name: string): string | undefined {
   const value = request.json?.[name] ?? request.form?.get(name) ?? undefined;
@@ -67,5 +106,16 @@ export function iamAction(request: AwsRequest): string {
   const { service, operation } = request;
   if (service === "sqs" && operation.endsWith("Batch")) return `sqs:${operation.slice(0, -"Batch".length)}`;
   if (service === "sns" && operation === "PublishBatch") return "sns:Publish";
+  if (service === "s3") return `s3:${S3_ACTIONS[operation] ?? operation}`;
   return `${service}:${operation}`;
 }
+
+/** S3 operations authorized as another action. */
+const S3_ACTIONS: Readonly<Record<string, string>> = {
+  ListObjectsV2: "ListBucket",
+  HeadBucket: "ListBucket",
+  HeadObject: "GetObject",
+  CopyObject: "PutObject",
+  DeleteObjects: "DeleteObject",
+  ListBuckets: "ListAllMyBuckets",
+};

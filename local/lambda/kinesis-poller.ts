@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type _Record,
@@ -8,19 +8,24 @@ import {
   ListShardsCommand,
   type Shard,
 } from "@aws-sdk/client-kinesis";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import type { EventSourceSettings } from "../../infra/event-sources.js";
 import type { FailureRecord } from "../../shared/failure-record.js";
+import type { FailureDestination } from "./destinations.js";
+import { passes } from "./filters.js";
 import type { Invocation } from "./function-host.js";
 
 // Plays Lambda's Kinesis event-source mapping against a Kinesis endpoint, with the mapping's own
 // settings from the template: batch size and batching window, the 6 MB invocation payload cap,
 // partial batch responses (checkpoint before the lowest failed record; a malformed response fails
 // the whole batch), bisection on function errors (not counted as retries), bounded retries,
-// maximum record age, the on-failure destination with Lambda's own invocation record, and shard
-// lineage: shards that appear while it runs are found, a child shard is read only after its
-// parents are read to their end, and a closed shard is completed — nothing is lost across
+// maximum record age, the on-failure destination with Lambda's own invocation record, filters
+// (records no filter matches are checkpointed, never sent, and counted), parallelization (up to
+// ParallelizationFactor batches of a shard at once, each partition key in one of them, so its
+// order holds; the checkpoint moves only past records every batch has finished), tumbling windows
+// (the window's state carried from invocation to invocation, a final invocation when it closes),
+// and shard lineage: shards that appear while it runs are found, a child shard is read only after
+// its parents are read to their end, and a closed shard is completed — nothing is lost across
 // UpdateShardCount, SplitShard or MergeShards.
 // https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html
 
@@ -51,10 +56,16 @@ export interface Mapping {
   readonly streamArn: string;
   readonly invoke: (event: KinesisStreamEvent) => Promise<Invocation>;
   readonly settings: EventSourceSettings;
-  readonly failureQueueUrl: string;
-  /** The mapping reads the stream and writes its failure destination as the function's role. */
+  /** Where a batch given up on goes; without one, Lambda drops it (so does the runner, saying so). */
+  readonly destination?: FailureDestination;
+  /** FilterCriteria patterns (filters.ts); none: every record goes to the function. */
+  readonly filters?: readonly Parameters<typeof passes>[0][number][];
+  /** TumblingWindowInSeconds; 0 or absent: none. */
+  readonly tumblingWindowSeconds?: number;
+  /** AT_TIMESTAMP's time, epoch ms. */
+  readonly startingTimestampMs?: number;
+  /** The mapping reads the stream (and writes its failure destination) as the function's role. */
   readonly kinesis: KinesisClient;
-  readonly sqs: SQSClient;
   /** The role the mapping's records name (`invokeIdentityArn`). */
   readonly roleArn: string;
 }
@@ -73,6 +84,8 @@ export interface RunnerOptions {
   readonly raceDuplicates?: boolean;
   readonly onInvoke?: (info: InvokeInfo) => void;
   readonly onFailureDestination?: (info: FailureRecord) => void;
+  /** Records no filter matched: checkpointed, never sent. */
+  readonly onFiltered?: (functionName: string, shardId: string, count: number) => void;
   readonly onPollError?: (functionName: string, shardId: string, err: unknown) => void;
 }
 
@@ -99,7 +112,20 @@ interface ShardContext {
   finished: boolean;
   /** The last sequence number fully delivered: where a restarted poll resumes. */
   checkpoint?: string | undefined;
+  /** The open tumbling window and the state the function returned for it. */
+  window?: TumblingWindow | undefined;
 }
+
+interface TumblingWindow {
+  readonly start: number;
+  readonly end: number;
+  state: Record<string, unknown>;
+  /** The state outgrew Lambda's 1 MB: the window was ended early and goes on with a fresh state. */
+  terminatedEarly: boolean;
+}
+
+/** Lambda's limit on the state a tumbling window carries between invocations. */
+export const MAX_WINDOW_STATE_BYTES = 1024 * 1024;
 
 type Outcome = { kind: "ok" } | { kind: "partial"; from: number } | { kind: "error"; error: string };
 
@@ -227,7 +253,14 @@ export class EventSourceRunner {
     const start = await kinesis.send(
       new GetShardIteratorCommand(
         context.checkpoint === undefined
-          ? { StreamName: mapping.streamName, ShardId: shardId, ShardIteratorType: settings.startingPosition }
+          ? {
+              StreamName: mapping.streamName,
+              ShardId: shardId,
+              ShardIteratorType: settings.startingPosition,
+              ...(mapping.startingTimestampMs === undefined
+                ? {}
+                : { Timestamp: new Date(mapping.startingTimestampMs) }),
+            }
           : {
               StreamName: mapping.streamName,
               ShardId: shardId,
@@ -240,38 +273,108 @@ export class EventSourceRunner {
     const pollInterval = this.options.pollIntervalMs ?? 1000;
     const get = (shardIterator: string, limit: number) =>
       kinesis.send(new GetRecordsCommand({ ShardIterator: shardIterator, Limit: limit, StreamARN: mapping.streamArn }));
+    // With parallelization a read feeds up to that many batches at once (GetRecords takes 10,000).
+    const readLimit = Math.min(10_000, settings.batchSize * settings.parallelizationFactor);
     while (!this.stopping && iterator) {
-      let out = await get(iterator, settings.batchSize);
+      let out = await get(iterator, readLimit);
       const records = [...(out.Records ?? [])];
       // The batching window: a short batch waits (up to the window) for more records to fill it.
       const windowEnds = Date.now() + settings.maxBatchingWindowSeconds * 1000;
-      while (records.length > 0 && records.length < settings.batchSize && Date.now() < windowEnds && !this.stopping) {
+      while (records.length > 0 && records.length < readLimit && Date.now() < windowEnds && !this.stopping) {
         if (!out.NextShardIterator) break;
         await sleep(Math.min(pollInterval, Math.max(0, windowEnds - Date.now())));
-        out = await get(out.NextShardIterator, settings.batchSize - records.length);
+        out = await get(out.NextShardIterator, readLimit - records.length);
         records.push(...(out.Records ?? []));
       }
       iterator = out.NextShardIterator;
       if (records.length === 0) {
         context.caughtUp = true;
+        // A tumbling window whose end has passed with nothing more to read is closed now.
+        if (context.window && Date.now() >= context.window.end) await this.closeWindow(context);
         if (iterator) await sleep(pollInterval);
         continue;
       }
       this.busy++;
       try {
-        for (const batch of withinPayloadLimit(records.map((r) => this.toLambdaRecord(context, r)))) {
-          await this.deliver(context, batch, 0);
-          context.checkpoint = batch.at(-1)?.kinesis.sequenceNumber;
-        }
+        await this.process(
+          context,
+          records.map((r) => this.toLambdaRecord(context, r)),
+        );
+        context.checkpoint = records.at(-1)?.SequenceNumber;
       } finally {
         this.busy--;
       }
     }
+    if (!this.stopping && !iterator && context.window) await this.closeWindow(context);
     if (!this.stopping && !iterator) {
       // No next iterator: the shard is closed (resharded) and read to its end; its children may start.
       context.finished = true;
       this.startReadyShards();
     }
+  }
+
+  /**
+   * One read of a shard, in order: records no filter matches are left out (and counted); the rest
+   * go to the function — in tumbling windows one window at a time, else split by partition key over
+   * the parallelization factor's concurrent batches, each batch within the batch size and 6 MB.
+   */
+  private async process(context: ShardContext, read: KinesisStreamRecord[]): Promise<void> {
+    const { mapping } = context;
+    const records = mapping.filters?.length ? read.filter((r) => passes(mapping.filters ?? [], r)) : read;
+    if (records.length < read.length) {
+      this.options.onFiltered?.(mapping.functionName, context.shardId, read.length - records.length);
+    }
+    const { batchSize, parallelizationFactor } = mapping.settings;
+    const inBatches = async (list: KinesisStreamRecord[]) => {
+      for (let i = 0; i < list.length; i += batchSize) {
+        for (const batch of withinPayloadLimit(list.slice(i, i + batchSize))) await this.deliver(context, batch, 0);
+      }
+    };
+    const windowSeconds = mapping.tumblingWindowSeconds ?? 0;
+    if (windowSeconds > 0) {
+      for (const [start, list] of byWindow(records, windowSeconds * 1000)) {
+        if (context.window && context.window.start !== start) await this.closeWindow(context);
+        context.window ??= { start, end: start + windowSeconds * 1000, state: {}, terminatedEarly: false };
+        await inBatches(list);
+      }
+      return;
+    }
+    const lanes = new Map<number, KinesisStreamRecord[]>();
+    for (const r of records) {
+      const lane = laneOf(r.kinesis.partitionKey, parallelizationFactor);
+      lanes.set(lane, [...(lanes.get(lane) ?? []), r]);
+    }
+    await Promise.all([...lanes.values()].map(inBatches));
+  }
+
+  /** The window's final invocation: no records, its state, isFinalInvokeForWindow; retried until it succeeds. */
+  private async closeWindow(context: ShardContext): Promise<void> {
+    const window = context.window;
+    if (!window) return;
+    for (let attempt = 0; !this.stopping; attempt++) {
+      const result = await context.mapping.invoke(this.windowEvent(context, [], true));
+      if (result.kind === "result") break;
+      this.options.onPollError?.(
+        context.mapping.functionName,
+        context.shardId,
+        new Error(`final invocation of the window failed: ${result.errorType}: ${result.errorMessage}`),
+      );
+      await sleep(Math.min(5000, (this.options.retryDelayMs ?? 100) * 2 ** Math.min(attempt, 5)));
+    }
+    context.window = undefined;
+  }
+
+  private windowEvent(context: ShardContext, records: KinesisStreamRecord[], final: boolean): KinesisStreamEvent {
+    const window = context.window as TumblingWindow;
+    return {
+      Records: records,
+      window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+      state: window.state,
+      shardId: context.shardId,
+      eventSourceARN: context.mapping.streamArn,
+      isFinalInvokeForWindow: final,
+      isWindowTerminatedEarly: final && window.terminatedEarly,
+    } as KinesisStreamEvent;
   }
 
   private toLambdaRecord(context: ShardContext, record: _Record): KinesisStreamRecord {
@@ -335,7 +438,7 @@ export class EventSourceRunner {
 
   private async invoke(context: ShardContext, records: KinesisStreamRecord[]): Promise<Outcome> {
     const { mapping, shardId } = context;
-    const event: KinesisStreamEvent = { Records: records };
+    const event: KinesisStreamEvent = context.window ? this.windowEvent(context, records, false) : { Records: records };
     const sequenceNumbers = records.map((r) => r.kinesis.sequenceNumber);
     const report = (info: Omit<InvokeInfo, "functionName" | "streamName" | "shardId" | "sequenceNumbers">) =>
       this.options.onInvoke?.({
@@ -353,6 +456,23 @@ export class EventSourceRunner {
       const error = first ? `${first.errorType}: ${first.errorMessage}` : "no invocation";
       report({ outcome: "error", error });
       return { kind: "error", error };
+    }
+    if (context.window) {
+      // A windowed invocation answers with the window's state; one without it has failed.
+      const state = (first.payload as { state?: unknown } | null)?.state;
+      if (state === null || typeof state !== "object" || Array.isArray(state)) {
+        const error = "TumblingWindowStateMissing: the response has no state object";
+        report({ outcome: "error", error });
+        return { kind: "error", error };
+      }
+      context.window.state = state as Record<string, unknown>;
+      if (Buffer.byteLength(JSON.stringify(state)) > MAX_WINDOW_STATE_BYTES) {
+        // Past 1 MB the window ends early: its final invocation now, then the same window afresh.
+        context.window.terminatedEarly = true;
+        const { start, end } = context.window;
+        await this.closeWindow(context);
+        context.window = { start, end, state: {}, terminatedEarly: false };
+      }
     }
     const from = mapping.settings.reportBatchItemFailures ? failedFrom(first.payload, sequenceNumbers) : 0;
     if (from === undefined) {
@@ -400,11 +520,9 @@ export class EventSourceRunner {
       },
     };
     // The destination must take it, or the records would be lost: keep trying (as the function's role).
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; mapping.destination; attempt++) {
       try {
-        await mapping.sqs.send(
-          new SendMessageCommand({ QueueUrl: mapping.failureQueueUrl, MessageBody: JSON.stringify(message) }),
-        );
+        await mapping.destination(message, records);
         break;
       } catch (err) {
         this.options.onPollError?.(mapping.functionName, context.shardId, err);
@@ -414,6 +532,24 @@ export class EventSourceRunner {
     }
     this.options.onFailureDestination?.(message);
   }
+}
+
+/** Records split where they cross a tumbling window's boundary (windows aligned to the epoch), in order. */
+function byWindow(records: readonly KinesisStreamRecord[], windowMs: number): [number, KinesisStreamRecord[]][] {
+  const out: [number, KinesisStreamRecord[]][] = [];
+  for (const r of records) {
+    const start = Math.floor((r.kinesis.approximateArrivalTimestamp * 1000) / windowMs) * windowMs;
+    const last = out.at(-1);
+    if (last && last[0] === start) last[1].push(r);
+    else out.push([start, [r]]);
+  }
+  return out;
+}
+
+/** Which of a shard's concurrent batches a partition key goes to: always the same one, so its order holds. */
+export function laneOf(partitionKey: string, lanes: number): number {
+  if (lanes <= 1) return 0;
+  return createHash("md5").update(partitionKey).digest().readUInt32BE(0) % lanes;
 }
 
 /**

@@ -4,37 +4,82 @@
 // Like the nodejs runtime: the handler ("index.handler") is imported from the bundle directory
 // (LAMBDA_TASK_ROOT); the AWS SDK it leaves out comes from the runtime (here: the SDK this project
 // installs, found only when the bundle does not ship its own); one invocation at a time.
-import { existsSync } from "node:fs";
-import { register } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
+import Module, { createRequire, register } from "node:module";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const taskRoot = process.env.LAMBDA_TASK_ROOT;
-const [file, exportName] = (process.env._HANDLER ?? "index.handler").split(".");
 // The runtime's SDK is an argument, not a variable: the function's environment is the template's.
 const sdkRoot = process.argv[2];
+const RUNTIME_PACKAGES = /^@(aws-sdk|smithy)\//;
 
 if (sdkRoot) {
-  // Bare @aws-sdk/* and @smithy/* imports the bundle cannot resolve itself resolve from the runtime's SDK.
+  // Lambda's Node runtimes carry the AWS SDK v3: bare @aws-sdk/* and @smithy/* the bundle cannot
+  // resolve itself resolve from the runtime's copy — for import (an ESM resolve hook) and for
+  // require (CommonJS bundles, CDK's default, leave the SDK out and require it).
   register(
     `data:text/javascript,${encodeURIComponent(`
       const root = ${JSON.stringify(pathToFileURL(`${sdkRoot}/`).href)};
       export async function resolve(specifier, context, next) {
         try { return await next(specifier, context); }
         catch (err) {
-          if (!/^@(aws-sdk|smithy)\\//.test(specifier)) throw err;
+          if (!${RUNTIME_PACKAGES}.test(specifier)) throw err;
           return next(specifier, { ...context, parentURL: root });
         }
       }`)}`,
   );
+  const runtimeRequire = createRequire(path.join(sdkRoot, "package.json"));
+  const resolveFilename = Module._resolveFilename;
+  Module._resolveFilename = function (request, ...rest) {
+    try {
+      return resolveFilename.call(this, request, ...rest);
+    } catch (err) {
+      if (!RUNTIME_PACKAGES.test(request)) throw err;
+      return runtimeRequire.resolve(request);
+    }
+  };
 }
 
-const candidates = [".js", ".mjs", ".cjs"].map((ext) => path.join(taskRoot, `${file}${ext}`));
-const modulePath = candidates.find((p) => existsSync(p));
-if (!modulePath) throw new Error(`Runtime.ImportModuleError: cannot find ${file} in ${taskRoot}`);
-const module = await import(pathToFileURL(modulePath).href);
-const handler = module[exportName];
-if (typeof handler !== "function") throw new Error(`Runtime.HandlerNotFound: ${file}.${exportName} is not a function`);
+/**
+ * The handler as Lambda's Node runtime reads `_HANDLER`: `dir/sub/file.export.nested` is the module
+ * `file` under `dir/sub` and the property path `export.nested`; the module is `file` without an
+ * extension, else `file.js` (required, or imported when the nearest package.json says
+ * "type": "module"), `file.mjs` (imported), `file.cjs` (required).
+ */
+async function loadHandler(handlerString) {
+  const moduleRoot = path.dirname(handlerString);
+  const [moduleName, ...properties] = path.basename(handlerString).split(".");
+  if (!moduleName || properties.length === 0) {
+    throw new Error(`Runtime.MalformedHandlerName: '${handlerString}' is not in the form file.export`);
+  }
+  const base = path.resolve(taskRoot, moduleRoot, moduleName);
+  const requireFrom = createRequire(base);
+  let module;
+  if (existsSync(base)) module = requireFrom(base);
+  else if (existsSync(`${base}.js`))
+    module = typeModule(base) ? await import(pathToFileURL(`${base}.js`).href) : requireFrom(`${base}.js`);
+  else if (existsSync(`${base}.mjs`)) module = await import(pathToFileURL(`${base}.mjs`).href);
+  else if (existsSync(`${base}.cjs`)) module = requireFrom(`${base}.cjs`);
+  else throw new Error(`Runtime.ImportModuleError: Error: Cannot find module '${moduleName}' in ${path.dirname(base)}`);
+  let handler = module;
+  for (const property of properties) handler = handler?.[property];
+  if (typeof handler !== "function") {
+    throw new Error(`Runtime.HandlerNotFound: ${moduleName}.${properties.join(".")} is undefined or not exported`);
+  }
+  return handler;
+}
+
+/** Whether the nearest package.json up from a module says "type": "module". */
+function typeModule(base) {
+  for (let dir = path.dirname(base); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, "package.json");
+    if (existsSync(pkg)) return JSON.parse(readFileSync(pkg, "utf8")).type === "module";
+    if (dir === path.dirname(dir) || dir === path.dirname(taskRoot)) return false;
+  }
+}
+
+const handler = await loadHandler(process.env._HANDLER ?? "index.handler");
 
 function toError(err) {
   if (err instanceof Error) return { errorType: err.name, errorMessage: err.message, stack: err.stack };

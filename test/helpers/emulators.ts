@@ -52,12 +52,13 @@ export function testMapping(
     streamArn: `arn:aws:kinesis:us-east-1:000000000000:stream/${m.streamName}`,
     invoke: inProcess(m.handler),
     settings: m.settings,
-    failureQueueUrl: m.failureQueueUrl,
+    destination: sqsDestination(clients.sqs, m.failureQueueUrl),
     kinesis: clients.kinesis,
-    sqs: clients.sqs,
     roleArn: `arn:aws:iam::000000000000:role/${m.functionName}-role`,
   };
 }
+
+import { sqsDestination } from "../../local/lambda/destinations.js";
 
 export { createStream } from "../../local/cloudformation/deploy.js";
 export { drainQueue } from "./queues.js";

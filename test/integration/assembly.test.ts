@@ -57,16 +57,21 @@ test("an assembly edited to add a queue, change a batch size and an environment 
 });
 
 test.each([
-  ["FilterCriteria", { Filters: [{ Pattern: '{"data":{"zoneId":["lobby"]}}' }] }],
-  ["TumblingWindowInSeconds", 60],
+  // SQS's concurrency cap: not a setting of a Kinesis mapping.
+  [{ ScalingConfig: { MaximumConcurrency: 2 } }, /sets ScalingConfig, which the local stack cannot honour/],
+  [
+    { TumblingWindowInSeconds: 60, ParallelizationFactor: 2 },
+    /TumblingWindowInSeconds with a ParallelizationFactor above 1/,
+  ],
+  [{ ParallelizationFactor: 11 }, /ParallelizationFactor 11 must be 1 to 10/],
 ])(
-  "an event-source mapping setting the local stack cannot honour (%s) stops the start with its name",
-  async (property, value) => {
+  "an event-source mapping setting the local stack cannot honour (%o) stops the start with its name",
+  async (set, said) => {
     const app = editedAssembly((template) => {
-      for (const [, m] of resourcesOf(template, "AWS::Lambda::EventSourceMapping")) m.Properties[property] = value;
+      for (const [, m] of resourcesOf(template, "AWS::Lambda::EventSourceMapping")) Object.assign(m.Properties, set);
     });
     const started = localStackForTests({}, undefined, { app });
     await expect(started).rejects.toThrow(TemplateError);
-    await expect(started).rejects.toThrow(new RegExp(`sets ${property}, which the local stack cannot honour`));
+    await expect(started).rejects.toThrow(said);
   },
 );

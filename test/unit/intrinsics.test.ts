@@ -59,7 +59,10 @@ describe("a template deployed locally, intrinsic functions resolved as CloudForm
     expect(() => deploy({ Resources: { Q: { Type: "AWS::SQS::Queue", Properties: { Bogus: 1 } } } })).toThrow(
       /Q \(AWS::SQS::Queue\) sets Bogus/,
     );
-    expect(() => deploy({ Resources: { B: { Type: "AWS::S3::Bucket", Properties: {} } } })).toThrow(TemplateError);
+    expect(() =>
+      deploy({ Resources: { B: { Type: "AWS::S3::Bucket", Properties: { WebsiteConfiguration: {} } } } }),
+    ).toThrow(/B \(AWS::S3::Bucket\) sets WebsiteConfiguration/);
+    expect(() => deploy({ Resources: { V: { Type: "AWS::EC2::VPC", Properties: {} } } })).toThrow(TemplateError);
   });
 
   test("types with no local meaning are named, not created", () => {

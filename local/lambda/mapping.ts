@@ -1,0 +1,77 @@
+import type { EventSourceSettings } from "../../infra/event-sources.js";
+import type { Resource } from "../cloudformation/assembly.js";
+import { TemplateError } from "../cloudformation/intrinsics.js";
+import { parseFilterCriteria } from "./filters.js";
+
+// An AWS::Lambda::EventSourceMapping of a Kinesis stream, read as Lambda reads it: its settings
+// with Lambda's defaults for what the template leaves out, its filters, its tumbling window and its
+// on-failure destination. What the local runner cannot honour stops the start, by name.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html
+
+export interface MappingSpec {
+  readonly settings: EventSourceSettings;
+  /** Lambda's filter patterns (FilterCriteria); none: every record goes to the function. */
+  readonly filters: ReturnType<typeof parseFilterCriteria>;
+  /** TumblingWindowInSeconds; 0: no window. */
+  readonly tumblingWindowSeconds: number;
+  /** AT_TIMESTAMP's time (epoch ms). */
+  readonly startingTimestampMs?: number;
+  /** The on-failure destination's ARN (an SQS queue, an SNS topic or an S3 bucket). */
+  readonly destinationArn?: string;
+}
+
+/** The largest values Lambda takes. */
+const MAX_PARALLELIZATION = 10;
+const MAX_WINDOW_SECONDS = 900;
+
+export function mappingSpec(r: Resource): MappingSpec {
+  const p = r.properties;
+  const where = r.logicalId;
+  const parallelization = Number(p.ParallelizationFactor ?? 1);
+  if (!Number.isInteger(parallelization) || parallelization < 1 || parallelization > MAX_PARALLELIZATION) {
+    throw new TemplateError(
+      `${where}: ParallelizationFactor ${p.ParallelizationFactor} must be 1 to ${MAX_PARALLELIZATION}`,
+    );
+  }
+  const window = Number(p.TumblingWindowInSeconds ?? 0);
+  if (!Number.isInteger(window) || window < 0 || window > MAX_WINDOW_SECONDS) {
+    throw new TemplateError(
+      `${where}: TumblingWindowInSeconds ${p.TumblingWindowInSeconds} must be 0 to ${MAX_WINDOW_SECONDS}`,
+    );
+  }
+  if (window > 0 && parallelization > 1) {
+    // A window's state is per shard; with several batches of a shard at once the local runner
+    // would have to say whose state is whose, which Lambda's documentation does not.
+    throw new TemplateError(
+      `${where}: TumblingWindowInSeconds with a ParallelizationFactor above 1 is not honoured by the local stack`,
+    );
+  }
+  const position = String(p.StartingPosition ?? "");
+  if (position !== "TRIM_HORIZON" && position !== "LATEST" && position !== "AT_TIMESTAMP") {
+    throw new TemplateError(`${where}: StartingPosition ${position || "(none)"} is not one Kinesis takes`);
+  }
+  const timestamp = p.StartingPositionTimestamp;
+  if (position === "AT_TIMESTAMP" && typeof timestamp !== "number") {
+    throw new TemplateError(`${where}: StartingPosition AT_TIMESTAMP needs a StartingPositionTimestamp`);
+  }
+  const destination = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure
+    ?.Destination;
+  return {
+    settings: {
+      batchSize: Number(p.BatchSize ?? 100),
+      maxBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+      startingPosition: position,
+      bisectBatchOnError: p.BisectBatchOnFunctionError === true,
+      retryAttempts: Number(p.MaximumRetryAttempts ?? -1),
+      maxRecordAgeSeconds: Number(p.MaximumRecordAgeInSeconds ?? -1),
+      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+        "ReportBatchItemFailures",
+      ),
+      parallelizationFactor: parallelization,
+    },
+    filters: parseFilterCriteria(p.FilterCriteria, where),
+    tumblingWindowSeconds: window,
+    ...(typeof timestamp === "number" ? { startingTimestampMs: timestamp * 1000 } : {}),
+    ...(destination === undefined ? {} : { destinationArn: destination }),
+  };
+}
