@@ -84,7 +84,7 @@ test.each(["SIGINT", "SIGTERM"] as const)(
 
 test("the emulators do not outlive a process that started them and was killed outright", async () => {
   const script = [
-    'import { startEmulators } from "./local/emulators.ts";',
+    'import { startEmulators } from "./local/emulators/emulators.ts";',
     "const e = await startEmulators({ logDir: process.argv[1] });",
     'console.log(e.pids.join(" "));',
     'process.kill(process.pid, "SIGKILL");',
