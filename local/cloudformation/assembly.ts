@@ -46,7 +46,15 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     ignored: ["StreamEncryption", "Tags"],
   },
   "AWS::DynamoDB::Table": {
-    honoured: ["TableName", "AttributeDefinitions", "KeySchema", "BillingMode", "TimeToLiveSpecification"],
+    honoured: [
+      "TableName",
+      "AttributeDefinitions",
+      "KeySchema",
+      "BillingMode",
+      "TimeToLiveSpecification",
+      // Kept by the table; the emulator does not throttle at it.
+      "ProvisionedThroughput",
+    ],
     ignored: ["SSESpecification", "PointInTimeRecoverySpecification", "Tags"],
   },
   "AWS::SQS::Queue": {

@@ -109,7 +109,7 @@ export async function createTable(
       KeySchema: p.KeySchema,
       ...(p.BillingMode === "PAY_PER_REQUEST"
         ? {}
-        : { ProvisionedThroughput: { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
+        : { ProvisionedThroughput: p.ProvisionedThroughput ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
     }),
   );
   // CreateTable answers while the table is still CREATING.

@@ -81,6 +81,8 @@ export class FunctionHost {
   private readonly log: WriteStream;
   private readonly node: NodeRuntime;
   private stopped = false;
+  private running = 0;
+  private peak = 0;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -93,6 +95,11 @@ export class FunctionHost {
 
   get runtime(): NodeRuntime {
     return this.node;
+  }
+
+  /** Invocations under way now, and the most there have been at once (Lambda's ConcurrentExecutions). */
+  get concurrency(): { readonly now: number; readonly peak: number } {
+    return { now: this.running, peak: this.peak };
   }
 
   /** The environment a function process sees: the template's, Lambda's reserved variables, the platform's. */
@@ -152,7 +159,16 @@ export class FunctionHost {
   async invoke(event: unknown): Promise<Invocation> {
     if (this.stopped)
       return { kind: "error", errorType: "Runtime.Stopped", errorMessage: "the local stack is stopping" };
-    const env = this.idle.pop() ?? this.spawnEnvironment();
+    this.running++;
+    this.peak = Math.max(this.peak, this.running);
+    try {
+      return await this.invokeIn(this.idle.pop() ?? this.spawnEnvironment(), event);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async invokeIn(env: Environment, event: unknown): Promise<Invocation> {
     const { spec } = this;
     const deadline = Date.now() + spec.timeoutSeconds * 1000;
     try {

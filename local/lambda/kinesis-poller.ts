@@ -155,6 +155,11 @@ export class EventSourceRunner {
     await Promise.allSettled(this.loops);
   }
 
+  /** Per mapped function and shard, the last sequence number the mapping has moved past. */
+  checkpoints(): Map<string, string | undefined> {
+    return new Map([...this.shards].map(([key, shard]) => [key, shard.checkpoint]));
+  }
+
   /** Resolves once every shard has been read to its end and no batch is in flight. */
   async drained(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -474,7 +479,8 @@ export class EventSourceRunner {
         context.window = { start, end, state: {}, terminatedEarly: false };
       }
     }
-    const from = mapping.settings.reportBatchItemFailures ? failedFrom(first.payload, sequenceNumbers) : 0;
+    // Without ReportBatchItemFailures the response is not read: an invocation that returned succeeded.
+    const from = mapping.settings.reportBatchItemFailures ? failedFrom(first.payload, sequenceNumbers) : undefined;
     if (from === undefined) {
       report({ outcome: "ok" });
       if (this.options.deliverTwice) await mapping.invoke(event); // its outcome does not move the checkpoint

@@ -162,3 +162,74 @@ describe("the local event-source runner", () => {
     }
   });
 });
+
+describe("the runner's newer mapping settings", () => {
+  test("without ReportBatchItemFailures a response is not read: a batch that returned is done", async () => {
+    const seen: string[] = [];
+    await setUp(
+      async (event) => {
+        seen.push(...text(event));
+        return { batchItemFailures: [{ itemIdentifier: event.Records[0]?.kinesis.sequenceNumber }] };
+      },
+      numbered(12),
+      { settings: { reportBatchItemFailures: false, batchSize: 5 } },
+    );
+    expect(seen).toEqual(numbered(12));
+  });
+
+  test("ParallelizationFactor 3: other keys go on while one key's batch is under way, and the checkpoint waits for it", async () => {
+    const streamName = `runner-test-${++streams}`;
+    await createStream(kinesis, streamName, 1);
+    const lines = Array.from(
+      { length: 60 },
+      (_, i) => `${["slow", "a", "b", "c", "d", "e"][i % 6]}:${Math.floor(i / 6)}`,
+    );
+    const put = await putRecords(
+      kinesis,
+      streamName,
+      lines.map((line) => ({ data: Buffer.from(line), partitionKey: line.split(":")[0] as string })),
+    );
+    expect(put.put).toBe(60);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const done: string[] = [];
+    const handler = async (event: KinesisStreamEvent) => {
+      const batch = text(event);
+      if (batch.some((l) => l.startsWith("slow:"))) await released;
+      done.push(...batch);
+    };
+    const settings = { ...DEFAULT_EVENT_SOURCE, maxBatchingWindowSeconds: 0, batchSize: 10, parallelizationFactor: 3 };
+    const runner = new EventSourceRunner(
+      [testMapping({ kinesis, sqs }, { functionName: "par", streamName, handler, settings, failureQueueUrl: "" })],
+      { pollIntervalMs: 50, retryDelayMs: 10, discoverIntervalMs: 100 },
+    );
+    await runner.start();
+    try {
+      // Every record of the keys that share no batch with "slow" is done while "slow" waits.
+      const deadline = Date.now() + 20_000;
+      const others = () => done.filter((l) => !l.startsWith("slow:")).length;
+      let last = -1;
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        if (others() === last && last > 0) break;
+        last = others();
+      }
+      expect(done.some((l) => l.startsWith("slow:"))).toBe(false);
+      expect(others()).toBeGreaterThan(0);
+      const [checkpoint] = [...runner.checkpoints().values()];
+      // Nothing read together with the waiting batch is past the checkpoint.
+      expect(checkpoint).toBeUndefined();
+      release();
+      await runner.drained();
+      for (const key of ["slow", "a", "b", "c", "d", "e"]) {
+        expect(done.filter((l) => l.startsWith(`${key}:`))).toEqual(lines.filter((l) => l.startsWith(`${key}:`)));
+      }
+      expect([...runner.checkpoints().values()][0]).toBeDefined();
+    } finally {
+      release();
+      await runner.stop();
+    }
+  });
+});

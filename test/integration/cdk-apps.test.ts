@@ -1,0 +1,227 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { FailureRecord } from "#shared/failure-record.js";
+import { TemplateError } from "../../local/cloudformation/intrinsics.js";
+import type { InvokeInfo } from "../../local/lambda/kinesis-poller.js";
+import type { LocalStack } from "../../local/stack.js";
+import { drainQueue } from "../helpers/emulators.js";
+import { runNode } from "../helpers/processes.js";
+import { localStackForTests, resourcesOf } from "../helpers/stack.js";
+import { editTemplate } from "../helpers/template-edit.js";
+
+// The local stack runs a CDK app as a user writes it from AWS's documentation (test/fixtures/cdk-app):
+// NodejsFunction with its defaults (a role with AWSLambdaBasicExecutionRole, a CommonJS bundle that
+// takes the SDK from the runtime), an ES module one, KinesisEventSource with filters,
+// parallelization, a tumbling window, and on-failure destinations in SQS, SNS and S3 — IAM enforced.
+
+let assembly = "";
+let stack: LocalStack;
+const invocations: InvokeInfo[] = [];
+const filtered = new Map<string, number>();
+const failures: FailureRecord[] = [];
+
+beforeAll(async () => {
+  assembly = mkdtempSync(path.join(tmpdir(), "tripwire-cdk-app-"));
+  const cdk = path.join("node_modules", "aws-cdk", "bin", "cdk");
+  const app = `${process.execPath} --import tsx test/fixtures/cdk-app/app.ts`;
+  const synth = await runNode([cdk, "synth", "--no-notices", "-q", "--app", app, "-o", assembly], {
+    ...process.env,
+    CDK_DISABLE_CLI_TELEMETRY: "true",
+  });
+  if (synth.code !== 0) throw new Error(`cdk synth of the fixture app failed:\n${synth.output}`);
+  stack = await localStackForTests(
+    {
+      onInvoke: (i) => invocations.push(i),
+      onFiltered: (fn, _shard, n) => filtered.set(fn, (filtered.get(fn) ?? 0) + n),
+      onFailureDestination: (f) => failures.push(f),
+    },
+    undefined,
+    { app: assembly },
+  );
+}, 180_000);
+afterAll(async () => stack?.stop());
+
+const out = (name: string) => (stack.outputs as Record<string, string>)[name] ?? "";
+const functionNamed = (prefix: string) =>
+  [...stack.hosts.values()].find((h) => h.spec.logicalId.startsWith(prefix))?.spec.functionName ?? "";
+
+async function put(streamOutput: string, records: { key: string; data: unknown }[]): Promise<void> {
+  for (let i = 0; i < records.length; i += 500) {
+    const out = await stack.clients.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: (stack.outputs as Record<string, string>)[streamOutput],
+        Records: records.slice(i, i + 500).map((r) => ({
+          PartitionKey: r.key,
+          Data: Buffer.from(typeof r.data === "string" ? r.data : JSON.stringify(r.data)),
+        })),
+      }),
+    );
+    expect(out.FailedRecordCount ?? 0).toBe(0);
+  }
+}
+
+async function scan(tableOutput: string): Promise<Record<string, unknown>[]> {
+  return (await stack.clients.documents.send(new ScanCommand({ TableName: out(tableOutput) }))).Items ?? [];
+}
+
+describe("a CDK app written from AWS's documentation, run by the local stack with IAM enforced", () => {
+  const orders = Array.from({ length: 60 }, (_, i) => ({ customer: `c${i % 6}`, amount: (i * 37) % 250 }));
+
+  test("the default NodejsFunction (CommonJS, SDK from the runtime, AWSLambdaBasicExecutionRole) runs; a record it reports failed ends in the SQS destination", async () => {
+    const template = JSON.parse(readFileSync(path.join(assembly, "Orders.template.json"), "utf8")) as {
+      Resources: Record<string, { Type: string; Properties?: { ManagedPolicyArns?: unknown } }>;
+    };
+    const roles = Object.values(template.Resources).filter((r) => r.Type === "AWS::IAM::Role");
+    expect(
+      roles.every((r) => JSON.stringify(r.Properties?.ManagedPolicyArns).includes("AWSLambdaBasicExecutionRole")),
+    ).toBe(true);
+    // The bad order last: nothing after it on its shard, so the totals of the rest are exact.
+    await put("OrdersStreamName", [
+      ...orders.map((o) => ({ key: o.customer, data: o })),
+      { key: "c0", data: { customer: "c0", amount: "lots" } },
+    ]);
+    await stack.runner?.drained();
+    const totals = Object.fromEntries((await scan("TotalsTableName")).map((t) => [t.customer, t.total]));
+    const expected: Record<string, number> = {};
+    for (const o of orders) expected[o.customer] = (expected[o.customer] ?? 0) + o.amount;
+    expect(totals).toEqual(expected);
+    const dlq = (await drainQueue(stack.clients.sqs, out("OrdersDlqUrl"), 500)).map(
+      (m) => JSON.parse(m.Body ?? "") as FailureRecord,
+    );
+    expect(dlq.map((f) => f.KinesisBatchInfo.batchSize)).toEqual([1]);
+    expect(dlq[0]).toMatchObject({
+      requestContext: { condition: "RetryAttemptsExhausted", approximateInvokeCount: 2 },
+      responseContext: { functionError: null },
+    });
+    const report = stack.gateway.report().find((f) => f.functionName === functionNamed("OrderTotals"));
+    expect(report?.refused).toEqual({});
+    expect(Object.keys(report?.used ?? {})).toContain("dynamodb:UpdateItem");
+  });
+
+  test("an ES module function behind FilterCriteria is sent only the records its filter matches; the rest are checkpointed and counted", async () => {
+    await stack.runner?.drained();
+    const announced = (await drainQueue(stack.clients.sqs, out("AnnouncedQueueUrl"), 1000)).map(
+      (m) => JSON.parse(m.Body ?? "") as { customer: string; amount: number },
+    );
+    const large = orders.filter((o) => o.amount > 100);
+    expect(announced.map((a) => a.amount).sort((a, b) => a - b)).toEqual(
+      large.map((o) => o.amount).sort((a, b) => a - b),
+    );
+    const fn = functionNamed("Announce");
+    const sent = invocations.filter((i) => i.functionName === fn).flatMap((i) => i.sequenceNumbers);
+    expect(sent).toHaveLength(large.length);
+    // Everything else on the stream — small orders and the bad one (its amount is no number) — was filtered out.
+    expect(filtered.get(fn)).toBe(orders.length + 1 - large.length);
+  });
+
+  test("ParallelizationFactor 4 on one shard: batches run at once, each device's readings still in order", async () => {
+    const readings = Array.from({ length: 240 }, (_, i) => ({ device: `d${i % 12}`, n: Math.floor(i / 12) }));
+    await put(
+      "ReadingsStreamName",
+      readings.map((r) => ({ key: r.device, data: r })),
+    );
+    await stack.runner?.drained();
+    const seen = Object.fromEntries((await scan("SequencesTableName")).map((i) => [i.device, i.seen]));
+    for (let d = 0; d < 12; d++) expect(seen[`d${d}`]).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    const host = [...stack.hosts.values()].find((h) => h.spec.logicalId.startsWith("RecordSequence"));
+    expect(host?.concurrency.peak).toBeGreaterThan(1);
+    expect(host?.concurrency.peak).toBeLessThanOrEqual(4);
+  });
+
+  test("a tumbling window's state goes from invocation to invocation, and its final invocation has it all", async () => {
+    const sales = Array.from({ length: 9 }, (_, i) => i + 1);
+    await put(
+      "SalesStreamName",
+      sales.map((n) => ({ key: `k${n}`, data: String(n) })),
+    );
+    await stack.runner?.drained();
+    let windows: Record<string, unknown>[] = [];
+    for (let waited = 0; waited < 20_000; waited += 500) {
+      windows = await scan("WindowsTableName");
+      if (windows.reduce((s, w) => s + Number(w.sum), 0) === 45) break;
+      await sleep(500);
+    }
+    expect(windows.reduce((s, w) => s + Number(w.sum), 0)).toBe(45);
+    // Three records a batch: nine records in one or two windows take several invocations, the state carried.
+    expect(windows.reduce((n, w) => n + Number(w.invocations), 0)).toBeGreaterThanOrEqual(4);
+    for (const w of windows) {
+      expect(w.records).toBe(0); // the final invocation carries the state, not records
+      expect(Date.parse(String(w.end)) - Date.parse(String(w.window))).toBe(5000);
+    }
+  });
+
+  test("on-failure destinations: SNS gets Lambda's invocation record, S3 the record with the batch itself", async () => {
+    await put(
+      "RejectsStreamName",
+      [1, 2, 3].map((n) => ({ key: "one-key", data: { n } })),
+    );
+    await stack.runner?.drained();
+    const viaTopic = (await drainQueue(stack.clients.sqs, out("FailedBatchesQueueUrl"), 1000)).map(
+      (m) => JSON.parse(m.Body ?? "") as FailureRecord,
+    );
+    expect(viaTopic.reduce((n, f) => n + f.KinesisBatchInfo.batchSize, 0)).toBe(3);
+    expect(viaTopic[0]).toMatchObject({
+      requestContext: { condition: "RetryAttemptsExhausted", approximateInvokeCount: 1 },
+      responseContext: { functionError: "Unhandled" },
+      version: "1.0",
+    });
+    const bucket = out("FailedBatchesBucketName");
+    const listed = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key ?? "");
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      expect(key).toMatch(
+        /^aws\/lambda\/[0-9a-f-]{36}\/shardId-\d+\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/,
+      );
+    }
+    const objects = await Promise.all(
+      keys.map(async (Key) => {
+        const body = await (
+          await stack.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key }))
+        ).Body?.transformToString();
+        return JSON.parse(body ?? "{}") as FailureRecord & { payload: { Records: { kinesis: { data: string } }[] } };
+      }),
+    );
+    const payloads = objects.flatMap((o) =>
+      o.payload.Records.map((r) => JSON.parse(Buffer.from(r.kinesis.data, "base64").toString())),
+    );
+    expect(payloads).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(objects[0]?.KinesisBatchInfo.batchSize).toBe(objects[0]?.payload.Records.length);
+  });
+});
+
+describe("AWS managed policies", () => {
+  const withUnknownPolicy = () =>
+    editTemplate(assembly, (template) => {
+      for (const [, role] of resourcesOf(template, "AWS::IAM::Role")) {
+        role.Properties.ManagedPolicyArns = ["arn:aws:iam::aws:policy/AmazonS3FullAccess"];
+      }
+    });
+
+  test("one the local stack does not know stops the start with its name", async () => {
+    const started = localStackForTests({}, undefined, { app: withUnknownPolicy() });
+    await expect(started).rejects.toThrow(TemplateError);
+    await expect(started).rejects.toThrow(
+      /the managed policy arn:aws:iam::aws:policy\/AmazonS3FullAccess is not known/,
+    );
+  });
+
+  test("with IAM off the start goes on, and says so", async () => {
+    const local = await localStackForTests({}, undefined, {
+      app: withUnknownPolicy(),
+      iam: false,
+      runFunctions: false,
+    });
+    try {
+      expect(local.notes.join("\n")).toMatch(/warning: .*AmazonS3FullAccess is not known.*its grants are left out/);
+    } finally {
+      await local.stop();
+    }
+  });
+});
