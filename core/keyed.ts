@@ -11,7 +11,11 @@ import type { CountedOutcome, Decoded } from "./stream-batch.js";
 // - Replays. Each key's item keeps, per shard, the sequence number of the last record applied (a
 //   watermark). A redelivered record at or below it is not applied again. Records of one key come
 //   from one shard in order (the key is the partition key), and a child shard is read only after
-//   its parents, so the watermark only moves forward.
+//   its parents, so the watermark only moves forward. A ParallelizationFactor above 1 keeps this:
+//   Lambda gives each partition key to one of a shard's concurrent batches, in order, so a key's
+//   records still reach one invocation at a time and in sequence; batches of other keys running
+//   beside it touch other items (test/integration/cards.test.ts runs the card demo with factor 4,
+//   test/integration/cdk-apps.test.ts and runner.test.ts the order and the checkpoint).
 // - Races. The new state, the moved watermarks and the outputs are written in ONE conditional write
 //   on the version that was read. Two invocations of the same batch (a duplicate delivery, a retry
 //   while the first still runs) cannot both win: the loser reloads, finds the watermark moved, and

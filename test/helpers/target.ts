@@ -35,14 +35,16 @@ export const deployedOutputs = process.env.TRIPWIRE_OUTPUTS;
 export interface Conditions {
   readonly delivery?: Pick<RunnerOptions, "deliverTwice" | "raceDuplicates">;
   readonly faults?: FaultPlan;
+  /** A cloud assembly of its own (an edited copy of this run's), made when the target starts. */
+  readonly app?: () => string;
 }
 
 export async function targetForTests(conditions: Conditions = {}, ledger?: Ledger): Promise<Target> {
-  const { delivery = {}, faults } = conditions;
-  const needsLocal = Object.keys(delivery).length > 0 || faults !== undefined;
+  const { delivery = {}, faults, app } = conditions;
+  const needsLocal = Object.keys(delivery).length > 0 || faults !== undefined || app !== undefined;
   if (deployedOutputs === undefined || needsLocal) {
     const observe = ledger ? { onInvoke: ledger.onInvoke, onFailureDestination: ledger.onFailureDestination } : {};
-    const local = await localStackForTests({ ...delivery, ...observe }, faults);
+    const local = await localStackForTests({ ...delivery, ...observe }, faults, app ? { app: app() } : {});
     return {
       outputs: local.outputs,
       clients: local.clients,

@@ -5,7 +5,7 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, test } from "vitest";
 import { dataJson, dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/emulators.js";
-import { putLines } from "../helpers/stack.js";
+import { editedAssembly, putLines, resourcesOf } from "../helpers/stack.js";
 import { type Conditions, targetForFile } from "../helpers/target.js";
 
 // Card transactions end to end, on the deployed stack run locally: the demo data through the
@@ -20,6 +20,18 @@ describe.each<[string, Conditions]>([
   ["delivered once", {}],
   ["every batch delivered twice", { delivery: { deliverTwice: true } }],
   ["with duplicate invocations racing", { delivery: { raceDuplicates: true } }],
+  [
+    "with ParallelizationFactor 4 (four batches of a shard at once)",
+    {
+      app: () =>
+        editedAssembly((template) => {
+          for (const [, m] of resourcesOf(template, "AWS::Lambda::EventSourceMapping")) {
+            m.Properties.ParallelizationFactor = 4;
+            m.Properties.BatchSize = 10;
+          }
+        }),
+    },
+  ],
 ])("card transactions, %s", (_, conditions) => {
   const file = targetForFile(conditions);
 
