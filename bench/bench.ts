@@ -11,8 +11,9 @@ import { build } from "esbuild";
 import { STREAM_NAMES } from "../apps/index.js";
 import { zoneStore, zoneToItem } from "../apps/zones/store.js";
 import { WINDOW_SIZE } from "../apps/zones/zone.js";
+import { synthesize } from "../local/cloudformation/synth.js";
 import { nodeFor } from "../local/lambda/function-host.js";
-import { projectRoot, synthesize } from "../local/stack.js";
+import { projectRoot } from "../local/stack.js";
 import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
@@ -25,7 +26,7 @@ const READINGS = Number(process.env.BENCH_READINGS ?? 6000);
 const CONVERSIONS = Number(process.env.BENCH_CONVERSIONS ?? 3000);
 
 process.stderr.write("synthesizing the app (cdk synth) …\n");
-const assembly = synthesize(mkdtempSync(path.join(tmpdir(), "tripwire-bench-assembly-")));
+const assembly = synthesize(projectRoot, mkdtempSync(path.join(tmpdir(), "tripwire-bench-assembly-")));
 const workload = { readings: READINGS, conversions: CONVERSIONS };
 
 /** An item's size as DynamoDB counts it: attribute names plus values (strings and binary by their

@@ -14,6 +14,7 @@ import type { StackOutputs } from "../infra/outputs.js";
 import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./cloudformation/assembly.js";
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
+import { assemblyFor } from "./cloudformation/synth.js";
 import { LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
@@ -65,6 +66,8 @@ export interface LocalStack {
   readonly clients: AdminClients;
   /** What the deployment could not do exactly as an account would, said once. */
   readonly notes: Notes;
+  /** The cloud assembly deployed, and whether it was reused (its sources unchanged since it was synthesized). */
+  readonly assembly: { readonly dir: string; readonly reused: boolean };
   stop(): Promise<void>;
 }
 
@@ -91,25 +94,6 @@ export function adminClients(endpoint: string, region: string): AdminClients {
     sns: new SNSClient(common),
     s3: new S3Client(common),
   };
-}
-
-/** `cdk synth` into a directory: the cloud assembly `cdk deploy` would upload. */
-export function synthesize(outdir: string, context: Readonly<Record<string, string>> = {}): string {
-  const cdk = path.join(projectRoot, "node_modules", ".bin", "cdk");
-  const args = ["synth", "--no-notices", "-q", "-o", outdir];
-  for (const [k, v] of Object.entries(context)) args.push("-c", `${k}=${v}`);
-  try {
-    execFileSync(cdk, args, {
-      cwd: projectRoot,
-      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-      encoding: "utf8",
-    });
-  } catch (err) {
-    const { stderr, stdout } = err as { stderr?: string; stdout?: string };
-    throw new TemplateError(`cdk synth failed:\n${stderr ?? ""}${stdout ?? ""}`);
-  }
-  return outdir;
 }
 
 /** A mapping's on-failure destination of the template — a queue, a topic or a bucket — written as the mapping's role. */
@@ -148,7 +132,10 @@ function accessKeyFor(stack: string, logicalId: string, who: "function" | "mappi
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const logDir = path.join(options.workDir, "logs");
   mkdirSync(logDir, { recursive: true });
-  const app = options.app ?? synthesize(path.join(options.workDir, "cdk.out"), options.context);
+  const assembly = options.app
+    ? { dir: options.app, reused: false }
+    : assemblyFor(projectRoot, path.join(options.workDir, "cdk.out"), options.context);
+  const app = assembly.dir;
   // What the stack cannot honour stops it before anything starts (read again below with the real endpoint).
   // Without IAM a managed policy the local stack does not know is only worth a warning.
   const warnings: string[] = [];
@@ -317,6 +304,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       hosts,
       clients,
       notes,
+      assembly,
       stop,
     };
   } catch (err) {

@@ -74,7 +74,11 @@ const context = Object.fromEntries(
 );
 
 async function main(): Promise<void> {
-  console.log(values.app ? `deploying the cloud assembly ${values.app} …` : "synthesizing the CDK app (cdk synth) …");
+  console.log(
+    values.app
+      ? `deploying the cloud assembly ${values.app} …`
+      : "synthesizing the CDK app (cdk synth, unless its sources are unchanged since the last one) …",
+  );
   const demo = !values["no-demo"];
   const stack = await startLocalStack({
     workDir,
@@ -121,6 +125,13 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
+  if (!values.app) {
+    console.log(
+      stack.assembly.reused
+        ? `assembly ${stack.assembly.dir}   (reused: the app's sources, lock file and context are unchanged)`
+        : `assembly ${stack.assembly.dir}   (synthesized)`,
+    );
+  }
   for (const note of stack.notes) console.log(`note     ${note}`);
   const runtimes = new Set(
     [...stack.hosts.values()].map(

@@ -2,7 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
-import { synthesize } from "../local/stack.js";
+import { synthesize } from "../local/cloudformation/synth.js";
+import { projectRoot } from "../local/stack.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -13,5 +14,5 @@ declare module "vitest" {
 
 /** Synthesizes the app once, as `cdk synth` does before `cdk deploy`, for every test file to deploy. */
 export default function setup(project: TestProject): void {
-  project.provide("assembly", synthesize(mkdtempSync(path.join(tmpdir(), "tripwire-assembly-"))));
+  project.provide("assembly", synthesize(projectRoot, mkdtempSync(path.join(tmpdir(), "tripwire-assembly-"))));
 }

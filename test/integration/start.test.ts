@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect, onTestFinished, test } from "vitest";
 import { OUTPUT_KEYS, STACK_NAME } from "../../infra/outputs.js";
+import { assemblyFor } from "../../local/cloudformation/synth.js";
 import { freePort, startEmulators } from "../../local/emulators/emulators.js";
 import { projectRoot } from "../../local/stack.js";
 import { assembly } from "../helpers/stack.js";
@@ -175,4 +176,16 @@ test("emulators that lose a freely chosen port to another process start again on
     await emulators.stop();
     holder.close();
   }
+});
+
+test("a second start reuses the assembly while the app's sources are unchanged; other context synthesizes again", async () => {
+  const outdir = mkdtempSync(path.join(tmpdir(), "tripwire-reuse-"));
+  const first = assemblyFor(projectRoot, outdir);
+  expect(first.reused).toBe(false);
+  const started = Date.now();
+  const second = assemblyFor(projectRoot, outdir);
+  expect(second).toEqual({ dir: outdir, reused: true });
+  expect(Date.now() - started).toBeLessThan(2000);
+  expect(assemblyFor(projectRoot, outdir, { unusedByTheApp: "1" }).reused).toBe(false);
+  expect(assemblyFor(projectRoot, outdir, { unusedByTheApp: "1" }).reused).toBe(true);
 });
