@@ -13,3 +13,6 @@ export interface LocalStackFile {
 }
 
 export const LOCAL_STACK_FILE = "local.json";
+
+/** Where a running local stack invokes one of its functions: POST <path>/<function> with the event. */
+export const INVOKE_PATH = "/_tripwire/invoke/";

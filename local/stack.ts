@@ -14,12 +14,14 @@ import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./cloudformat
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
 import { assemblyFor } from "./cloudformation/synth.js";
-import { LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
+import { INVOKE_PATH, LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
 import { roleIdentities } from "./iam/policy.js";
 import { type FailureDestination, s3Destination, snsDestination, sqsDestination } from "./lambda/destinations.js";
 import { FunctionHost } from "./lambda/function-host.js";
+import { findHost, invokeWithLogs } from "./lambda/invoke.js";
+import { kinesisEventProblem } from "./lambda/kinesis-event.js";
 import { EventSourceRunner, type Mapping, type RunnerOptions } from "./lambda/kinesis-poller.js";
 import { mappingSpec } from "./lambda/mapping.js";
 
@@ -39,6 +41,8 @@ export interface LocalStackOptions {
   readonly context?: Readonly<Record<string, string>>;
   /** Run the functions (the event-source runner); off leaves the streams to other consumers. */
   readonly runFunctions?: boolean;
+  /** Poll the streams for the functions (default); off: the functions only answer invocations. */
+  readonly runMappings?: boolean;
   readonly runner?: Partial<RunnerOptions>;
   /** Faults injected into the functions' calls to DynamoDB, SQS and SNS (reliability tests). */
   readonly faults?: FaultPlan;
@@ -283,10 +287,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
       }
       if (options.faults) gateway.setFaults(options.faults);
-      runner = new EventSourceRunner(mappings, { region, ...options.runner });
-      await runner.start();
-      const started = runner;
-      stopAll.push(() => started.stop());
+      if (options.runMappings !== false) {
+        runner = new EventSourceRunner(mappings, { region, ...options.runner });
+        await runner.start();
+        const started = runner;
+        stopAll.push(() => started.stop());
+      }
+      // `npm run invoke` against this stack: one invocation of a function, with its log lines.
+      gateway.addRoute(INVOKE_PATH, async (name, body) => {
+        const event = JSON.parse(body.toString("utf8")) as unknown;
+        const problem = kinesisEventProblem(event);
+        if (problem) return { status: 400, body: { error: problem } };
+        return { status: 200, body: await invokeWithLogs(findHost(hosts.values(), name), event) };
+      });
     }
     for (const stack of stacks)
       for (const [type, why] of Object.entries(stack.notEmulated)) notes.push(`${type}: not emulated (${why})`);

@@ -71,8 +71,12 @@ export interface Gateway {
   /** A secret of the template: the gateway answers GetSecretValue for it (no emulator has Secrets Manager). */
   addSecret(secret: { arn: string; name: string; value: string }): void;
   resetStats(): void;
+  /** The local stack's own endpoints (unsigned, loopback only): POST <prefix><rest> answered by `route`. */
+  addRoute(prefix: string, route: LocalRoute): void;
   stop(): Promise<void>;
 }
+
+export type LocalRoute = (rest: string, body: Buffer) => Promise<{ status: number; body: unknown }>;
 
 const WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
 const READS = new Set(["GetItem", "BatchGetItem", "Query", "Scan"]);
@@ -89,6 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const identities = new Map<string, RoleIdentity>();
   const faultable = new Set<string>();
   const accesses: Access[] = [];
+  const localRoutes = new Map<string, LocalRoute>();
   const seen = new Set<string>();
   const iterators = new Map<string, string>(); // Kinesis shard iterator → stream ARN
   const secrets = new Map<string, { arn: string; name: string; value: string }>(); // by ARN and by name
@@ -173,6 +178,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (req.method === "GET" && req.url === ACCESS_REPORT_PATH) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify(report()));
+        return;
+      }
+      const local = [...localRoutes].find(([prefix]) => req.url?.startsWith(prefix));
+      if (local && req.method === "POST") {
+        const [prefix, route] = local;
+        route(decodeURIComponent((req.url ?? "").slice(prefix.length)), Buffer.concat(chunks)).then(
+          ({ status, body: answer }) => {
+            res.writeHead(status, { "content-type": "application/json" });
+            res.end(JSON.stringify(answer));
+          },
+          (err: unknown) => {
+            res.writeHead(400, { "content-type": "application/json" });
+            res.end(JSON.stringify({ error: err instanceof Error ? err.message : String(err) }));
+          },
+        );
         return;
       }
       let body: Buffer = Buffer.concat(chunks);
@@ -307,6 +327,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     resetStats() {
       stats = freshStats();
+    },
+    addRoute(prefix, route) {
+      localRoutes.set(prefix, route);
     },
     stop: () =>
       new Promise<void>((resolve) => {

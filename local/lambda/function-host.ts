@@ -79,6 +79,8 @@ export class FunctionHost {
   private readonly idle: Environment[] = [];
   private readonly all = new Set<Environment>();
   private readonly log: WriteStream;
+  /** Where the function's log lines go (its stdout and stderr, as CloudWatch Logs would get them). */
+  readonly logFile: string;
   private readonly node: NodeRuntime;
   private stopped = false;
   private running = 0;
@@ -89,7 +91,8 @@ export class FunctionHost {
     logDir: string,
   ) {
     mkdirSync(logDir, { recursive: true });
-    this.log = createWriteStream(path.join(logDir, `${spec.functionName}.log`), { flags: "a" });
+    this.logFile = path.join(logDir, `${spec.functionName}.log`);
+    this.log = createWriteStream(this.logFile, { flags: "a" });
     this.node = nodeFor(spec.runtime);
   }
 
@@ -153,6 +156,11 @@ export class FunctionHost {
       if (i >= 0) this.idle.splice(i, 1);
     });
     return env;
+  }
+
+  /** Resolves once what the function printed so far is in its log file. */
+  flushed(): Promise<void> {
+    return new Promise((resolve) => this.log.write("", () => resolve()));
   }
 
   /** Invokes the function with an event, as Lambda's synchronous invoke from an event-source mapping. */

@@ -14,6 +14,7 @@ import type { FailureRecord } from "../../shared/failure-record.js";
 import type { FailureDestination } from "./destinations.js";
 import { passes } from "./filters.js";
 import type { Invocation } from "./function-host.js";
+import { lambdaRecord } from "./kinesis-event.js";
 
 // Plays Lambda's Kinesis event-source mapping against a Kinesis endpoint, with the mapping's own
 // settings from the template: batch size and batching window, the 6 MB invocation payload cap,
@@ -383,23 +384,11 @@ export class EventSourceRunner {
   }
 
   private toLambdaRecord(context: ShardContext, record: _Record): KinesisStreamRecord {
-    const sequenceNumber = record.SequenceNumber ?? "";
-    return {
-      kinesis: {
-        kinesisSchemaVersion: "1.0",
-        partitionKey: record.PartitionKey ?? "",
-        sequenceNumber,
-        data: Buffer.from(record.Data ?? new Uint8Array()).toString("base64"),
-        approximateArrivalTimestamp: (record.ApproximateArrivalTimestamp?.getTime() ?? Date.now()) / 1000,
-      },
-      eventSource: "aws:kinesis",
-      eventVersion: "1.0",
-      eventID: `${context.shardId}:${sequenceNumber}`,
-      eventName: "aws:kinesis:record",
-      invokeIdentityArn: context.mapping.roleArn,
-      awsRegion: this.region,
-      eventSourceARN: context.mapping.streamArn,
-    };
+    const { mapping, shardId } = context;
+    return lambdaRecord(
+      { shardId, streamArn: mapping.streamArn, roleArn: mapping.roleArn, region: this.region },
+      record,
+    );
   }
 
   /** Delivers records until every one is processed or handed to the failure destination. */
