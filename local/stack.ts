@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   readonly runFunctions?: boolean;
   /** Poll the streams for the functions (default); off: the functions only answer invocations. */
   readonly runMappings?: boolean;
+  /** One function's environment under the Node inspector (`--inspect FUNCTION`). */
+  readonly inspect?: { readonly function: string; readonly port: number };
   readonly runner?: Partial<RunnerOptions>;
   /** Faults injected into the functions' calls to DynamoDB, SQS and SNS (reliability tests). */
   readonly faults?: FaultPlan;
@@ -286,6 +288,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           });
         }
       }
+      if (options.inspect) findHost(hosts.values(), options.inspect.function).inspect(options.inspect.port);
       if (options.faults) gateway.setFaults(options.faults);
       if (options.runMappings !== false) {
         runner = new EventSourceRunner(mappings, { region, ...options.runner });

@@ -26,6 +26,9 @@ options:
   --port N           the endpoint's port (default: a free one; LocalStack users know 4566)
   --no-iam           do not enforce the functions' IAM roles
   --no-demo          start an empty stack; put records yourself with npm run put
+  --inspect FUNCTION run that function (its name, or the start of its logical id) under the Node
+                     inspector: one environment, its timeout lifted while a debugger is attached
+  --inspect-port N   the inspector's port (default 9229; chrome://inspect or VS Code attach to it)
   --exit-after-demo  stop once the demo data is processed
   --work-dir DIR     where the outputs, env file and logs go (default .tripwire)
   -h, --help         this help
@@ -44,6 +47,8 @@ function options() {
         port: { type: "string" },
         "no-iam": { type: "boolean" },
         "no-demo": { type: "boolean" },
+        inspect: { type: "string" },
+        "inspect-port": { type: "string" },
         "exit-after-demo": { type: "boolean" },
         "work-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -86,6 +91,7 @@ async function main(): Promise<void> {
     context,
     ...(port === undefined ? {} : { port }),
     iam: !values["no-iam"],
+    ...(values.inspect ? { inspect: { function: values.inspect, port: Number(values["inspect-port"] ?? 9229) } } : {}),
     onRefusal: (a: Access) => console.log(`⛔ AccessDenied  ${a.functionName}  ${a.action}  on ${a.resource}`),
     runner: {
       onFailureDestination: (f) =>
@@ -133,6 +139,12 @@ async function main(): Promise<void> {
     );
   }
   for (const note of stack.notes) console.log(`note     ${note}`);
+  if (values.inspect) {
+    const host = [...stack.hosts.values()].find((h) => h.debugPort !== undefined);
+    console.log(
+      `inspect  ${host?.spec.functionName} on 127.0.0.1:${values["inspect-port"] ?? 9229} (chrome://inspect, or attach from VS Code; one environment; its timeout waits while a debugger is attached)`,
+    );
+  }
   const runtimes = new Set(
     [...stack.hosts.values()].map(
       (h) => `${h.spec.runtime} → Node ${h.runtime.version}${h.runtime.note ? ` (${h.runtime.note})` : ""}`,

@@ -86,6 +86,11 @@ export class FunctionHost {
   private running = 0;
   private peak = 0;
 
+  /** With --inspect: one environment, queued invocations, the inspector on this port. */
+  debugPort: number | undefined;
+  private debuggerAttached = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(
     readonly spec: FunctionSpec,
     logDir: string,
@@ -98,6 +103,22 @@ export class FunctionHost {
 
   get runtime(): NodeRuntime {
     return this.node;
+  }
+
+  /**
+   * Debugging (`npm start -- --inspect FUNCTION`): the function's environment runs with the Node
+   * inspector on `port`; there is only one, so that a breakpoint is hit whichever invocation reaches
+   * it (others wait their turn); and its timeout is lifted while a debugger is attached.
+   */
+  inspect(port: number): void {
+    this.debugPort = port;
+    // Started now, so that a debugger can attach (and set breakpoints) before the first record.
+    this.idle.push(this.spawnEnvironment());
+  }
+
+  /** Whether a debugger is attached to the environment (its inspector says so on stderr). */
+  get debugging(): boolean {
+    return this.debuggerAttached;
   }
 
   /** Invocations under way now, and the most there have been at once (Lambda's ConcurrentExecutions). */
@@ -128,13 +149,21 @@ export class FunctionHost {
 
   private spawnEnvironment(): Environment {
     const { spec } = this;
-    const child = spawn(this.node.executable, [`--max-old-space-size=${spec.memoryMb}`, runtimeScript, projectRoot], {
-      cwd: spec.bundleDir,
-      env: this.environment(),
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
+    const inspect = this.debugPort === undefined ? [] : [`--inspect=127.0.0.1:${this.debugPort}`];
+    const child = spawn(
+      this.node.executable,
+      [...inspect, `--max-old-space-size=${spec.memoryMb}`, runtimeScript, projectRoot],
+      { cwd: spec.bundleDir, env: this.environment(), stdio: ["ignore", "pipe", "pipe", "ipc"] },
+    );
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
+    if (this.debugPort !== undefined) {
+      child.stderr?.on("data", (chunk: Buffer) => {
+        const text = chunk.toString();
+        if (text.includes("Debugger attached.")) this.debuggerAttached = true;
+        if (/Debugger ending|Waiting for the debugger to disconnect/.test(text)) this.debuggerAttached = false;
+      });
+    }
     const ready = new Promise<void>((resolve, reject) => {
       const onMessage = (m: { type?: string }) => {
         if (m?.type !== "ready") return;
@@ -167,6 +196,16 @@ export class FunctionHost {
   async invoke(event: unknown): Promise<Invocation> {
     if (this.stopped)
       return { kind: "error", errorType: "Runtime.Stopped", errorMessage: "the local stack is stopping" };
+    if (this.debugPort !== undefined) {
+      // One environment under the debugger: invocations take turns in it.
+      const turn = this.queue.then(() => this.invokeCounted(event));
+      this.queue = turn.catch(() => undefined);
+      return turn;
+    }
+    return this.invokeCounted(event);
+  }
+
+  private async invokeCounted(event: unknown): Promise<Invocation> {
     this.running++;
     this.peak = Math.max(this.peak, this.running);
     try {
@@ -186,19 +225,22 @@ export class FunctionHost {
     }
     const id = randomUUID();
     const outcome = await new Promise<Invocation>((resolve) => {
-      const timer = setTimeout(
-        () => {
-          cleanup();
-          env.dead = true;
-          env.child.kill("SIGKILL");
-          resolve({
-            kind: "error",
-            errorType: "Sandbox.Timedout",
-            errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
-          });
-        },
-        Math.max(0, deadline - Date.now()),
-      );
+      const timedOut = () => {
+        // Stopped at a breakpoint is not a timeout: the clock waits while a debugger is attached.
+        if (this.debuggerAttached) {
+          timer = setTimeout(timedOut, 1000);
+          return;
+        }
+        cleanup();
+        env.dead = true;
+        env.child.kill("SIGKILL");
+        resolve({
+          kind: "error",
+          errorType: "Sandbox.Timedout",
+          errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+        });
+      };
+      let timer = setTimeout(timedOut, Math.max(0, deadline - Date.now()));
       const onMessage = (m: { type?: string; id?: string; result?: unknown; error?: Record<string, string> }) => {
         if (m?.id !== id) return;
         cleanup();
