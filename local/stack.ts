@@ -24,6 +24,7 @@ import { findHost, invokeWithLogs } from "./lambda/invoke.js";
 import { kinesisEventProblem } from "./lambda/kinesis-event.js";
 import { EventSourceRunner, type Mapping, type RunnerOptions } from "./lambda/kinesis-poller.js";
 import { mappingSpec } from "./lambda/mapping.js";
+import { watchApp } from "./watch.js";
 
 // The synthesized stack, run on this machine as `cdk deploy` would deploy it to an account: the
 // cloud assembly's template(s) create the resources in the emulators; every function runs as its
@@ -43,6 +44,10 @@ export interface LocalStackOptions {
   readonly runFunctions?: boolean;
   /** Poll the streams for the functions (default); off: the functions only answer invocations. */
   readonly runMappings?: boolean;
+  /** The CDK app's directory (its cdk.json), synthesized when no `app` is given (default: this project). */
+  readonly root?: string;
+  /** Synthesize again on a change under the app's sources and swap what can be swapped (`--watch`). */
+  readonly watch?: { readonly print: (line: string) => void };
   /** One function's environment under the Node inspector (`--inspect FUNCTION`). */
   readonly inspect?: { readonly function: string; readonly port: number };
   readonly runner?: Partial<RunnerOptions>;
@@ -139,7 +144,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   mkdirSync(logDir, { recursive: true });
   const assembly = options.app
     ? { dir: options.app, reused: false }
-    : assemblyFor(projectRoot, path.join(options.workDir, "cdk.out"), options.context);
+    : assemblyFor(options.root ?? projectRoot, path.join(options.workDir, "cdk.out"), options.context);
   const app = assembly.dir;
   // What the stack cannot honour stops it before anything starts (read again below with the real endpoint).
   // Without IAM a managed policy the local stack does not know is only worth a warning.
@@ -208,6 +213,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(path.join(options.workDir, LOCAL_STACK_FILE), `${JSON.stringify(local, null, 2)}\n`);
 
     const hosts = new Map<string, FunctionHost>();
+    const accessKeys = new Map<string, { key: string; faults: boolean }[]>();
     let runner: EventSourceRunner | undefined;
     if (options.runFunctions !== false) {
       const mappings: Mapping[] = [];
@@ -220,6 +226,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           const mappingKey = accessKeyFor(stack.stackName, fn.logicalId, "mapping");
           gateway.addIdentity(functionKey, identity, { faults: true });
           gateway.addIdentity(mappingKey, identity, { faults: false });
+          accessKeys.set(fn.logicalId, [
+            { key: functionKey, faults: true },
+            { key: mappingKey, faults: false },
+          ]);
           const p = fn.properties;
           const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
           const host = new FunctionHost(
@@ -303,6 +313,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         if (problem) return { status: 400, body: { error: problem } };
         return { status: 200, body: await invokeWithLogs(findHost(hosts.values(), name), event) };
       });
+    }
+    if (options.watch && !options.app) {
+      const watcher = watchApp({
+        root: options.root ?? projectRoot,
+        workDir: options.workDir,
+        context: options.context ?? {},
+        region,
+        gateway,
+        stacks,
+        hosts,
+        accessKeys,
+        print: options.watch.print,
+      });
+      stopAll.push(async () => watcher.stop());
     }
     for (const stack of stacks)
       for (const [type, why] of Object.entries(stack.notEmulated)) notes.push(`${type}: not emulated (${why})`);

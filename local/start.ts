@@ -26,6 +26,8 @@ options:
   --port N           the endpoint's port (default: a free one; LocalStack users know 4566)
   --no-iam           do not enforce the functions' IAM roles
   --no-demo          start an empty stack; put records yourself with npm run put
+  --watch            on a change under the app's sources, synthesize again in the background and
+                     swap changed functions (code, environment) and roles in; say what cannot be
   --inspect FUNCTION run that function (its name, or the start of its logical id) under the Node
                      inspector: one environment, its timeout lifted while a debugger is attached
   --inspect-port N   the inspector's port (default 9229; chrome://inspect or VS Code attach to it)
@@ -48,6 +50,7 @@ function options() {
         "no-iam": { type: "boolean" },
         "no-demo": { type: "boolean" },
         inspect: { type: "string" },
+        watch: { type: "boolean" },
         "inspect-port": { type: "string" },
         "exit-after-demo": { type: "boolean" },
         "work-dir": { type: "string" },
@@ -79,6 +82,10 @@ const context = Object.fromEntries(
 );
 
 async function main(): Promise<void> {
+  if (values.watch && values.app) {
+    console.error("--watch synthesizes the app again when its sources change: it needs the app, not --app DIR");
+    process.exit(2);
+  }
   console.log(
     values.app
       ? `deploying the cloud assembly ${values.app} …`
@@ -91,6 +98,7 @@ async function main(): Promise<void> {
     context,
     ...(port === undefined ? {} : { port }),
     iam: !values["no-iam"],
+    ...(values.watch ? { watch: { print: (line: string) => console.log(line) } } : {}),
     ...(values.inspect ? { inspect: { function: values.inspect, port: Number(values["inspect-port"] ?? 9229) } } : {}),
     onRefusal: (a: Access) => console.log(`⛔ AccessDenied  ${a.functionName}  ${a.action}  on ${a.resource}`),
     runner: {

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { condition, pseudoParameters, resolve, type Scope, TemplateError } from "./intrinsics.js";
@@ -290,14 +290,15 @@ export function deployStack(
         break;
       }
       case "AWS::SecretsManager::Secret": {
-        // An ARN ends in the name and six random characters, as Secrets Manager makes them.
+        // An ARN ends in the name and six characters, as Secrets Manager makes them — the same ones
+        // for the same secret, so that a template synthesized again (npm start --watch) names it alike.
         const name = given("Name") ?? physicalName(stackName, logicalId, 512);
-        const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${randomUUID().slice(0, 6)}`;
+        const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${name}-${stableId(`${stackName}/${logicalId}`).slice(0, 6)}`;
         id = { name, arn, ref: arn, attrs: { Id: arn } };
         break;
       }
       case "AWS::KMS::Key": {
-        const name = randomUUID();
+        const name = stableId(`${stackName}/${logicalId}`);
         const arn = `arn:aws:kms:${region}:${account}:key/${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn, KeyId: name } };
         break;
@@ -402,4 +403,10 @@ export function deployStack(
     },
     byArn: (arn) => byArn.get(arn),
   };
+}
+
+/** A UUID-shaped id that is the same for the same resource. */
+function stableId(of: string): string {
+  const h = createHash("sha256").update(of).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

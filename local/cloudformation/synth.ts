@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -88,4 +88,28 @@ export function assemblyFor(
   synthesize(root, outdir, context);
   writeFileSync(recorded, `${fingerprint}\n`);
   return { dir: outdir, reused: false };
+}
+
+/** `cdk synth` without blocking this process (the gateway and pollers go on meanwhile). */
+export function synthesizeInBackground(
+  root: string,
+  outdir: string,
+  context: Readonly<Record<string, string>> = {},
+): Promise<string> {
+  const args = ["synth", "--no-notices", "-q", "-o", outdir];
+  for (const [k, v] of Object.entries(context)) args.push("-c", `${k}=${v}`);
+  return new Promise((resolve, reject) => {
+    execFile(
+      path.join(root, "node_modules", ".bin", "cdk"),
+      args,
+      { cwd: root, env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: "true" }, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new TemplateError(`cdk synth failed:\n${stderr}${stdout}`));
+        else {
+          writeFileSync(path.join(outdir, FINGERPRINT_FILE), `${sourcesFingerprint(root, context)}\n`);
+          resolve(outdir);
+        }
+      },
+    );
+  });
 }

@@ -73,6 +73,8 @@ interface Environment {
   readonly ready: Promise<void>;
   /** Killed or exited: never handed another invocation, even before its exit is seen. */
   dead: boolean;
+  /** The function's version it runs ({@link FunctionHost.swap}). */
+  readonly generation: number;
 }
 
 export class FunctionHost {
@@ -91,14 +93,36 @@ export class FunctionHost {
   private debuggerAttached = false;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    readonly spec: FunctionSpec,
-    logDir: string,
-  ) {
+  private current: FunctionSpec;
+  /** Bumped by {@link swap}: an environment of an older generation retires after its invocation. */
+  private generation = 0;
+
+  constructor(spec: FunctionSpec, logDir: string) {
+    this.current = spec;
     mkdirSync(logDir, { recursive: true });
     this.logFile = path.join(logDir, `${spec.functionName}.log`);
     this.log = createWriteStream(this.logFile, { flags: "a" });
     this.node = nodeFor(spec.runtime);
+  }
+
+  /** The function as it runs now. */
+  get spec(): FunctionSpec {
+    return this.current;
+  }
+
+  /**
+   * A new version of the function (its bundle, environment, handler, limits), as `npm start --watch`
+   * deploys it: environments started from now on run it; idle ones are retired at once, one under
+   * way finishes its invocation on the old version, then retires.
+   */
+  swap(next: Partial<Omit<FunctionSpec, "logicalId" | "functionName" | "functionArn" | "platform">>): void {
+    this.current = { ...this.current, ...next };
+    this.generation++;
+    for (const env of this.idle.splice(0)) {
+      env.dead = true;
+      env.child.kill("SIGKILL");
+    }
+    if (this.debugPort !== undefined) this.idle.push(this.spawnEnvironment());
   }
 
   get runtime(): NodeRuntime {
@@ -176,7 +200,7 @@ export class FunctionHost {
       );
     });
     ready.catch(() => undefined);
-    const env: Environment = { child, ready, dead: false };
+    const env: Environment = { child, ready, dead: false, generation: this.generation };
     this.all.add(env);
     child.once("exit", () => {
       env.dead = true;
@@ -269,7 +293,11 @@ export class FunctionHost {
       env.child.once("exit", onExit);
       env.child.send({ type: "invoke", id, requestId: id, event, deadline, functionArn: spec.functionArn });
     });
-    if (!env.dead && !this.stopped) this.idle.push(env);
+    if (!env.dead && !this.stopped && env.generation === this.generation) this.idle.push(env);
+    else if (!env.dead) {
+      env.dead = true;
+      env.child.kill("SIGKILL");
+    }
     return outcome;
   }
 
