@@ -127,6 +127,8 @@ export interface AppManifest {
     readonly show: (message: Record<string, unknown>) => string | undefined;
     readonly queues?: readonly string[];
     readonly summary?: (context: AppReadContext) => Promise<string>;
+    /** Against the demo data's independently computed outcome: what differs (nothing when equal). */
+    readonly check?: (sent: readonly Record<string, unknown>[], context: AppReadContext) => Promise<string[]>;
   };
   /** `npm run status -- <name>`: its state as text for people, and as JSON. */
   readonly status?: (context: AppReadContext) => Promise<{ text: string; json: unknown }>;

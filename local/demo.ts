@@ -22,6 +22,10 @@ const apps = APPS as readonly AppManifest[];
 /** What the demo saw, per application: its messages as they arrived. */
 export interface DemoResult {
   readonly messages: ReadonlyMap<string, readonly Record<string, unknown>[]>;
+  /** Records put per stream. */
+  readonly put: ReadonlyMap<string, number>;
+  /** Where the outcome differs from the demo data's expected files: nothing when equal. */
+  readonly problems: readonly string[];
   readonly rejected: number;
   readonly failed: number;
 }
@@ -54,6 +58,7 @@ export function startDemo(
     ...apps.flatMap((a) => a.demo?.queues ?? []),
   ]);
   const consumers = [...queues].map((q) => consume(sqs, outputs[q] ?? "", stopped, show));
+  const puts = new Map<string, number>();
   return { consumers, finished: putAndSum() };
 
   async function putAndSum(): Promise<DemoResult> {
@@ -67,6 +72,7 @@ export function startDemo(
         partitionKey: partitionKeyOf(name as StreamName, line),
       }));
       const { put } = await putRecords(stack.clients.kinesis, stream, records);
+      puts.set(name, put);
       print(`put ${put} ${name} record${put === 1 ? "" : "s"} from data/${file}`);
     };
     const withDemo = STREAMS.flatMap((s) => (s.demo ? [{ name: s.name, ...s.demo }] : []));
@@ -95,7 +101,17 @@ export function startDemo(
     print(
       `demo done: messages per application: ${counts}; ${rejected} records rejected, ${failed} batches in failure destinations`,
     );
-    return { messages, rejected, failed };
+    const problems: string[] = [];
+    for (const app of apps) {
+      const context = { documents: stack.clients.documents, outputs };
+      problems.push(...((await app.demo?.check?.(messages.get(app.name) ?? [], context)) ?? []));
+    }
+    print(
+      problems.length === 0
+        ? "outcome: exactly the expected outcomes of data/*.expected.json (coupons, figures, zone and CPU transitions, fraud messages) ✓"
+        : `outcome: NOT the expected one:\n  ${problems.join("\n  ")}`,
+    );
+    return { messages, put: puts, problems, rejected, failed };
   }
 }
 

@@ -10,6 +10,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
+import { ChaosCounts, type ChaosPlan, chaosRandom, reshardNowAndThen } from "./chaos.js";
 import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./cloudformation/assembly.js";
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
@@ -48,6 +49,8 @@ export interface LocalStackOptions {
   readonly root?: string;
   /** Synthesize again on a change under the app's sources and swap what can be swapped (`--watch`). */
   readonly watch?: { readonly print: (line: string) => void };
+  /** Every fault at once, on the functions' calls and invocations and on the streams (`--chaos`). */
+  readonly chaos?: ChaosPlan;
   /** One function's environment under the Node inspector (`--inspect FUNCTION`). */
   readonly inspect?: { readonly function: string; readonly port: number };
   readonly runner?: Partial<RunnerOptions>;
@@ -76,6 +79,8 @@ export interface LocalStack {
   readonly clients: AdminClients;
   /** What the deployment could not do exactly as an account would, said once. */
   readonly notes: Notes;
+  /** With chaos: the faults injected so far, by kind (the gateway's call faults in `gateway.stats`). */
+  readonly chaos: ChaosCounts | undefined;
   /** The cloud assembly deployed, and whether it was reused (its sources unchanged since it was synthesized). */
   readonly assembly: { readonly dir: string; readonly reused: boolean };
   stop(): Promise<void>;
@@ -213,6 +218,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     writeFileSync(path.join(options.workDir, LOCAL_STACK_FILE), `${JSON.stringify(local, null, 2)}\n`);
 
     const hosts = new Map<string, FunctionHost>();
+    const chaos = options.chaos ? new ChaosCounts() : undefined;
     const accessKeys = new Map<string, { key: string; faults: boolean }[]>();
     let runner: EventSourceRunner | undefined;
     if (options.runFunctions !== false) {
@@ -300,8 +306,41 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       if (options.inspect) findHost(hosts.values(), options.inspect.function).inspect(options.inspect.port);
       if (options.faults) gateway.setFaults(options.faults);
+      const plan = options.chaos;
+      if (plan) {
+        gateway.setFaults({ rate: plan.callFaultRate, faults: plan.callFaults, seed: plan.seed });
+        for (const [i, host] of [...hosts.values()].entries()) {
+          host.setChaos({
+            crashRate: plan.crashRate,
+            timeoutRate: plan.timeoutRate,
+            random: chaosRandom(plan, i + 1),
+            onFault: (kind) => chaos?.add(kind),
+          });
+        }
+        const streams = [...new Set(mappings.map((m) => m.streamName))];
+        const resharding = reshardNowAndThen(
+          clients.kinesis,
+          streams,
+          plan.reshardEveryMs,
+          chaosRandom(plan, 0),
+          () => chaos?.add("resharded"),
+          (err) => options.runner?.onPollError?.("(chaos)", "(UpdateShardCount)", err),
+        );
+        stopAll.push(() => resharding.stop());
+      }
       if (options.runMappings !== false) {
-        runner = new EventSourceRunner(mappings, { region, ...options.runner });
+        runner = new EventSourceRunner(mappings, {
+          region,
+          ...options.runner,
+          ...(plan
+            ? {
+                duplicateRate: plan.duplicateRate,
+                raceRate: plan.raceRate,
+                random: chaosRandom(plan, 1000),
+                onDuplicate: (kind: "twice" | "raced") => chaos?.add(kind),
+              }
+            : {}),
+        });
         await runner.start();
         const started = runner;
         stopAll.push(() => started.stop());
@@ -344,6 +383,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clients,
       notes,
       assembly,
+      chaos,
       stop,
     };
   } catch (err) {

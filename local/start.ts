@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { randomInt } from "node:crypto";
 // `npm start`: Tripwire's synthesized stack deployed and run on this machine, no AWS account and no
 // Docker. Synthesizes the app (or takes an assembly: --app DIR, like `cdk deploy --app`), starts
 // the emulators behind one gateway endpoint, creates the template's resources, runs each function's
@@ -6,9 +7,11 @@
 // and alerts as they happen.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { APPS } from "../apps/index.js";
+import { APPS, outputsOf, STREAMS, type StreamName } from "../apps/index.js";
+import { accountingText, Ledger, streamBooks } from "./accounting.js";
+import { ChaosCounts, chaosPlan } from "./chaos.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
-import { startDemo } from "./demo.js";
+import { type DemoResult, startDemo } from "./demo.js";
 import { EmulatorStartError } from "./emulators/emulators.js";
 import type { Access } from "./gateway/gateway.js";
 import { accessReportText } from "./iam/report.js";
@@ -26,6 +29,10 @@ options:
   --port N           the endpoint's port (default: a free one; LocalStack users know 4566)
   --no-iam           do not enforce the functions' IAM roles
   --no-demo          start an empty stack; put records yourself with npm run put
+  --chaos[=LEVEL]    inject every fault at once — throttling, 5xx, lost responses, killed and timed-out
+                     invocations, batches delivered twice and raced, streams resharded — LEVEL low,
+                     medium (the default) or high; counts every few seconds, accounting at the end
+  --chaos-seed N     the seed of the faults (printed at start: a failing run replays with it)
   --watch            on a change under the app's sources, synthesize again in the background and
                      swap changed functions (code, environment) and roles in; say what cannot be
   --inspect FUNCTION run that function (its name, or the start of its logical id) under the Node
@@ -42,7 +49,10 @@ examples:
 
 function options() {
   try {
+    // A bare --chaos is --chaos=medium.
+    const args = process.argv.slice(2).map((a) => (a === "--chaos" ? "--chaos=medium" : a));
     return parseArgs({
+      args,
       options: {
         app: { type: "string" },
         context: { type: "string", short: "c", multiple: true },
@@ -51,6 +61,8 @@ function options() {
         "no-demo": { type: "boolean" },
         inspect: { type: "string" },
         watch: { type: "boolean" },
+        chaos: { type: "string" },
+        "chaos-seed": { type: "string" },
         "inspect-port": { type: "string" },
         "exit-after-demo": { type: "boolean" },
         "work-dir": { type: "string" },
@@ -74,6 +86,18 @@ if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
   console.error(`--port must be a port number, got "${values.port}"`);
   process.exit(2);
 }
+const chaos = (() => {
+  if (values.chaos === undefined) return undefined;
+  try {
+    return chaosPlan(
+      values.chaos,
+      values["chaos-seed"] === undefined ? randomInt(1, 1_000_000) : Number(values["chaos-seed"]),
+    );
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(2);
+  }
+})();
 const context = Object.fromEntries(
   (values.context ?? []).map((kv) => {
     const i = kv.indexOf("=");
@@ -92,7 +116,16 @@ async function main(): Promise<void> {
       : "synthesizing the CDK app (cdk synth, unless its sources are unchanged since the last one) …",
   );
   const demo = !values["no-demo"];
+  const ledger = new Ledger();
+  if (chaos) {
+    console.log(
+      `chaos    level ${chaos.level}, seed ${chaos.seed} (again with --chaos=${chaos.level} --chaos-seed ${chaos.seed}): ` +
+        `${chaos.callFaultRate * 100} % of calls fail, ${chaos.crashRate * 100} % of invocations killed and ${chaos.timeoutRate * 100} % timed out, ` +
+        `${chaos.duplicateRate * 100} % of batches twice and ${chaos.raceRate * 100} % raced, a reshard every ~${chaos.reshardEveryMs / 1000} s`,
+    );
+  }
   const stack = await startLocalStack({
+    ...(chaos ? { chaos } : {}),
     workDir,
     ...(values.app ? { app: path.resolve(values.app) } : {}),
     context,
@@ -102,16 +135,29 @@ async function main(): Promise<void> {
     ...(values.inspect ? { inspect: { function: values.inspect, port: Number(values["inspect-port"] ?? 9229) } } : {}),
     onRefusal: (a: Access) => console.log(`⛔ AccessDenied  ${a.functionName}  ${a.action}  on ${a.resource}`),
     runner: {
-      onFailureDestination: (f) =>
+      onInvoke: ledger.onInvoke,
+      onFailureDestination: (f) => {
+        ledger.onFailureDestination(f);
         console.log(
           `✗ ${f.KinesisBatchInfo.batchSize} records of ${f.requestContext.functionArn.split(":").at(-1)} sent to the failure destination (${f.requestContext.condition})`,
-        ),
+        );
+      },
       onPollError: (fn, shard, err) =>
         console.log(`poll error ${fn} ${shard}: ${err instanceof Error ? `${err.name}: ${err.message}` : err}`),
     },
   });
   let stopping = false;
   let firstSignalAt = 0;
+  let demoResult: DemoResult | undefined;
+  // Under chaos, a line of the faults so far every five seconds (when they changed).
+  let lastCounts = "";
+  const chaosTicker = setInterval(() => {
+    if (!stack.chaos) return;
+    const line = ChaosCounts.line(stack.chaos.withGateway(stack.gateway.stats.injected));
+    if (line !== lastCounts) console.log(`chaos    ${line}`);
+    lastCounts = line;
+  }, 5000);
+  chaosTicker.unref();
   const consumers: Promise<void>[] = [];
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -131,6 +177,30 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000).unref();
     await Promise.allSettled(consumers);
+    clearInterval(chaosTicker);
+    try {
+      const outputs = stack.outputs as Record<string, string>;
+      const streams = STREAMS.map((s) => ({
+        name: s.name,
+        physical: outputs[outputsOf(s.name as StreamName).stream] ?? "",
+      }));
+      const books = await streamBooks(
+        stack.clients.sqs,
+        outputs.RejectedQueueUrl ?? "",
+        streams,
+        ledger,
+        demoResult?.put ?? new Map(),
+      );
+      const lines = [
+        ...(demoResult
+          ? [`messages ${[...demoResult.messages].map(([app, m]) => `${app} ${m.length}`).join(" · ")}`]
+          : []),
+        ...(stack.chaos ? [`faults   ${ChaosCounts.line(stack.chaos.withGateway(stack.gateway.stats.injected))}`] : []),
+      ];
+      console.log(`\n${accountingText(books, lines)}`);
+    } catch (err) {
+      console.error(`accounting: ${err instanceof Error ? err.message : err}`);
+    }
     console.log(`\n${accessReportText(stack.gateway.report())}`);
     await stack.stop();
     console.log("stopped; no process left running");
@@ -170,7 +240,7 @@ async function main(): Promise<void> {
   if (demo) {
     const running = startDemo(stack, () => stopping);
     consumers.push(...running.consumers);
-    await running.finished;
+    demoResult = await running.finished;
     console.log(
       `try next, in another terminal: npm run status -- ${APPS.map((a) => a.name).join("|")} · npm run access · npm run put -- --stream NAME FILE`,
     );

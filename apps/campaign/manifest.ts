@@ -1,5 +1,6 @@
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sqs from "aws-cdk-lib/aws-sqs";
+import { canonical, compareBySubject, expectedFile } from "../expected.js";
 import { defineApp } from "../manifest.js";
 import { CAMPAIGN_ENV } from "./config.js";
 import { figuresTable } from "./figures-table.js";
@@ -85,6 +86,24 @@ export const campaign = defineApp({
         ? undefined
         : `🎟  coupon ${m.couponCode}  ${m.campaign}  ${m.email}  (${m.discountPercent} % off, clicked via ${m.channel})`,
     queues: ["PromoQueueUrl"],
+    check: async (sent, { documents, outputs }) => {
+      const expected = expectedFile<{ promos: [string, string][]; stats: Record<string, unknown> }>(
+        "conversions.expected.json",
+      );
+      const coupons = compareBySubject(
+        "campaign",
+        "campaign",
+        ["campaign", "email"],
+        [...expected.promos].sort().map(([campaign, email]) => ({ campaign, email })),
+        sent
+          .map((c) => ({ campaign: c.campaign, email: c.email }))
+          .sort((a, b) => `${a.campaign}${a.email}`.localeCompare(`${b.campaign}${b.email}`)),
+      );
+      const figures = await new DynamoCampaignStore(documents, outputs.CampaignTableName ?? "").readFigures();
+      const got = canonical(Object.fromEntries(figures));
+      const want = canonical(expected.stats);
+      return got === want ? coupons : [...coupons, `campaign: figures ${got}, expected ${want}`];
+    },
     summary: async ({ documents, outputs }) => {
       const figures = await new DynamoCampaignStore(documents, outputs.CampaignTableName ?? "").readFigures();
       const enrolled = [...figures.values()].reduce((n, f) => n + f.membersEnrolled, 0);

@@ -1,4 +1,5 @@
 import { DynamoKeyedStore } from "../../core/keyed-store.js";
+import { compareBySubject, expectedFile } from "../expected.js";
 import { defineApp } from "../manifest.js";
 import { CARD_ENV, CARD_KEY, cardRulesEnvironment } from "./app.js";
 import { DEFAULT_CARD_RULES, parseCardRules } from "./rules.js";
@@ -36,6 +37,14 @@ export const cards = defineApp({
       a.card === undefined
         ? undefined
         : `🚩 FRAUD ${String(a.card).padEnd(12)} ${String((a.reasons as { rule: string }[]).map((r) => r.rule).join(",")).padEnd(30)} ${a.amount} ${a.country}  ${a.timestamp}`,
+    check: async (sent) =>
+      compareBySubject(
+        "cards",
+        "card",
+        ["card", "amount", "country", "timestamp", "reasons"],
+        expectedFile<{ alerts: Record<string, unknown>[] }>("cards.expected.json").alerts,
+        sent.map((m) => ({ ...m, reasons: (m.reasons as { rule: string }[]).map((r) => r.rule) })),
+      ),
   },
   status: cardStatus,
   testing: async () => (await import("./testing.js")).cardTesting,

@@ -1,5 +1,6 @@
 import { DynamoKeyedStore } from "../../core/keyed-store.js";
 import { ConfigError } from "../../shared/errors.js";
+import { compareBySubject, expectedFile } from "../expected.js";
 import { defineApp } from "../manifest.js";
 import { CPU_ENV, CPU_THRESHOLD_DEFAULT, SERVER_KEY } from "./app.js";
 
@@ -34,6 +35,14 @@ export const cpu = defineApp({
       a.server === undefined
         ? undefined
         : `${a.status === "ALARM" ? "🔥" : "✅"} ${String(a.status).padEnd(5)} ${String(a.server).padEnd(12)} ${String(a.rule).padEnd(16)} ${a.cpuPercent} %  ${a.timestamp}`,
+    check: async (sent) =>
+      compareBySubject(
+        "cpu",
+        "server",
+        ["server", "rule", "status", "cpuPercent", "timestamp"],
+        expectedFile<{ alerts: Record<string, unknown>[] }>("cpu.expected.json").alerts,
+        sent,
+      ),
   },
   testing: async () => (await import("./testing.js")).cpuTesting,
 });

@@ -1,4 +1,5 @@
 import { DynamoKeyedStore } from "../../core/keyed-store.js";
+import { compareBySubject, expectedFile } from "../expected.js";
 import { defineApp } from "../manifest.js";
 import { ZONE_KEY } from "./app.js";
 import { parseRules, rulesEnvironment, ZONE_ENV } from "./config.js";
@@ -36,6 +37,14 @@ export const zones = defineApp({
       a.zone === undefined
         ? undefined
         : `${a.status === "ALARM" ? "🔥" : "✅"} ${String(a.status).padEnd(5)} ${String(a.zone).padEnd(12)} ${String(a.rule).padEnd(16)} ${a.temperature} °F  ${a.timestamp}`,
+    check: async (sent) =>
+      compareBySubject(
+        "zones",
+        "zone",
+        ["zone", "device", "rule", "status", "temperature", "timestamp"],
+        expectedFile<{ alerts: Record<string, unknown>[] }>("readings.expected.json").alerts,
+        sent,
+      ),
   },
   status: zoneStatus,
   testing: async () => (await import("./testing.js")).zoneTesting,

@@ -36,6 +36,14 @@ export type Invocation =
   | { readonly kind: "result"; readonly payload: unknown }
   | { readonly kind: "error"; readonly errorType: string; readonly errorMessage: string };
 
+/** Faults a function host injects into its own invocations (chaos). */
+export interface HostChaos {
+  readonly crashRate: number;
+  readonly timeoutRate: number;
+  readonly random: () => number;
+  readonly onFault: (kind: "killed" | "timed-out") => void;
+}
+
 export interface NodeRuntime {
   readonly executable: string;
   readonly version: string;
@@ -92,6 +100,7 @@ export class FunctionHost {
   debugPort: number | undefined;
   private debuggerAttached = false;
   private queue: Promise<unknown> = Promise.resolve();
+  private chaos: HostChaos | undefined;
 
   private current: FunctionSpec;
   /** Bumped by {@link swap}: an environment of an older generation retires after its invocation. */
@@ -138,6 +147,15 @@ export class FunctionHost {
     this.debugPort = port;
     // Started now, so that a debugger can attach (and set breakpoints) before the first record.
     this.idle.push(this.spawnEnvironment());
+  }
+
+  /**
+   * Chaos (`npm start -- --chaos`): a share of invocations has its environment killed (SIGKILL)
+   * while it runs — a crash, Runtime.ExitError — and a share times out: the environment is killed
+   * and the invocation is Sandbox.Timedout, as at the template's Timeout, only sooner.
+   */
+  setChaos(chaos: HostChaos | undefined): void {
+    this.chaos = chaos;
   }
 
   /** Whether a debugger is attached to the environment (its inspector says so on stderr). */
@@ -291,6 +309,19 @@ export class FunctionHost {
       };
       env.child.on("message", onMessage);
       env.child.once("exit", onExit);
+      const chaos = this.chaos;
+      if (chaos) {
+        const roll = chaos.random();
+        const after = Math.floor(chaos.random() * 50);
+        if (roll < chaos.crashRate) {
+          chaos.onFault("killed");
+          setTimeout(() => env.child.kill("SIGKILL"), after);
+        } else if (roll < chaos.crashRate + chaos.timeoutRate) {
+          chaos.onFault("timed-out");
+          clearTimeout(timer);
+          timer = setTimeout(timedOut, after);
+        }
+      }
       env.child.send({ type: "invoke", id, requestId: id, event, deadline, functionArn: spec.functionArn });
     });
     if (!env.dead && !this.stopped && env.generation === this.generation) this.idle.push(env);

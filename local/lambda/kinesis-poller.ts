@@ -83,6 +83,12 @@ export interface RunnerOptions {
   readonly deliverTwice?: boolean;
   /** Run two invocations of every batch at once, as a racing duplicate delivery would. */
   readonly raceDuplicates?: boolean;
+  /** Chaos: the share of batches delivered twice, and of batches raced, drawn from `random`. */
+  readonly duplicateRate?: number;
+  readonly raceRate?: number;
+  readonly random?: () => number;
+  /** Each duplicate delivery made ("twice" or "raced"). */
+  readonly onDuplicate?: (kind: "twice" | "raced") => void;
   readonly onInvoke?: (info: InvokeInfo) => void;
   readonly onFailureDestination?: (info: FailureRecord) => void;
   /** Records no filter matched: checkpointed, never sent. */
@@ -442,9 +448,10 @@ export class EventSourceRunner {
         sequenceNumbers,
         ...info,
       });
-    const invocations = this.options.raceDuplicates
-      ? [mapping.invoke(event), mapping.invoke(event)]
-      : [mapping.invoke(event)];
+    const { random = Math.random } = this.options;
+    const race = this.options.raceDuplicates || random() < (this.options.raceRate ?? 0);
+    if (race) this.options.onDuplicate?.("raced");
+    const invocations = race ? [mapping.invoke(event), mapping.invoke(event)] : [mapping.invoke(event)];
     const [first] = await Promise.all(invocations);
     if (first === undefined || first.kind === "error") {
       const error = first ? `${first.errorType}: ${first.errorMessage}` : "no invocation";
@@ -472,7 +479,10 @@ export class EventSourceRunner {
     const from = mapping.settings.reportBatchItemFailures ? failedFrom(first.payload, sequenceNumbers) : undefined;
     if (from === undefined) {
       report({ outcome: "ok" });
-      if (this.options.deliverTwice) await mapping.invoke(event); // its outcome does not move the checkpoint
+      if (this.options.deliverTwice || random() < (this.options.duplicateRate ?? 0)) {
+        this.options.onDuplicate?.("twice");
+        await mapping.invoke(event); // its outcome does not move the checkpoint
+      }
       return { kind: "ok" };
     }
     // A malformed response (-1) fails the whole batch: retried from its first record, counted as an attempt.

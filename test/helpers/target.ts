@@ -6,10 +6,10 @@ import { type CouponCoder, couponCoder, couponSecret } from "#apps/campaign/coup
 import { dynamoDocumentClient, kinesisClient, snsClient, sqsClient } from "#shared/aws.js";
 import { findOutputs } from "../../cli/stack-target.js";
 import type { StackOutputs } from "../../infra/outputs.js";
+import { type Ledger, Ledger as LedgerClass } from "../../local/accounting.js";
 import type { FaultPlan } from "../../local/gateway/gateway.js";
 import type { RunnerOptions } from "../../local/lambda/kinesis-poller.js";
 import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
-import { type Ledger, Ledger as LedgerClass } from "./accounting.js";
 import type { DirectClients } from "./clients.js";
 import { localStackForTests } from "./stack.js";
 

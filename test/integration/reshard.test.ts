@@ -1,9 +1,9 @@
 import { UpdateShardCountCommand } from "@aws-sdk/client-kinesis";
 import { afterEach, expect, test } from "vitest";
 import type { Alert } from "#apps/zones/zone.js";
+import { Ledger } from "../../local/accounting.js";
 import { streamActive } from "../../local/cloudformation/deploy.js";
 import type { LocalStack } from "../../local/stack.js";
-import { Ledger } from "../helpers/accounting.js";
 import { dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/emulators.js";
 import { demoAlerts } from "../helpers/readings-scenario.js";
