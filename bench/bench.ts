@@ -134,11 +134,11 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
   return result;
 }
 
-/** Decode + decide measured on bench/cpu-rate.ts bundled as CDK bundles the functions, run on the runtime's Node. */
+/** Decode + decide measured on bench/decode-rate.ts bundled as CDK bundles the functions, run on the runtime's Node. */
 async function bundledCpuRate(app: Run["app"], executable: string): Promise<number> {
   const out = path.join(mkdtempSync(path.join(tmpdir(), "tripwire-cpu-")), "cpu-rate.mjs");
   await build({
-    entryPoints: [path.join(projectRoot, "bench", "cpu-rate.ts")],
+    entryPoints: [path.join(projectRoot, "bench", "decode-rate.ts")],
     outfile: out,
     bundle: true,
     minify: true,

@@ -9,7 +9,7 @@ import { type Message, snsSink } from "./sinks.js";
 import { type CountedOutcome, type Decoded, handleStreamBatch } from "./stream-batch.js";
 
 /** A stream function as deployed: how its records decode, what a batch does, and its metrics. */
-export interface StreamFunction<T, C extends string = string> {
+export interface StreamHandlerSpec<T, C extends string = string> {
   /** The service name of its logs and metrics. */
   readonly service: string;
   readonly decode: (text: string, ref: RecordRef) => T;
@@ -25,7 +25,7 @@ type Handler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse
  * A Lambda handler for a stream function: decode (rejecting with a reason), process, answer with a
  * partial batch response, and publish what happened as metrics — in one place for every function.
  */
-export function streamHandler<T, C extends string>(fn: StreamFunction<T, C>): Handler {
+export function streamHandler<T, C extends string>(fn: StreamHandlerSpec<T, C>): Handler {
   const rejections = rejectionSink(sqsClient(), fn.rejectedQueueUrl);
   const obs = observability(fn.service);
   return async (event) => {

@@ -30,7 +30,7 @@ export interface StreamFunctionProps {
 }
 
 /**
- * The shape both applications repeat: an encrypted Kinesis stream feeding a Lambda function through
+ * The shape every application's streams repeat: an encrypted Kinesis stream feeding a Lambda function through
  * an event source mapping with partial batch responses, bisection, bounded retries and record age,
  * and an encrypted SQS failure destination; with the alarms that say it is falling behind or failing.
  */
