@@ -15,6 +15,7 @@ import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./cloudformat
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
 import { assemblyFor } from "./cloudformation/synth.js";
+import { unreachableAlarms } from "./cloudwatch/reachability.js";
 import { INVOKE_PATH, LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
@@ -370,6 +371,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const stack of stacks)
       for (const [type, why] of Object.entries(stack.notEmulated)) notes.push(`${type}: not emulated (${why})`);
     for (const warning of warnings) notes.push(`warning: ${warning}`);
+    for (const stack of stacks) {
+      for (const { alarm, why } of unreachableAlarms(stack)) notes.push(`alarm ${alarm} can never fire: ${why}`);
+    }
     return {
       emulators,
       gateway,

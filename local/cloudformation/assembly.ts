@@ -163,6 +163,8 @@ export interface StackDeployment {
   /** A function's bundle directory, by the function's logical id. */
   readonly bundles: Record<string, string>;
   byType(type: string): Resource[];
+  /** The template's CloudWatch alarms, resolved (not run locally yet). */
+  readonly alarms: readonly Resource[];
   byLogicalId(id: string): Resource;
   /** The resource whose ARN (or queue URL) this is. */
   byArn(arn: string): Resource | undefined;
@@ -219,6 +221,7 @@ export function deployStack(
   const pseudo = pseudoParameters(region, account, stackName);
   const raw = template.Resources;
   const notEmulated: Record<string, string> = {};
+  const alarms: Resource[] = [];
   const conditions = new Map<string, boolean>();
 
   // Names and ARNs come from the raw properties that name things (literal names only) and the logical id.
@@ -355,6 +358,12 @@ export function deployStack(
         );
       }
       notEmulated[resource.Type] = why;
+      if (resource.Type === "AWS::CloudWatch::Alarm") {
+        // Not run yet, but read: an alarm whose metric nothing emits is named at start.
+        const { name, arn, ref } = identity(logicalId);
+        const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
+        alarms.push({ logicalId, type: resource.Type, properties, name, arn, ref });
+      }
       continue;
     }
     const known = PROPERTIES[resource.Type] ?? { honoured: [] };
@@ -396,6 +405,7 @@ export function deployStack(
     notEmulated,
     bundles,
     byType: (type) => resources.filter((r) => r.type === type),
+    alarms,
     byLogicalId: (id) => {
       const found = resources.find((r) => r.logicalId === id);
       if (!found) throw new TemplateError(`no emulated resource ${id}`);

@@ -75,3 +75,22 @@ test.each([
     await expect(started).rejects.toThrow(said);
   },
 );
+
+test("an alarm edited to watch a queue that does not exist is named at start as one that can never fire", async () => {
+  const app = editedAssembly((template) => {
+    for (const [id, alarm] of resourcesOf(template, "AWS::CloudWatch::Alarm")) {
+      if (id.startsWith("RejectedRecordsAlarm"))
+        alarm.Properties.Dimensions = [{ Name: "QueueName", Value: "no-such-queue" }];
+    }
+  });
+  const stack = await localStackForTests({}, undefined, { app, runFunctions: false });
+  try {
+    expect(stack.notes.filter((n) => n.includes("can never fire"))).toEqual([
+      expect.stringMatching(
+        /^alarm RejectedRecordsAlarm\w+ can never fire: its QueueName no-such-queue names no AWS::SQS::Queue of the template$/,
+      ),
+    ]);
+  } finally {
+    await stack.stop();
+  }
+});
