@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { isConditionalCheckFailed } from "./errors.js";
 
 const BATCH_GET_LIMIT = 100;
@@ -79,4 +79,16 @@ export async function conditionalWrite(write: () => Promise<unknown>): Promise<b
     if (isConditionalCheckFailed(err)) return false;
     throw err;
   }
+}
+
+/** Every item of a table, page by page (a status command's whole-table read; never a function's). */
+export async function scanAll(db: DynamoDBDocumentClient, table: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

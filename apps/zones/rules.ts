@@ -197,6 +197,16 @@ function baselineIndex(held: HeldReadings, t: number, lookbackMs: number): numbe
   return best;
 }
 
+/** The reading a rate rule compares with, for an alert's details. */
+function baseline(held: HeldReadings, t: number, lookbackMs: number): RuleDetails {
+  const best = baselineIndex(held, t, lookbackMs);
+  return {
+    baselineF: best >= 0 ? f(held.centi[best] as number) : null,
+    baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
+    lookbackSeconds: lookbackMs / 1000,
+  };
+}
+
 const RATE_OF_RISE = rule({
   name: "RATE_OF_RISE",
   settings: (config) => config.rateOfRise,
@@ -205,15 +215,7 @@ const RATE_OF_RISE = rule({
     // x ≥ base · (1 + p/100)  ⇔  100 · x ≥ (100 + p) · base
     return best >= 0 && 100 * x >= (100 + s.percentRise) * (held.centi[best] as number);
   },
-  details: (held, _x, t, s) => {
-    const best = baselineIndex(held, t, s.lookbackMs);
-    return {
-      baselineF: best >= 0 ? f(held.centi[best] as number) : null,
-      baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
-      percentRise: s.percentRise,
-      lookbackSeconds: s.lookbackMs / 1000,
-    };
-  },
+  details: (held, _x, t, s) => ({ ...baseline(held, t, s.lookbackMs), percentRise: s.percentRise }),
 });
 
 const LOW_TEMPERATURE = rule({
@@ -231,15 +233,7 @@ const RATE_OF_FALL = rule({
     // x ≤ base · (1 − p/100)  ⇔  100 · x ≤ (100 − p) · base
     return best >= 0 && 100 * x <= (100 - s.percentFall) * (held.centi[best] as number);
   },
-  details: (held, _x, t, s) => {
-    const best = baselineIndex(held, t, s.lookbackMs);
-    return {
-      baselineF: best >= 0 ? f(held.centi[best] as number) : null,
-      baselineTime: best >= 0 ? new Date(held.at[best] as number).toISOString() : null,
-      percentFall: s.percentFall,
-      lookbackSeconds: s.lookbackMs / 1000,
-    };
-  },
+  details: (held, _x, t, s) => ({ ...baseline(held, t, s.lookbackMs), percentFall: s.percentFall }),
 });
 
 /** The rules, in the order their alerts are sent for one reading (the order of {@link RULES}). */

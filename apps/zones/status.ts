@@ -1,4 +1,4 @@
-import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { scanAll } from "../../shared/dynamo.js";
 import type { AppReadContext } from "../manifest.js";
 import { textTable } from "../text-table.js";
 import { ZONE_KEY, zoneCodec } from "./app.js";
@@ -14,24 +14,18 @@ export interface ZoneStatus {
 
 /** Each zone's current alarms, the readings it holds, its last reading and the readings ignored. */
 export async function zoneStatus({ documents, outputs }: AppReadContext): Promise<{ text: string; json: unknown }> {
-  const zones: ZoneStatus[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new ScanCommand({ TableName: outputs.ZoneTableName, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) {
-      const state = zoneCodec.decode(item);
-      const last = state.at.length - 1;
-      zones.push({
-        zone: String(item[ZONE_KEY]),
-        alarms: state.alarms,
-        readingsHeld: state.at.length,
-        lastTemperatureF: last >= 0 ? (state.centi[last] as number) / 100 : null,
-        lastReadingAt: last >= 0 ? new Date(state.at[last] as number).toISOString() : null,
-        readingsIgnored: state.ignored,
-      });
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const zones: ZoneStatus[] = (await scanAll(documents, outputs.ZoneTableName ?? "")).map((item) => {
+    const state = zoneCodec.decode(item);
+    const last = state.at.length - 1;
+    return {
+      zone: String(item[ZONE_KEY]),
+      alarms: state.alarms,
+      readingsHeld: state.at.length,
+      lastTemperatureF: last >= 0 ? (state.centi[last] as number) / 100 : null,
+      lastReadingAt: last >= 0 ? new Date(state.at[last] as number).toISOString() : null,
+      readingsIgnored: state.ignored,
+    };
+  });
   zones.sort((a, b) => a.zone.localeCompare(b.zone));
   const text =
     zones.length === 0
