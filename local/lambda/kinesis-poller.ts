@@ -354,7 +354,9 @@ export class EventSourceRunner {
     const lanes = new Map<number, KinesisStreamRecord[]>();
     for (const r of records) {
       const lane = laneOf(r.kinesis.partitionKey, parallelizationFactor);
-      lanes.set(lane, [...(lanes.get(lane) ?? []), r]);
+      const list = lanes.get(lane);
+      if (list) list.push(r);
+      else lanes.set(lane, [r]);
     }
     await Promise.all([...lanes.values()].map(inBatches));
   }
