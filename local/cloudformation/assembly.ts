@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { condition, pseudoParameters, resolve, type Scope, TemplateError } from "./intrinsics.js";
 
@@ -20,6 +21,7 @@ const EMULATED = new Set([
   "AWS::Lambda::EventSourceMapping",
   "AWS::IAM::Role",
   "AWS::IAM::Policy",
+  "AWS::IAM::ManagedPolicy",
   "AWS::SecretsManager::Secret",
   "AWS::S3::Bucket",
 ]);
@@ -34,6 +36,8 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::SNS::TopicPolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::S3::BucketPolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
+  "AWS::Lambda::Permission": "resource policies of functions: only the template's mappings invoke them locally",
+  "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
 };
 
 /**
@@ -81,7 +85,7 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
   "AWS::Lambda::Function": {
     honoured: ["Code", "Handler", "Runtime", "Environment", "MemorySize", "Timeout", "Role", "FunctionName"],
     // arm64: the bundles are JavaScript without native code, so they run the same on this machine.
-    ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags"],
+    ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags", "Description"],
   },
   "AWS::Lambda::EventSourceMapping": {
     honoured: [
@@ -120,6 +124,11 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     ignored: ["Description", "Tags"],
   },
   "AWS::IAM::Policy": { honoured: ["PolicyDocument", "PolicyName", "Roles"] },
+  "AWS::IAM::ManagedPolicy": {
+    honoured: ["PolicyDocument", "ManagedPolicyName", "Roles", "Description", "Path"],
+    // Groups and users are not identities of the local stack's calls.
+    ignored: ["Groups", "Users"],
+  },
   "AWS::SecretsManager::Secret": {
     honoured: ["Name", "Description", "GenerateSecretString", "SecretString"],
     ignored: ["KmsKeyId", "Tags"],
@@ -286,6 +295,12 @@ export function deployStack(
         };
         break;
       }
+      case "AWS::IAM::ManagedPolicy": {
+        const name = given("ManagedPolicyName") ?? physicalName(stackName, logicalId, 128);
+        const arn = `arn:aws:iam::${account}:policy/${name}`;
+        id = { name, arn, ref: arn, attrs: { PolicyArn: arn } };
+        break;
+      }
       case "AWS::IAM::Role": {
         const name = given("RoleName") ?? physicalName(stackName, logicalId, 64);
         const arn = `arn:aws:iam::${account}:role/${name}`;
@@ -350,14 +365,16 @@ export function deployStack(
   for (const [logicalId, resource] of Object.entries(raw)) {
     if (resource.Condition !== undefined && !scope.condition(resource.Condition)) continue;
     if (!EMULATED.has(resource.Type)) {
-      const why = NOT_EMULATED[resource.Type];
+      // Custom::<Name> (CDK's auto-delete objects, log retention, …): deploy-time work of a provider.
+      const type = resource.Type.startsWith("Custom::") ? "AWS::CloudFormation::CustomResource" : resource.Type;
+      const why = NOT_EMULATED[type];
       if (why === undefined) {
         throw new TemplateError(
           `${logicalId} is of type ${resource.Type}, which the local stack cannot create; ` +
             `it creates ${[...EMULATED].join(", ")}`,
         );
       }
-      notEmulated[resource.Type] = why;
+      notEmulated[type] = why;
       if (resource.Type === "AWS::CloudWatch::Alarm") {
         // Not run yet, but read: an alarm whose metric nothing emits is named at start.
         const { name, arn, ref } = identity(logicalId);
@@ -379,7 +396,12 @@ export function deployStack(
     resources.push({ logicalId, type: resource.Type, properties, name, arn, ref });
     if (resource.Type === "AWS::Lambda::Function") {
       const code = properties.Code as { S3Key?: string; ZipFile?: string } | undefined;
-      const dir = code?.S3Key === undefined ? undefined : assetDir(code.S3Key);
+      const dir =
+        typeof code?.ZipFile === "string"
+          ? inlineCode(code.ZipFile)
+          : code?.S3Key === undefined
+            ? undefined
+            : assetDir(code.S3Key);
       if (dir === undefined) throw new TemplateError(`${logicalId}: its code is not an asset of this cloud assembly`);
       bundles[logicalId] = dir;
     }
@@ -419,4 +441,12 @@ export function deployStack(
 function stableId(of: string): string {
   const h = createHash("sha256").update(of).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A function's inline code (`Code.ZipFile`) as Lambda unpacks it: `index.js` in a directory of its own. */
+function inlineCode(source: string): string {
+  const dir = path.join(tmpdir(), `tripwire-inline-${createHash("sha256").update(source).digest("hex").slice(0, 16)}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "index.js"), source);
+  return dir;
 }

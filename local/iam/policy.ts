@@ -107,12 +107,24 @@ export function roleIdentities(
     const managed = ((role.properties.ManagedPolicyArns as unknown[] | undefined) ?? []).flatMap((arn) => {
       const known = MANAGED_POLICIES[awsManagedPolicyPath(String(arn)) ?? ""];
       if (known) return statementsOf(known.document, `${role.logicalId} (${String(arn)})`);
+      // The template's own managed policies are attached below.
+      if (stack.byType("AWS::IAM::ManagedPolicy").some((p) => p.arn === String(arn))) return [];
       const message = `${role.logicalId}: the managed policy ${String(arn)} is not known to the local stack (it knows ${Object.keys(MANAGED_POLICIES).join(", ")}, read ${MANAGED_POLICIES_READ_ON})`;
       if (options.unknownManagedPolicy === "stop") throw new TemplateError(message);
       options.warn?.(`${message}; its grants are left out`);
       return [];
     });
     byRoleName.set(role.name, [...inline.flatMap((p) => statementsOf(p.PolicyDocument, role.logicalId)), ...managed]);
+  }
+  // Customer managed policies of the template: attached by their Roles, or by a role's ManagedPolicyArns.
+  for (const policy of stack.byType("AWS::IAM::ManagedPolicy")) {
+    const statements = statementsOf(policy.properties.PolicyDocument, policy.logicalId);
+    const attached = new Set((policy.properties.Roles as string[] | undefined) ?? []);
+    for (const role of stack.byType("AWS::IAM::Role")) {
+      if (((role.properties.ManagedPolicyArns as unknown[] | undefined) ?? []).includes(policy.arn))
+        attached.add(role.name);
+    }
+    for (const roleName of attached) byRoleName.get(roleName)?.push(...statements);
   }
   for (const policy of stack.byType("AWS::IAM::Policy")) {
     const statements = statementsOf(policy.properties.PolicyDocument, policy.logicalId);

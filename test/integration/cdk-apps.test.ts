@@ -104,7 +104,7 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     expect(Object.keys(report?.used ?? {})).toContain("dynamodb:UpdateItem");
   });
 
-  test("an ES module function behind FilterCriteria is sent only the records its filter matches; the rest are checkpointed and counted", async () => {
+  test("an ES module function behind FilterCriteria (its grant a customer managed policy) is sent only the records its filter matches; the rest are checkpointed and counted", async () => {
     await stack.runner?.drained();
     const announced = (await drainQueue(stack.clients.sqs, out("AnnouncedQueueUrl"), 1000)).map(
       (m) => JSON.parse(m.Body ?? "") as { customer: string; amount: number },
@@ -118,6 +118,8 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     expect(sent).toHaveLength(large.length);
     // Everything else on the stream — small orders and the bad one (its amount is no number) — was filtered out.
     expect(filtered.get(fn)).toBe(orders.length + 1 - large.length);
+    expect(stack.gateway.report().find((f) => f.functionName === fn)?.refused).toEqual({});
+    expect(stack.notes.join("\n")).toContain("AWS::CloudFormation::CustomResource: not emulated");
   });
 
   test("ParallelizationFactor 4 on one shard: batches run at once, each device's readings still in order", async () => {
@@ -193,6 +195,10 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     );
     expect(payloads).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
     expect(objects[0]?.KinesisBatchInfo.batchSize).toBe(objects[0]?.payload.Records.length);
+    // The inline function (Code.ZipFile) on the same stream took the same records without failing.
+    const inline = invocations.filter((i) => i.functionName === functionNamed("InlineCounter"));
+    expect(inline.flatMap((i) => i.sequenceNumbers)).toHaveLength(3);
+    expect(inline.every((i) => i.outcome === "ok")).toBe(true);
   });
 });
 
