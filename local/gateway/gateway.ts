@@ -10,7 +10,15 @@ import {
   type FunctionAccess,
   type RoleIdentity,
 } from "../iam/policy.js";
-import { type AwsRequest, type EmulatedService, iamAction, param, parseRequest, type Service } from "../iam/request.js";
+import {
+  type AwsRequest,
+  type EmulatedService,
+  iamAction,
+  param,
+  parseRequest,
+  requestResources,
+  type Service,
+} from "../iam/request.js";
 
 export type { Access } from "../iam/policy.js";
 
@@ -102,55 +110,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let next = seededRandom(42);
   let origin = "";
 
-  const streamArn = (name: string) => `arn:aws:kinesis:${region}:${account}:stream/${name}`;
-  const tableArn = (name: string) => `arn:aws:dynamodb:${region}:${account}:table/${name}`;
-  const queueArn = (url: string) => `arn:aws:sqs:${region}:${account}:${url.slice(url.lastIndexOf("/") + 1)}`;
-
-  /** The resources a call names, as IAM sees them. */
-  const resourcesOf = (req: AwsRequest): string[] => {
-    const p = (name: string) => param(req, name);
-    switch (req.service) {
-      case "dynamodb": {
-        const items = req.json?.RequestItems ?? req.json?.TransactItems;
-        if (items && typeof items === "object" && !Array.isArray(items)) return Object.keys(items).map(tableArn);
-        if (Array.isArray(items)) {
-          return items.map((t) => {
-            const op = Object.values(t as Record<string, { TableName?: string }>)[0];
-            return tableArn(op?.TableName ?? "");
-          });
-        }
-        const table = p("TableName");
-        if (table === undefined) return ["*"];
-        const index = p("IndexName");
-        return [index === undefined ? tableArn(table) : `${tableArn(table)}/index/${index}`];
-      }
-      case "kinesis": {
-        const arn = p("StreamARN") ?? (p("StreamName") ? streamArn(p("StreamName") as string) : undefined);
-        if (arn !== undefined) return [arn];
-        const iterator = p("ShardIterator");
-        return [(iterator && iterators.get(iterator)) || "*"];
-      }
-      case "sqs": {
-        const url = p("QueueUrl");
-        if (url !== undefined) return [queueArn(url)];
-        const name = p("QueueName");
-        return [name === undefined ? "*" : `arn:aws:sqs:${region}:${account}:${name}`];
-      }
-      case "sns":
-        return [p("TopicArn") ?? p("TargetArn") ?? "*"];
-      case "s3":
-        if (!req.bucket) return ["*"];
-        return [
-          req.key === undefined || req.key === ""
-            ? `arn:aws:s3:::${req.bucket}`
-            : `arn:aws:s3:::${req.bucket}/${req.key}`,
-        ];
-      case "secretsmanager": {
-        const id = p("SecretId");
-        return [id === undefined ? "*" : (secrets.get(id)?.arn ?? id)];
-      }
-    }
+  // What a call names, as IAM sees it: the Kinesis iterators and the secrets this gateway knows help.
+  const names = {
+    region,
+    account,
+    streamOfIterator: (iterator: string) => iterators.get(iterator),
+    secretArn: (id: string) => secrets.get(id)?.arn,
   };
+  const resourcesOf = (req: AwsRequest): string[] => requestResources(req, names);
 
   const decide = (req: AwsRequest, identity: RoleIdentity): Access | undefined => {
     const action = iamAction(req);

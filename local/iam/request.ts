@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 
 // What an AWS API request asks for, read off the wire as the service reads it: which service
 // (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
-// credentials, and which resources it names — the inputs of an IAM decision.
+// credentials, and which resources it names (ARNs, as IAM matches them) — the inputs of an IAM decision.
 
 export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "s3" | "secretsmanager";
 export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns", "s3", "secretsmanager"];
@@ -119,3 +119,64 @@ const S3_ACTIONS: Readonly<Record<string, string>> = {
   DeleteObjects: "DeleteObject",
   ListBuckets: "ListAllMyBuckets",
 };
+
+/** What the gateway knows that a request's resources depend on. */
+export interface ResourceNames {
+  readonly region: string;
+  readonly account: string;
+  /** The stream a Kinesis shard iterator the gateway handed out reads. */
+  streamOfIterator(iterator: string): string | undefined;
+  /** A secret's ARN by its name or ARN. */
+  secretArn(id: string): string | undefined;
+}
+
+/** The resources a call names, as IAM sees them (ARNs; "*" where a call names none). */
+export function requestResources(req: AwsRequest, names: ResourceNames): string[] {
+  const { region, account } = names;
+  const streamArn = (name: string) => `arn:aws:kinesis:${region}:${account}:stream/${name}`;
+  const tableArn = (name: string) => `arn:aws:dynamodb:${region}:${account}:table/${name}`;
+  const queueArn = (url: string) => `arn:aws:sqs:${region}:${account}:${url.slice(url.lastIndexOf("/") + 1)}`;
+
+  const p = (name: string) => param(req, name);
+  switch (req.service) {
+    case "dynamodb": {
+      const items = req.json?.RequestItems ?? req.json?.TransactItems;
+      if (items && typeof items === "object" && !Array.isArray(items)) return Object.keys(items).map(tableArn);
+      if (Array.isArray(items)) {
+        return items.map((t) => {
+          const op = Object.values(t as Record<string, { TableName?: string }>)[0];
+          return tableArn(op?.TableName ?? "");
+        });
+      }
+      const table = p("TableName");
+      if (table === undefined) return ["*"];
+      const index = p("IndexName");
+      return [index === undefined ? tableArn(table) : `${tableArn(table)}/index/${index}`];
+    }
+    case "kinesis": {
+      const arn = p("StreamARN") ?? (p("StreamName") ? streamArn(p("StreamName") as string) : undefined);
+      if (arn !== undefined) return [arn];
+      const iterator = p("ShardIterator");
+      return [(iterator && names.streamOfIterator(iterator)) || "*"];
+    }
+    case "sqs": {
+      const url = p("QueueUrl");
+      if (url !== undefined) return [queueArn(url)];
+      const name = p("QueueName");
+      return [name === undefined ? "*" : `arn:aws:sqs:${region}:${account}:${name}`];
+    }
+    case "sns":
+      return [p("TopicArn") ?? p("TargetArn") ?? "*"];
+    case "s3":
+      if (!req.bucket) return ["*"];
+      return [
+        req.key === undefined || req.key === ""
+          ? `arn:aws:s3:::${req.bucket}`
+          : `arn:aws:s3:::${req.bucket}/${req.key}`,
+      ];
+    case "secretsmanager": {
+      const id = p("SecretId");
+      return [id === undefined ? "*" : (names.secretArn(id) ?? id)];
+    }
+  }
+}
