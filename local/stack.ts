@@ -249,6 +249,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               runtime: String(p.Runtime),
               timeoutSeconds: Number(p.Timeout ?? 3),
               memoryMb: Number(p.MemorySize ?? 128),
+              ...(p.ReservedConcurrentExecutions === undefined
+                ? {}
+                : { reservedConcurrency: Number(p.ReservedConcurrentExecutions) }),
               environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
               platform: {
                 AWS_REGION: region,

@@ -14,6 +14,7 @@ export const LOCAL_ACCOUNT = "000000000000";
 const EMULATED = new Set([
   "AWS::Kinesis::Stream",
   "AWS::DynamoDB::Table",
+  "AWS::DynamoDB::GlobalTable",
   "AWS::SQS::Queue",
   "AWS::SNS::Topic",
   "AWS::SNS::Subscription",
@@ -58,9 +59,36 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
       "TimeToLiveSpecification",
       // Kept by the table; the emulator does not throttle at it.
       "ProvisionedThroughput",
+      "GlobalSecondaryIndexes",
+      "LocalSecondaryIndexes",
     ],
-    ignored: ["SSESpecification", "PointInTimeRecoverySpecification", "Tags"],
+    // Streams of a table feed DynamoDB event sources, which the local stack does not run (a mapping
+    // on one stops the start); the table itself works without.
+    ignored: [
+      "SSESpecification",
+      "PointInTimeRecoverySpecification",
+      "Tags",
+      "StreamSpecification",
+      "DeletionProtectionEnabled",
+      "TableClass",
+    ],
   },
+  // CDK's TableV2: one table here (replicas are other regions' copies of it).
+  "AWS::DynamoDB::GlobalTable": {
+    honoured: [
+      "TableName",
+      "AttributeDefinitions",
+      "KeySchema",
+      "BillingMode",
+      "TimeToLiveSpecification",
+      "GlobalSecondaryIndexes",
+      "LocalSecondaryIndexes",
+      "Replicas",
+      "WriteProvisionedThroughputSettings",
+    ],
+    ignored: ["SSESpecification", "StreamSpecification", "Tags"],
+  },
+
   "AWS::SQS::Queue": {
     honoured: [
       "QueueName",
@@ -83,9 +111,20 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     honoured: ["TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope"],
   },
   "AWS::Lambda::Function": {
-    honoured: ["Code", "Handler", "Runtime", "Environment", "MemorySize", "Timeout", "Role", "FunctionName"],
+    honoured: [
+      "Code",
+      "Handler",
+      "Runtime",
+      "Environment",
+      "MemorySize",
+      "Timeout",
+      "Role",
+      "FunctionName",
+      "ReservedConcurrentExecutions",
+    ],
     // arm64: the bundles are JavaScript without native code, so they run the same on this machine.
-    ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags", "Description"],
+    // DeadLetterConfig: asynchronous invocations only; a mapping's failures go to its own destination.
+    ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags", "Description", "DeadLetterConfig"],
   },
   "AWS::Lambda::EventSourceMapping": {
     honoured: [
@@ -251,7 +290,8 @@ export function deployStack(
         id = { name, arn, ref: name, attrs: { Arn: arn } };
         break;
       }
-      case "AWS::DynamoDB::Table": {
+      case "AWS::DynamoDB::Table":
+      case "AWS::DynamoDB::GlobalTable": {
         const name = given("TableName") ?? physicalName(stackName, logicalId, 255);
         const arn = `arn:aws:dynamodb:${region}:${account}:table/${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn } };

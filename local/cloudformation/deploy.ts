@@ -39,7 +39,9 @@ export type Notes = string[];
 export async function createResources(stack: StackDeployment, clients: DeployClients, notes: Notes): Promise<void> {
   await Promise.all([
     ...stack.byType("AWS::Kinesis::Stream").map((r) => createStreamResource(clients.kinesis, r, notes)),
-    ...stack.byType("AWS::DynamoDB::Table").map((r) => createTableResource(clients.dynamodb, r, notes)),
+    ...[...stack.byType("AWS::DynamoDB::Table"), ...stack.byType("AWS::DynamoDB::GlobalTable")].map((r) =>
+      createTableResource(clients.dynamodb, r, notes),
+    ),
     createQueues(clients.sqs, stack),
     ...stack.byType("AWS::SNS::Topic").map((r) => createTopic(clients.sns, r)),
     ...stack.byType("AWS::S3::Bucket").map((r) => clients.s3.send(new CreateBucketCommand({ Bucket: r.name }))),
@@ -101,15 +103,32 @@ export async function createTable(
   properties: Record<string, unknown>,
 ): Promise<void> {
   const p = properties as Record<string, never>;
+  const provisioned = p.BillingMode !== "PAY_PER_REQUEST";
+  const throughput = { ReadCapacityUnits: 5, WriteCapacityUnits: 5 };
+  const indexes = (p.GlobalSecondaryIndexes ?? []) as {
+    IndexName: string;
+    KeySchema: unknown;
+    Projection: unknown;
+    ProvisionedThroughput?: unknown;
+  }[];
   await db.send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: p.BillingMode ?? "PROVISIONED",
       AttributeDefinitions: p.AttributeDefinitions,
       KeySchema: p.KeySchema,
-      ...(p.BillingMode === "PAY_PER_REQUEST"
-        ? {}
-        : { ProvisionedThroughput: p.ProvisionedThroughput ?? { ReadCapacityUnits: 5, WriteCapacityUnits: 5 } }),
+      ...(provisioned ? { ProvisionedThroughput: p.ProvisionedThroughput ?? throughput } : {}),
+      ...(indexes.length > 0
+        ? {
+            GlobalSecondaryIndexes: indexes.map((i) => ({
+              IndexName: i.IndexName,
+              KeySchema: i.KeySchema,
+              Projection: i.Projection,
+              ...(provisioned ? { ProvisionedThroughput: i.ProvisionedThroughput ?? throughput } : {}),
+            })) as never,
+          }
+        : {}),
+      ...(p.LocalSecondaryIndexes ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes } : {}),
     }),
   );
   // CreateTable answers while the table is still CREATING.

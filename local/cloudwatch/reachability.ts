@@ -169,7 +169,11 @@ function whyNot(metric: MetricRef, stack: StackDeployment): string | undefined {
     }
   }
   const named = metric.dimensions.find((d) => d.Name === service.dimension);
-  if (named && !stack.byType(service.type).some((r) => r.name === String(named.Value))) {
+  const candidates = [
+    ...stack.byType(service.type),
+    ...(service.type === "AWS::DynamoDB::Table" ? stack.byType("AWS::DynamoDB::GlobalTable") : []),
+  ];
+  if (named && !candidates.some((r) => r.name === String(named.Value))) {
     return `its ${service.dimension} ${named.Value} names no ${service.type} of the template`;
   }
   return undefined;

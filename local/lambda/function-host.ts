@@ -25,6 +25,8 @@ export interface FunctionSpec {
   readonly runtime: string;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /** ReservedConcurrentExecutions: at most this many invocations at once (the rest wait, as throttled ones are retried). */
+  readonly reservedConcurrency?: number;
   /** The template's Environment.Variables, resolved. */
   readonly environment: Readonly<Record<string, string>>;
   /** The local endpoint, region and the credentials that name this function's role. */
@@ -94,6 +96,7 @@ export class FunctionHost {
   private readonly node: NodeRuntime;
   private stopped = false;
   private running = 0;
+  private readonly waiting: (() => void)[] = [];
   private peak = 0;
 
   /** With --inspect: one environment, queued invocations, the inspector on this port. */
@@ -248,12 +251,16 @@ export class FunctionHost {
   }
 
   private async invokeCounted(event: unknown): Promise<Invocation> {
+    const cap = this.current.reservedConcurrency;
+    // Past its reserved concurrency Lambda throttles, and the mapping retries: here the call waits its turn.
+    while (cap !== undefined && this.running >= cap) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running++;
     this.peak = Math.max(this.peak, this.running);
     try {
       return await this.invokeIn(this.idle.pop() ?? this.spawnEnvironment(), event);
     } finally {
       this.running--;
+      this.waiting.shift()?.();
     }
   }
 
