@@ -19,7 +19,7 @@ import { projectRoot, startLocalStack } from "./stack.js";
 
 const USAGE = `usage: npm start -- [options]
 
-Deploys the synthesized CDK app on this machine (local Kinesis, DynamoDB, SQS and SNS behind one
+Deploys the synthesized CDK app on this machine (local Kinesis, DynamoDB, SQS, SNS and S3 behind one
 endpoint on 127.0.0.1), runs each function's bundle as Lambda would, with its IAM role enforced,
 loads the demo data and shows coupons and alerts as they happen. Ctrl-C stops everything.
 
@@ -45,7 +45,9 @@ options:
 examples:
   npm start
   npm start -- --no-demo --port 4566
-  npx cdk synth -o /tmp/asm && npm start -- --app /tmp/asm`;
+  npx cdk synth -o /tmp/asm && npm start -- --app /tmp/asm
+  npm start -- --chaos=high --exit-after-demo
+  npm start -- --watch --inspect readings`;
 
 function options() {
   try {
