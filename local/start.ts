@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   console.log(
     `IAM      ${values["no-iam"] ? "off (--no-iam)" : "enforced: each function may make only the calls its role allows"}`,
   );
-  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS and SNS)`);
+  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS, SNS and S3)`);
   console.log(`outputs  ${stack.outputsFile}   (the format of cdk deploy --outputs-file)`);
   console.log(`env      ${stack.envFile}   (source it to point the AWS CLI/SDK here)`);
   console.log(`logs     ${path.join(workDir, "logs")}   (one file per function and emulator)`);
