@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
 import { ChaosCounts, type ChaosPlan, chaosRandom, reshardNowAndThen } from "./chaos.js";
-import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "./cloudformation/assembly.js";
+import { LOCAL_ACCOUNT, readAssembly, type StackDeployment, stableId } from "./cloudformation/assembly.js";
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
 import { assemblyFor } from "./cloudformation/synth.js";
@@ -126,18 +126,12 @@ function failureDestination(
     case "AWS::SNS::Topic":
       return snsDestination(new SNSClient(client), target.arn);
     case "AWS::S3::Bucket":
-      return s3Destination(new S3Client(client), target.name, mappingUuid(stack.stackName, mappingId));
+      return s3Destination(new S3Client(client), target.name, stableId(`${stack.stackName}/${mappingId}`));
     default:
       throw new TemplateError(
         `${mappingId}: its on-failure destination ${arn} is not an SQS queue, SNS topic or S3 bucket of the template`,
       );
   }
-}
-
-/** A mapping's UUID, as Lambda gives each one: stable for a stack and logical id. */
-function mappingUuid(stackName: string, logicalId: string): string {
-  const h = createHash("sha256").update(`${stackName}/${logicalId}`).digest("hex");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Each function's access key: the gateway knows the role by it, as STS credentials name a role. */

@@ -41,6 +41,17 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
 };
 
+/** What both kinds of DynamoDB table declare and the local table is made of. */
+const TABLE_PROPERTIES = [
+  "TableName",
+  "AttributeDefinitions",
+  "KeySchema",
+  "BillingMode",
+  "TimeToLiveSpecification",
+  "GlobalSecondaryIndexes",
+  "LocalSecondaryIndexes",
+];
+
 /**
  * The properties of each emulated type that the local stack honours or knowingly leaves to the
  * account (KMS, tracing, point-in-time recovery: `ignored`). Any other property stops the start.
@@ -51,17 +62,8 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     ignored: ["StreamEncryption", "Tags"],
   },
   "AWS::DynamoDB::Table": {
-    honoured: [
-      "TableName",
-      "AttributeDefinitions",
-      "KeySchema",
-      "BillingMode",
-      "TimeToLiveSpecification",
-      // Kept by the table; the emulator does not throttle at it.
-      "ProvisionedThroughput",
-      "GlobalSecondaryIndexes",
-      "LocalSecondaryIndexes",
-    ],
+    // Throughput is kept by the table; the emulator does not throttle at it.
+    honoured: [...TABLE_PROPERTIES, "ProvisionedThroughput"],
     // Streams of a table feed DynamoDB event sources, which the local stack does not run (a mapping
     // on one stops the start); the table itself works without.
     ignored: [
@@ -75,17 +77,7 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
   },
   // CDK's TableV2: one table here (replicas are other regions' copies of it).
   "AWS::DynamoDB::GlobalTable": {
-    honoured: [
-      "TableName",
-      "AttributeDefinitions",
-      "KeySchema",
-      "BillingMode",
-      "TimeToLiveSpecification",
-      "GlobalSecondaryIndexes",
-      "LocalSecondaryIndexes",
-      "Replicas",
-      "WriteProvisionedThroughputSettings",
-    ],
+    honoured: [...TABLE_PROPERTIES, "Replicas", "WriteProvisionedThroughputSettings"],
     ignored: ["SSESpecification", "StreamSpecification", "Tags"],
   },
 
@@ -477,8 +469,8 @@ export function deployStack(
   };
 }
 
-/** A UUID-shaped id that is the same for the same resource. */
-function stableId(of: string): string {
+/** A UUID-shaped id that is the same for the same input (a resource, a mapping). */
+export function stableId(of: string): string {
   const h = createHash("sha256").update(of).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
