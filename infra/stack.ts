@@ -138,7 +138,9 @@ export class TripwireStack extends Stack {
         new cloudwatch.Alarm(this, `${name}TableThrottleAlarm`, {
           alarmDescription: `${name} table requests are throttled`,
           metric: new cloudwatch.MathExpression({
-            expression: "r + w",
+            // DynamoDB publishes a throttle metric only when there are throttles: without FILL a
+            // minute with write throttles and no read ones has no data point, and never alarms.
+            expression: "FILL(r, 0) + FILL(w, 0)",
             usingMetrics: {
               r: table.metric("ReadThrottleEvents", { statistic: "Sum", period: Duration.minutes(1) }),
               w: table.metric("WriteThrottleEvents", { statistic: "Sum", period: Duration.minutes(1) }),

@@ -11,6 +11,7 @@ import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { NAMESPACE } from "../core/observability.js";
 import type { EventSourceSettings } from "./event-sources.js";
 import { acknowledge } from "./nag.js";
 
@@ -86,7 +87,7 @@ export class StreamFunction extends Construct {
       environment: {
         ...props.environment,
         POWERTOOLS_SERVICE_NAME: props.handler,
-        POWERTOOLS_METRICS_NAMESPACE: "Tripwire",
+        POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
         NODE_OPTIONS: "--enable-source-maps",
       },
       bundling: {
@@ -166,9 +167,26 @@ export class StreamFunction extends Construct {
         evaluationPeriods: 5,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      // A stream function answers with a partial batch response: a record it cannot finish (a refused
+      // call, a service error) is handed back to Lambda, and the invocation is not an error. Lambda's
+      // Errors alone never saw a role missing a grant (the local stack's alarms showed it), so the
+      // alarm adds the records the function handed back (its own metric). FILL: either is sparse.
       new cloudwatch.Alarm(this, "ErrorsAlarm", {
-        alarmDescription: `${props.handler}: the function fails`,
-        metric: this.fn.metricErrors({ statistic: "Sum", period: Duration.minutes(1) }),
+        alarmDescription: `${props.handler}: the function fails, or hands records back to be retried`,
+        metric: new cloudwatch.MathExpression({
+          expression: "FILL(errors, 0) + FILL(retried, 0)",
+          usingMetrics: {
+            errors: this.fn.metricErrors({ statistic: "Sum", period: Duration.minutes(1) }),
+            retried: new cloudwatch.Metric({
+              namespace: NAMESPACE,
+              metricName: "RecordsRetried",
+              dimensionsMap: { service: props.handler },
+              statistic: "Sum",
+              period: Duration.minutes(1),
+            }),
+          },
+          period: Duration.minutes(1),
+        }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 3,

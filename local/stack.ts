@@ -15,6 +15,8 @@ import { LOCAL_ACCOUNT, readAssembly, type StackDeployment, stableId } from "./c
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
 import { assemblyFor } from "./cloudformation/synth.js";
+import type { StateChange } from "./cloudwatch/alarms.js";
+import { LocalCloudWatch } from "./cloudwatch/cloudwatch.js";
 import { unreachableAlarms } from "./cloudwatch/reachability.js";
 import { INVOKE_PATH, LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
@@ -62,6 +64,10 @@ export interface LocalStackOptions {
   /** The gateway's port; a free one when absent. */
   readonly port?: number;
   readonly onRefusal?: (access: Access) => void;
+  /** An alarm changed state (npm start prints it). */
+  readonly onAlarm?: (change: StateChange) => void;
+  /** > 1 shrinks the alarms' periods and the metrics' sampling by this factor (tests: 60 makes a minute a second). */
+  readonly alarmTimeScale?: number;
 }
 
 export interface LocalStack {
@@ -82,6 +88,8 @@ export interface LocalStack {
   readonly notes: Notes;
   /** With chaos: the faults injected so far, by kind (the gateway's call faults in `gateway.stats`). */
   readonly chaos: ChaosCounts | undefined;
+  /** The metrics recorded, the alarms run over them, CloudWatch's API on the endpoint. */
+  readonly cloudwatch: LocalCloudWatch;
   /** The cloud assembly deployed, and whether it was reused (its sources unchanged since it was synthesized). */
   readonly assembly: { readonly dir: string; readonly reused: boolean };
   stop(): Promise<void>;
@@ -163,7 +171,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     const { endpoints, region } = emulators;
+    const cloudwatch = new LocalCloudWatch({
+      region,
+      account: LOCAL_ACCOUNT,
+      ...(options.alarmTimeScale === undefined ? {} : { timeScale: options.alarmTimeScale }),
+      ...(options.onAlarm ? { onAlarm: options.onAlarm } : {}),
+    });
+    stopAll.push(() => cloudwatch.stop());
     const gateway = await startGateway({
+      cloudwatch: cloudwatch.handle,
+      observe: (call, resources, status, answer) => cloudwatch.metrics.call(call, resources, status, answer),
       upstreams: endpoints,
       region,
       account: LOCAL_ACCOUNT,
@@ -182,6 +199,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         gateway.addSecret({ arn: secret.arn, name: secret.name, value: secretValue(secret) });
       }
     }
+
+    notes.push(...cloudwatch.startAlarms(stacks, clients.sns));
+    cloudwatch.sampleQueues(
+      clients.sqs,
+      stacks.flatMap((st) => st.byType("AWS::SQS::Queue").map((q) => ({ name: q.name, url: q.ref }))),
+    );
 
     const [main] = stacks;
     if (main === undefined) throw new TemplateError("no stack to deploy");
@@ -257,6 +280,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               },
             },
             logDir,
+            {
+              invocation: (name, o) => cloudwatch.metrics.invocation(name, o),
+              concurrency: (name, running) => cloudwatch.metrics.concurrency(name, running),
+              throttle: (name) => cloudwatch.metrics.throttle(name),
+              logLine: (line) => cloudwatch.metrics.emf(line),
+            },
           );
           hosts.set(fn.logicalId, host);
           stopAll.push(() => host.stop());
@@ -385,6 +414,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       notes,
       assembly,
       chaos,
+      cloudwatch,
       stop,
     };
   } catch (err) {

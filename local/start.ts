@@ -11,6 +11,7 @@ import { APPS, outputsOf, STREAMS, type StreamName } from "../apps/index.js";
 import { accountingText, Ledger, streamBooks } from "./accounting.js";
 import { ChaosCounts, chaosPlan } from "./chaos.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
+import type { StateChange } from "./cloudwatch/alarms.js";
 import { type DemoResult, startDemo } from "./demo.js";
 import { EmulatorStartError } from "./emulators/emulators.js";
 import type { Access } from "./gateway/gateway.js";
@@ -38,6 +39,8 @@ options:
   --inspect FUNCTION run that function (its name, or the start of its logical id) under the Node
                      inspector: one environment, its timeout lifted while a debugger is attached
   --inspect-port N   the inspector's port (default 9229; chrome://inspect or VS Code attach to it)
+  --alarm-time-scale N  run the alarms N times faster (60: a one-minute period lasts a second), to
+                     watch them fire and clear in a demo or a test
   --exit-after-demo  stop once the demo data is processed
   --work-dir DIR     where the outputs, env file and logs go (default .tripwire)
   -h, --help         this help
@@ -67,6 +70,7 @@ function options() {
         "chaos-seed": { type: "string" },
         "inspect-port": { type: "string" },
         "exit-after-demo": { type: "boolean" },
+        "alarm-time-scale": { type: "string" },
         "work-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -86,6 +90,11 @@ const workDir = path.resolve(values["work-dir"] ?? path.join(projectRoot, ".trip
 const port = values.port === undefined ? undefined : Number(values.port);
 if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
   console.error(`--port must be a port number, got "${values.port}"`);
+  process.exit(2);
+}
+const alarmTimeScale = values["alarm-time-scale"] === undefined ? undefined : Number(values["alarm-time-scale"]);
+if (alarmTimeScale !== undefined && !(alarmTimeScale >= 1 && alarmTimeScale <= 600)) {
+  console.error(`--alarm-time-scale must be a number from 1 to 600, got "${values["alarm-time-scale"]}"`);
   process.exit(2);
 }
 const chaos = (() => {
@@ -119,6 +128,7 @@ async function main(): Promise<void> {
   );
   const demo = !values["no-demo"];
   const ledger = new Ledger();
+  const settled = new Set<string>();
   if (chaos) {
     console.log(
       `chaos    level ${chaos.level}, seed ${chaos.seed} (again with --chaos=${chaos.level} --chaos-seed ${chaos.seed}): ` +
@@ -136,6 +146,16 @@ async function main(): Promise<void> {
     ...(values.watch ? { watch: { print: (line: string) => console.log(line) } } : {}),
     ...(values.inspect ? { inspect: { function: values.inspect, port: Number(values["inspect-port"] ?? 9229) } } : {}),
     onRefusal: (a: Access) => console.log(`⛔ AccessDenied  ${a.functionName}  ${a.action}  on ${a.resource}`),
+    ...(alarmTimeScale === undefined ? {} : { alarmTimeScale }),
+    onAlarm: ({ alarm, from, to, reason }: StateChange) => {
+      // Every alarm starts INSUFFICIENT_DATA and most settle to OK at their first evaluation: not news.
+      const settling = !settled.has(alarm.name) && from === "INSUFFICIENT_DATA" && to === "OK";
+      settled.add(alarm.name);
+      if (!settling)
+        console.log(
+          `${to === "ALARM" ? "🚨" : to === "OK" ? "✅" : "❔"} alarm ${alarm.name}: ${from} → ${to}  ${reason}`,
+        );
+    },
     runner: {
       onInvoke: ledger.onInvoke,
       onFailureDestination: (f) => {
@@ -234,7 +254,12 @@ async function main(): Promise<void> {
   console.log(
     `IAM      ${values["no-iam"] ? "off (--no-iam)" : "enforced: each function may make only the calls its role allows"}`,
   );
-  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS, SNS and S3)`);
+  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS, SNS, S3 and CloudWatch)`);
+  const alarmCount = stack.cloudwatch.alarms?.alarms.size ?? 0;
+  const scale = stack.cloudwatch.timeScale;
+  console.log(
+    `alarms   ${alarmCount} evaluated as CloudWatch does${scale > 1 ? `, ${scale}× faster (--alarm-time-scale)` : ""}; changes print here`,
+  );
   console.log(`outputs  ${stack.outputsFile}   (the format of cdk deploy --outputs-file)`);
   console.log(`env      ${stack.envFile}   (source it to point the AWS CLI/SDK here)`);
   console.log(`logs     ${path.join(workDir, "logs")}   (one file per function and emulator)`);

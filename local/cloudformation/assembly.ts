@@ -31,7 +31,6 @@ const EMULATED = new Set([
 export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::KMS::Key": "no encryption at rest locally; key policies are reported, not enforced",
   "AWS::Logs::LogGroup": "function logs go to files under the work directory",
-  "AWS::CloudWatch::Alarm": "no CloudWatch locally",
   "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
   "AWS::SQS::QueuePolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::SNS::TopicPolicy": "resource policies (TLS-only) are not enforced on loopback",
@@ -203,7 +202,7 @@ export interface StackDeployment {
   /** A function's bundle directory, by the function's logical id. */
   readonly bundles: Record<string, string>;
   byType(type: string): Resource[];
-  /** The template's CloudWatch alarms, resolved (not run locally yet). */
+  /** The template's CloudWatch alarms, resolved (run by the local CloudWatch). */
   readonly alarms: readonly Resource[];
   byLogicalId(id: string): Resource;
   /** The resource whose ARN (or queue URL) this is. */
@@ -359,6 +358,12 @@ export function deployStack(
         id = { name, arn, ref: name, attrs: { Arn: arn } };
         break;
       }
+      case "AWS::CloudWatch::Alarm": {
+        const name = given("AlarmName") ?? physicalName(stackName, logicalId, 255);
+        const arn = `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
+        id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
       default: {
         const name = physicalName(stackName, logicalId, 255);
         id = { name, arn: name, ref: name, attrs: {} };
@@ -396,6 +401,13 @@ export function deployStack(
   const bundles: Record<string, string> = {};
   for (const [logicalId, resource] of Object.entries(raw)) {
     if (resource.Condition !== undefined && !scope.condition(resource.Condition)) continue;
+    if (resource.Type === "AWS::CloudWatch::Alarm") {
+      // Run by the local CloudWatch over the metrics the stack records (local/cloudwatch/).
+      const { name, arn, ref } = identity(logicalId);
+      const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
+      alarms.push({ logicalId, type: resource.Type, properties, name, arn, ref });
+      continue;
+    }
     if (!EMULATED.has(resource.Type)) {
       // Custom::<Name> (CDK's auto-delete objects, log retention, …): deploy-time work of a provider.
       const type = resource.Type.startsWith("Custom::") ? "AWS::CloudFormation::CustomResource" : resource.Type;
@@ -407,12 +419,6 @@ export function deployStack(
         );
       }
       notEmulated[type] = why;
-      if (resource.Type === "AWS::CloudWatch::Alarm") {
-        // Not run yet, but read: an alarm whose metric nothing emits is named at start.
-        const { name, arn, ref } = identity(logicalId);
-        const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
-        alarms.push({ logicalId, type: resource.Type, properties, name, arn, ref });
-      }
       continue;
     }
     const known = PROPERTIES[resource.Type] ?? { honoured: [] };

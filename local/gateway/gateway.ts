@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { encode as encodeCbor } from "cbor-x";
 import { ACCESS_REPORT_PATH } from "../contract.js";
 import {
   type Access,
@@ -64,7 +65,14 @@ export interface GatewayOptions {
   /** Where the SQS emulator's own queue URLs start, rewritten to and from the gateway's. */
   readonly sqsUrlPrefix: string;
   readonly onRefusal?: (access: Access) => void;
+  /** CloudWatch's operations, answered by the local stack (the gateway speaks the client's protocol). */
+  readonly cloudwatch?: CloudWatchHandler;
+  /** Every call to an AWS service, once answered: what it named and how it was answered (for metrics). */
+  readonly observe?: (call: AwsRequest, resources: readonly string[], status: number, answer: string) => void;
 }
+
+/** Answers a CloudWatch operation; a thrown error with `code` and `status` is the service's error. */
+export type CloudWatchHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
 
 export interface Gateway {
   readonly url: string;
@@ -183,6 +191,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         answerSecret(res, call, secrets);
         return;
       }
+      if (call.service === "cloudwatch") {
+        answerCloudWatch(res, call, options.cloudwatch);
+        return;
+      }
       let fault: Fault | undefined;
       // Faults hit the functions' own calls to DynamoDB, SQS and SNS, never the mapping's or the stream's.
       const canFail = faultable.has(call.accessKeyId ?? "") && call.service !== "kinesis";
@@ -197,6 +209,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (fault === "throttle" || fault === "error") {
         stats.injected[fault]++;
         injected(res, call, fault);
+        options.observe?.(call, resourcesOf(call), fault === "throttle" ? 400 : 500, faultBody(call, fault));
         return;
       }
       const metered =
@@ -208,7 +221,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Ask DynamoDB what the call cost; the caller never sees the difference.
         body = Buffer.from(JSON.stringify({ ...call.json, ReturnConsumedCapacity: "TOTAL" }));
       }
-      const upstream = new URL(options.upstreams[call.service]);
+      const upstream = new URL(options.upstreams[call.service as EmulatedService]);
       const forward = request(
         {
           hostname: upstream.hostname,
@@ -253,6 +266,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
                 // not JSON: an error page; nothing consumed
               }
             }
+            options.observe?.(call, resourcesOf(call), upstreamRes.statusCode ?? 502, answer.toString("utf8"));
             const headers = { ...upstreamRes.headers };
             delete headers["content-length"];
             res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, "content-length": String(answer.length) });
@@ -313,6 +327,7 @@ const JSON_CONTENT: Record<Service, string> = {
   sqs: "application/x-amz-json-1.0",
   sns: "text/xml",
   secretsmanager: "application/x-amz-json-1.1",
+  cloudwatch: "application/x-amz-json-1.0",
 };
 
 /**
@@ -336,9 +351,15 @@ function sendError(
     );
     return;
   }
+  if (call?.protocol === "cbor") {
+    res.writeHead(status, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
+    res.end(encodeCbor({ __type: code, message }));
+    return;
+  }
   if (call?.json !== undefined) {
     const headers: Record<string, string> = { "content-type": JSON_CONTENT[call.service] };
-    if (call.service === "sqs") headers["x-amzn-query-error"] = `${queryCode};Sender`;
+    // SQS and CloudWatch speak JSON compatibly with their query protocol: the old code in a header.
+    if (call.service === "sqs" || call.service === "cloudwatch") headers["x-amzn-query-error"] = `${queryCode};Sender`;
     res.writeHead(status, headers);
     res.end(JSON.stringify({ __type: code, message, Message: message }));
     return;
@@ -359,6 +380,7 @@ function accessDenied(res: ServerResponse<IncomingMessage>, call: AwsRequest, me
     sns: [403, "AuthorizationError", undefined],
     s3: [403, "AccessDenied", undefined],
     secretsmanager: [400, "AccessDeniedException", undefined],
+    cloudwatch: [403, "AccessDenied", undefined],
   }[call.service] as [number, string, string | undefined];
   sendError(res, call, status, code, message, queryCode ?? code);
 }
@@ -389,6 +411,47 @@ function answerSecret(
       CreatedDate: 0,
     }),
   );
+}
+
+/** CloudWatch's operations in the protocol the client spoke: RPC v2 CBOR or JSON 1.0. */
+function answerCloudWatch(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest,
+  handler: CloudWatchHandler | undefined,
+) {
+  if (handler === undefined || call.json === undefined) {
+    sendError(res, call, 400, "InvalidAction", "CloudWatch is answered over JSON 1.0 or RPC v2 CBOR only");
+    return;
+  }
+  handler(call.operation, call.json).then(
+    (output) => {
+      if (call.protocol === "cbor") {
+        res.writeHead(200, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
+        res.end(encodeCbor(output));
+      } else {
+        res.writeHead(200, { "content-type": JSON_CONTENT.cloudwatch });
+        res.end(JSON.stringify(epochSeconds(output)));
+      }
+    },
+    (err: { code?: string; status?: number; message?: string }) =>
+      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err)),
+  );
+}
+
+/** JSON 1.0 carries a timestamp as epoch seconds. */
+function epochSeconds(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(epochSeconds);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, epochSeconds(v)]));
+  }
+  return value;
+}
+
+/** The body an injected fault is answered with, as the metrics read it. */
+function faultBody(call: AwsRequest, fault: "throttle" | "error"): string {
+  if (fault === "error") return JSON.stringify({ __type: "InternalFailure" });
+  return JSON.stringify({ __type: call.json !== undefined ? "ThrottlingException" : "Throttling" });
 }
 
 function injected(res: ServerResponse<IncomingMessage>, call: AwsRequest, fault: Fault): void {

@@ -1,13 +1,17 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { decode as decodeCbor } from "cbor-x";
 
 // What an AWS API request asks for, read off the wire as the service reads it: which service
 // (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
 // credentials, and which resources it names (ARNs, as IAM matches them) — the inputs of an IAM decision.
 
-export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "s3" | "secretsmanager";
-export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns", "s3", "secretsmanager"];
-/** The services an emulator answers; Secrets Manager is answered by the gateway itself. */
-export type EmulatedService = Exclude<Service, "secretsmanager">;
+export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "s3" | "secretsmanager" | "cloudwatch";
+export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns", "s3", "secretsmanager", "cloudwatch"];
+/** The services an emulator answers; Secrets Manager and CloudWatch are answered by the local stack itself. */
+export type EmulatedService = Exclude<Service, "secretsmanager" | "cloudwatch">;
+
+/** Services whose SigV4 signing name is not their IAM prefix. */
+const SIGNING_NAMES: Readonly<Record<string, Service>> = { monitoring: "cloudwatch" };
 
 export interface AwsRequest {
   readonly service: Service;
@@ -16,6 +20,8 @@ export interface AwsRequest {
   /** JSON protocols (DynamoDB, Kinesis, SQS): the parsed body; query protocol: its parameters. */
   readonly json: Record<string, unknown> | undefined;
   readonly form: URLSearchParams | undefined;
+  /** Smithy RPC v2 CBOR (the AWS CLI's CloudWatch): `json` holds the decoded body. */
+  readonly protocol?: "cbor";
   /** S3 (REST): the bucket and key the path names (path-style). */
   readonly bucket?: string;
   readonly key?: string;
@@ -26,6 +32,7 @@ const TARGET_PREFIX: Record<string, Service> = {
   DynamoDB_20120810: "dynamodb",
   AmazonSQS: "sqs",
   secretsmanager: "secretsmanager",
+  GraniteServiceVersion20100801: "cloudwatch",
 };
 
 /** Reads the service, operation and credentials of a request; undefined when it is not an AWS call. */
@@ -40,8 +47,20 @@ export function parseRequest(
   const credential = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query.get("X-Amz-Credential") ?? undefined;
   const [accessKeyId, , , scope] = credential?.split("/") ?? [];
   const target = typeof headers["x-amz-target"] === "string" ? headers["x-amz-target"] : undefined;
-  let service = SERVICES.find((s) => s === scope);
+  let service = SERVICES.find((s) => s === scope) ?? SIGNING_NAMES[scope ?? ""];
   if (service === "s3") return s3Request(headers, url, method, accessKeyId);
+  const rpc = /^\/service\/([^/]+)\/operation\/([^/?]+)/.exec(url);
+  if (rpc && headers["smithy-protocol"] === "rpc-v2-cbor") {
+    service ??= TARGET_PREFIX[rpc[1] ?? ""];
+    if (service === undefined) return undefined;
+    let json: Record<string, unknown> | undefined;
+    try {
+      json = body.length > 0 ? (decodeCbor(body) as Record<string, unknown>) : {};
+    } catch {
+      json = undefined;
+    }
+    return { service, operation: rpc[2] as string, accessKeyId, json, form: undefined, protocol: "cbor" };
+  }
   if (target !== undefined) {
     const [prefix, operation] = target.split(".");
     service ??= TARGET_PREFIX[prefix ?? ""];
@@ -174,6 +193,11 @@ export function requestResources(req: AwsRequest, names: ResourceNames): string[
           ? `arn:aws:s3:::${req.bucket}`
           : `arn:aws:s3:::${req.bucket}/${req.key}`,
       ];
+    case "cloudwatch": {
+      const named = [req.json?.AlarmNames ?? req.json?.AlarmName ?? req.form?.get("AlarmName") ?? []].flat();
+      const alarms = named.filter((n): n is string => typeof n === "string");
+      return alarms.length === 0 ? ["*"] : alarms.map((n) => `arn:aws:cloudwatch:${region}:${account}:alarm:${n}`);
+    }
     case "secretsmanager": {
       const id = p("SecretId");
       return [id === undefined ? "*" : (names.secretArn(id) ?? id)];

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node:fs";
 import * as path from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 // Runs a function as Lambda runs it: its deployed bundle in an execution environment (a process)
@@ -37,6 +38,15 @@ export interface FunctionSpec {
 export type Invocation =
   | { readonly kind: "result"; readonly payload: unknown }
   | { readonly kind: "error"; readonly errorType: string; readonly errorMessage: string };
+
+/** What a host reports as it runs, for the metrics Lambda publishes and the function's own (EMF). */
+export interface HostObserver {
+  invocation(functionName: string, o: { durationMs: number; error: boolean; iteratorAgeMs?: number }): void;
+  concurrency(functionName: string, running: number): void;
+  throttle(functionName: string): void;
+  /** A line the function printed on stdout. */
+  logLine(line: string): void;
+}
 
 /** Faults a function host injects into its own invocations (chaos). */
 export interface HostChaos {
@@ -109,7 +119,11 @@ export class FunctionHost {
   /** Bumped by {@link swap}: an environment of an older generation retires after its invocation. */
   private generation = 0;
 
-  constructor(spec: FunctionSpec, logDir: string) {
+  constructor(
+    spec: FunctionSpec,
+    logDir: string,
+    private readonly observer?: HostObserver,
+  ) {
     this.current = spec;
     mkdirSync(logDir, { recursive: true });
     this.logFile = path.join(logDir, `${spec.functionName}.log`);
@@ -202,6 +216,8 @@ export class FunctionHost {
     );
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
+    const observer = this.observer;
+    if (observer && child.stdout) createInterface({ input: child.stdout }).on("line", (line) => observer.logLine(line));
     if (this.debugPort !== undefined) {
       child.stderr?.on("data", (chunk: Buffer) => {
         const text = chunk.toString();
@@ -253,11 +269,23 @@ export class FunctionHost {
   private async invokeCounted(event: unknown): Promise<Invocation> {
     const cap = this.current.reservedConcurrency;
     // Past its reserved concurrency Lambda throttles, and the mapping retries: here the call waits its turn.
-    while (cap !== undefined && this.running >= cap) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    const name = this.current.functionName;
+    while (cap !== undefined && this.running >= cap) {
+      this.observer?.throttle(name);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
     this.running++;
     this.peak = Math.max(this.peak, this.running);
+    this.observer?.concurrency(name, this.running);
+    const started = performance.now();
     try {
-      return await this.invokeIn(this.idle.pop() ?? this.spawnEnvironment(), event);
+      const outcome = await this.invokeIn(this.idle.pop() ?? this.spawnEnvironment(), event);
+      this.observer?.invocation(name, {
+        durationMs: performance.now() - started,
+        error: outcome.kind === "error",
+        ...iteratorAge(event),
+      });
+      return outcome;
     } finally {
       this.running--;
       this.waiting.shift()?.();
@@ -358,4 +386,11 @@ export class FunctionHost {
     );
     await new Promise<void>((resolve) => this.log.end(resolve));
   }
+}
+
+/** A stream batch's IteratorAge: how old its last record was when the function got it. */
+function iteratorAge(event: unknown): { iteratorAgeMs?: number } {
+  const records = (event as { Records?: { kinesis?: { approximateArrivalTimestamp?: number } }[] } | null)?.Records;
+  const arrival = records?.at(-1)?.kinesis?.approximateArrivalTimestamp;
+  return arrival === undefined ? {} : { iteratorAgeMs: Math.max(0, Date.now() - arrival * 1000) };
 }

@@ -32,7 +32,14 @@ test("an alarm on a queue that does not exist, a metric its service does not pub
   const [kinesisAlarm] = alarms.filter(([id]) => id.startsWith("ReadingsIteratorAgeAlarm"));
   if (!queueAlarm || !lambdaAlarm || !kinesisAlarm) throw new Error("the template lacks the alarms this test edits");
   queueAlarm[1].Properties.Dimensions = [{ Name: "QueueName", Value: "no-such-queue" }];
-  lambdaAlarm[1].Properties.MetricName = "Error";
+  // The errors alarm is metric math over Lambda's Errors and the function's own retried records.
+  const metrics = lambdaAlarm[1].Properties.Metrics as {
+    Id: string;
+    MetricStat?: { Metric: { MetricName: string } };
+  }[];
+  const errors = metrics.find((m) => m.MetricStat?.Metric.MetricName === "Errors");
+  if (!errors?.MetricStat) throw new Error("the errors alarm does not read Lambda's Errors");
+  errors.MetricStat.Metric.MetricName = "Error";
   kinesisAlarm[1].Properties.Dimensions = [{ Name: "Stream", Value: { Ref: "ReadingsStreamC38C6CEB" } }];
   const stack = deployStack(
     "Tripwire",

@@ -1,0 +1,185 @@
+import {
+  type AlarmDefinition,
+  type AlarmState,
+  alarmDatapoints,
+  type Evaluation,
+  evaluateAlarm,
+} from "./alarm-evaluation.js";
+import type { MetricStore } from "./metric-store.js";
+
+// The template's alarms, run: each evaluated once a minute (CloudWatch's cadence, shrunk by the
+// time scale), a change of state recorded in its history, handed to `onChange` (npm start prints
+// it) and its actions carried out — an SNS topic gets the message CloudWatch sends.
+
+export interface AlarmStatus {
+  readonly def: AlarmDefinition;
+  state: AlarmState;
+  reason: string;
+  reasonData: Record<string, unknown>;
+  updated: number;
+  readonly history: { t: number; from: AlarmState; to: AlarmState; reason: string }[];
+}
+
+export interface StateChange {
+  readonly alarm: AlarmDefinition;
+  readonly from: AlarmState;
+  readonly to: AlarmState;
+  readonly reason: string;
+}
+
+export interface AlarmRunnerOptions {
+  readonly region: string;
+  readonly account: string;
+  /** > 1 shrinks periods and the evaluation cadence (tests: 60 makes a minute a second). */
+  readonly timeScale?: number;
+  readonly onChange?: (change: StateChange) => void;
+  /** Publishes an alarm's message to an SNS topic (the gateway's SNS, as the account). */
+  readonly publish: (topicArn: string, subject: string, message: string) => Promise<void>;
+  readonly onActionError?: (alarm: string, action: string, err: unknown) => void;
+}
+
+export class AlarmRunner {
+  readonly alarms = new Map<string, AlarmStatus>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+
+  constructor(
+    defs: readonly AlarmDefinition[],
+    private readonly store: MetricStore,
+    private readonly options: AlarmRunnerOptions,
+  ) {
+    const now = Date.now();
+    for (const def of defs) {
+      this.alarms.set(def.name, {
+        def,
+        state: "INSUFFICIENT_DATA",
+        reason: "Unchecked: Initial alarm creation",
+        reasonData: {},
+        updated: now,
+        history: [],
+      });
+    }
+  }
+
+  get timeScale(): number {
+    return this.options.timeScale ?? 1;
+  }
+
+  start(): void {
+    const everyMs = 60_000 / this.timeScale;
+    this.timer = setInterval(() => {
+      this.running = this.running.then(() => this.evaluateAll());
+    }, everyMs);
+    this.timer.unref();
+  }
+
+  /** Evaluates every alarm now; changes are recorded and acted on before it resolves. */
+  async evaluateAll(now = Date.now()): Promise<void> {
+    for (const status of this.alarms.values()) {
+      const points = alarmDatapoints(status.def, this.store, now, this.timeScale);
+      await this.apply(status, evaluateAlarm(status.def, points, status.state), now);
+    }
+  }
+
+  /** SetAlarmState: the state holds until the next evaluation decides again. */
+  async setState(name: string, state: AlarmState, reason: string, reasonData?: Record<string, unknown>): Promise<void> {
+    const status = this.alarms.get(name);
+    if (!status) throw new Error(`no alarm ${name}`);
+    await this.apply(status, { state, reason, reasonData: reasonData ?? {} }, Date.now());
+  }
+
+  private async apply(status: AlarmStatus, next: Evaluation, now: number): Promise<void> {
+    const from = status.state;
+    status.reason = next.reason;
+    status.reasonData = next.reasonData;
+    if (next.state === from) return;
+    status.state = next.state;
+    status.updated = now;
+    status.history.push({ t: now, from, to: next.state, reason: next.reason });
+    this.options.onChange?.({ alarm: status.def, from, to: next.state, reason: next.reason });
+    if (!status.def.actionsEnabled) return;
+    for (const action of status.def.actions[next.state]) {
+      if (!action.startsWith("arn:aws:sns:")) continue; // others are named at start as not carried out
+      const { subject, message } = alarmMessage(status, from, this.options);
+      await this.options.publish(action, subject, message).catch((err) => {
+        this.options.onActionError?.(status.def.name, action, err);
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
+
+/** The actions of a template's alarms that are not SNS topics: not carried out locally. */
+export function unsupportedActions(defs: readonly AlarmDefinition[]): { alarm: string; action: string }[] {
+  return defs.flatMap((def) =>
+    Object.values(def.actions)
+      .flat()
+      .filter((a) => !a.startsWith("arn:aws:sns:"))
+      .map((action) => ({ alarm: def.logicalId, action })),
+  );
+}
+
+const REGION_NAMES: Readonly<Record<string, string>> = {
+  "us-east-1": "US East (N. Virginia)",
+  "us-east-2": "US East (Ohio)",
+  "us-west-1": "US West (N. California)",
+  "us-west-2": "US West (Oregon)",
+  "eu-west-1": "EU (Ireland)",
+  "eu-central-1": "EU (Frankfurt)",
+};
+
+/**
+ * The notification CloudWatch publishes to an alarm's SNS action: the subject `ALARM: "name" in
+ * Region` and the JSON message with the alarm, the states, the reason and the trigger.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-sns-notifications.html
+ */
+export function alarmMessage(
+  status: AlarmStatus,
+  from: AlarmState,
+  where: { region: string; account: string },
+): { subject: string; message: string } {
+  const { def } = status;
+  const region = REGION_NAMES[where.region] ?? where.region;
+  const p = def.properties;
+  const trigger =
+    def.source.kind === "metric"
+      ? {
+          MetricName: def.source.stat.metric.name,
+          Namespace: def.source.stat.metric.namespace,
+          StatisticType: p.ExtendedStatistic ? "ExtendedStatistic" : "Statistic",
+          Statistic: String(p.ExtendedStatistic ?? p.Statistic ?? "").toUpperCase(),
+          Unit: p.Unit ?? null,
+          Dimensions: def.source.stat.metric.dimensions.map((d) => ({ value: d.Value, name: d.Name })),
+          Period: def.periodSeconds,
+        }
+      : { Metrics: p.Metrics, Period: def.periodSeconds };
+  const message = {
+    AlarmName: def.name,
+    AlarmDescription: p.AlarmDescription ?? null,
+    AWSAccountId: where.account,
+    AlarmConfigurationUpdatedTimestamp: new Date(status.history[0]?.t ?? status.updated).toISOString(),
+    NewStateValue: status.state,
+    NewStateReason: status.reason,
+    StateChangeTime: new Date(status.updated).toISOString(),
+    Region: region,
+    AlarmArn: def.arn,
+    OldStateValue: from,
+    OKActions: def.actions.OK,
+    AlarmActions: def.actions.ALARM,
+    InsufficientDataActions: def.actions.INSUFFICIENT_DATA,
+    Trigger: {
+      ...trigger,
+      EvaluationPeriods: def.evaluationPeriods,
+      DatapointsToAlarm: def.datapointsToAlarm,
+      ComparisonOperator: def.comparison,
+      Threshold: def.threshold,
+      TreatMissingData: def.treatMissingData,
+      EvaluateLowSampleCountPercentile: "",
+    },
+  };
+  return { subject: `${status.state}: "${def.name}" in ${region}`, message: JSON.stringify(message) };
+}

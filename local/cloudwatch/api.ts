@@ -1,0 +1,260 @@
+import type { AlarmDefinition, AlarmState } from "./alarm-evaluation.js";
+import type { AlarmRunner, AlarmStatus } from "./alarms.js";
+import { evaluateExpression, parseExpression } from "./math.js";
+import { type Dimension, isStatistic, type MetricId, type MetricStore, type Statistic } from "./metric-store.js";
+
+// CloudWatch's API on the local endpoint, as data in and data out: the wire (JSON 1.0 for the SDK,
+// RPC v2 CBOR for the AWS CLI, whichever a client speaks) is the gateway's. Times come in as Dates
+// (CBOR), epoch seconds (JSON) or ISO strings, and go out as Dates.
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_Operations.html
+
+export class CloudWatchError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+type Input = Record<string, unknown>;
+
+export function cloudWatchApi(store: MetricStore, runner: AlarmRunner | undefined) {
+  const alarms = () => [...(runner?.alarms.values() ?? [])];
+  const operations: Record<string, (input: Input) => Promise<unknown> | unknown> = {
+    DescribeAlarms: (input) => {
+      const names = input.AlarmNames as string[] | undefined;
+      const prefix = input.AlarmNamePrefix as string | undefined;
+      const state = input.StateValue as AlarmState | undefined;
+      const types = (input.AlarmTypes as string[] | undefined) ?? ["MetricAlarm"];
+      const matching = alarms().filter(
+        (a) =>
+          (names === undefined || names.length === 0 || names.includes(a.def.name)) &&
+          (prefix === undefined || a.def.name.startsWith(prefix)) &&
+          (state === undefined || a.state === state),
+      );
+      return { MetricAlarms: types.includes("MetricAlarm") ? matching.map(metricAlarm) : [], CompositeAlarms: [] };
+    },
+    DescribeAlarmHistory: (input) => {
+      const name = input.AlarmName as string | undefined;
+      return {
+        AlarmHistoryItems: alarms()
+          .filter((a) => name === undefined || a.def.name === name)
+          .flatMap((a) =>
+            a.history.map((h) => ({
+              AlarmName: a.def.name,
+              AlarmType: "MetricAlarm",
+              Timestamp: new Date(h.t),
+              HistoryItemType: "StateUpdate",
+              HistorySummary: `Alarm updated from ${h.from} to ${h.to}`,
+              HistoryData: JSON.stringify({
+                oldState: { stateValue: h.from },
+                newState: { stateValue: h.to, stateReason: h.reason },
+              }),
+            })),
+          )
+          .sort((x, y) => y.Timestamp.getTime() - x.Timestamp.getTime()),
+      };
+    },
+    SetAlarmState: async (input) => {
+      const name = String(input.AlarmName ?? "");
+      const state = String(input.StateValue ?? "") as AlarmState;
+      if (!runner?.alarms.has(name))
+        throw new CloudWatchError("ResourceNotFound", `Alarm ${name} does not exist.`, 404);
+      if (!["OK", "ALARM", "INSUFFICIENT_DATA"].includes(state)) {
+        throw new CloudWatchError("InvalidParameterValue", `Invalid value for StateValue: ${state}`);
+      }
+      const data = typeof input.StateReasonData === "string" ? (JSON.parse(input.StateReasonData) as Input) : {};
+      await runner.setState(name, state, String(input.StateReason ?? ""), data);
+      return {};
+    },
+    PutMetricData: (input) => {
+      const namespace = String(input.Namespace ?? "");
+      if (namespace === "" || namespace.startsWith("AWS/")) {
+        throw new CloudWatchError(
+          "InvalidParameterValue",
+          `The value ${namespace} for parameter Namespace is invalid.`,
+        );
+      }
+      for (const datum of (input.MetricData as Input[] | undefined) ?? []) {
+        const id = { namespace, name: String(datum.MetricName), dimensions: dimensionsOf(datum.Dimensions) };
+        const t = datum.Timestamp === undefined ? Date.now() : toMs(datum.Timestamp);
+        const unit = datum.Unit as string | undefined;
+        const sv = datum.StatisticValues as Record<string, number> | undefined;
+        if (sv) {
+          store.put(
+            id,
+            { count: sv.SampleCount ?? 0, sum: sv.Sum ?? 0, min: sv.Minimum ?? 0, max: sv.Maximum ?? 0 },
+            t,
+            unit,
+          );
+        } else if (Array.isArray(datum.Values)) {
+          const counts = (datum.Counts as number[] | undefined) ?? [];
+          (datum.Values as number[]).forEach((v, i) => {
+            for (let n = 0; n < (counts[i] ?? 1); n++) store.put(id, v, t, unit);
+          });
+        } else {
+          store.put(id, Number(datum.Value), t, unit);
+        }
+      }
+      return {};
+    },
+    ListMetrics: (input) => {
+      const filter = {
+        ...(input.Namespace === undefined ? {} : { namespace: String(input.Namespace) }),
+        ...(input.MetricName === undefined ? {} : { name: String(input.MetricName) }),
+        dimensions: ((input.Dimensions as Partial<Dimension>[] | undefined) ?? []).map((d) => ({
+          Name: String(d.Name),
+          ...(d.Value === undefined ? {} : { Value: String(d.Value) }),
+        })),
+      };
+      return {
+        Metrics: store
+          .list(filter)
+          .map((m) => ({ Namespace: m.namespace, MetricName: m.name, Dimensions: m.dimensions })),
+      };
+    },
+    GetMetricStatistics: (input) => {
+      const id = metricIdOf(input);
+      const periodMs = Number(input.Period) * 1000;
+      const start = toMs(input.StartTime);
+      const end = toMs(input.EndTime);
+      const stats = ((input.Statistics as string[] | undefined) ?? []).filter(isStatistic);
+      const extended = ((input.ExtendedStatistics as string[] | undefined) ?? []).filter(isStatistic);
+      const unit = store.unit(id) ?? "None";
+      const byPeriod = new Map<number, Record<string, unknown>>();
+      for (const stat of [...stats, ...extended]) {
+        for (const point of store.query(id, stat, periodMs, start, end)) {
+          if (point.value === undefined) continue;
+          const row = byPeriod.get(point.t) ?? { Timestamp: new Date(point.t), Unit: unit };
+          if (extended.includes(stat))
+            row.ExtendedStatistics = { ...(row.ExtendedStatistics as Input), [stat]: point.value };
+          else row[stat] = point.value;
+          byPeriod.set(point.t, row);
+        }
+      }
+      return { Label: id.name, Datapoints: [...byPeriod.values()] };
+    },
+    GetMetricData: (input) => {
+      const start = toMs(input.StartTime);
+      const end = toMs(input.EndTime);
+      const queries = (input.MetricDataQueries as Input[] | undefined) ?? [];
+      return { MetricDataResults: metricData(store, queries, start, end), Messages: [] };
+    },
+  };
+  return async (operation: string, input: Input): Promise<unknown> => {
+    const op = operations[operation];
+    if (!op) throw new CloudWatchError("InvalidAction", `${operation} is not emulated by the local stack`);
+    return op(input);
+  };
+}
+
+/**
+ * GetMetricData's answer: each query that returns data — a metric's statistic per period, or an
+ * expression over the others — with its periods that have a value, newest first.
+ */
+export function metricData(store: MetricStore, queries: readonly Input[], start: number, end: number) {
+  const series = new Map<string, { t: number[]; values: (number | undefined)[] }>();
+  const periodOf = (q: Input) => Number((q.MetricStat as Input | undefined)?.Period ?? q.Period ?? 60) * 1000;
+  const periodMs = Math.min(...queries.map(periodOf));
+  const from = Math.floor(start / periodMs) * periodMs;
+  const times: number[] = [];
+  for (let t = from; t < end; t += periodMs) times.push(t);
+  for (const q of queries) {
+    const stat = q.MetricStat as Input | undefined;
+    if (!stat) continue;
+    const s = String(stat.Stat);
+    if (!isStatistic(s)) throw new CloudWatchError("InvalidParameterValue", `The statistic ${s} is not supported`);
+    const points = store.query(metricIdOf(stat.Metric as Input), s as Statistic, periodMs, from, end);
+    series.set(String(q.Id), { t: times, values: points.map((p) => p.value) });
+  }
+  for (const q of queries) {
+    if (typeof q.Expression !== "string") continue;
+    let result: ReturnType<typeof evaluateExpression>;
+    try {
+      result = evaluateExpression(parseExpression(q.Expression), (id) => series.get(id)?.values ?? [], times.length);
+    } catch (err) {
+      throw new CloudWatchError("ValidationError", (err as Error).message);
+    }
+    series.set(String(q.Id), { t: times, values: typeof result === "number" ? times.map(() => result) : [...result] });
+  }
+  return queries
+    .filter((q) => q.ReturnData !== false)
+    .map((q) => {
+      const s = series.get(String(q.Id)) ?? { t: [], values: [] };
+      const kept = s.t
+        .map((t, i) => [t, s.values[i]] as const)
+        .filter((x): x is readonly [number, number] => x[1] !== undefined);
+      kept.reverse();
+      return {
+        Id: q.Id,
+        Label:
+          q.Label ?? (q.MetricStat as { Metric?: { MetricName?: string } } | undefined)?.Metric?.MetricName ?? q.Id,
+        Timestamps: kept.map(([t]) => new Date(t)),
+        Values: kept.map(([, v]) => v),
+        StatusCode: "Complete",
+      };
+    });
+}
+
+function metricAlarm(a: AlarmStatus) {
+  const { def } = a;
+  const p = def.properties;
+  return {
+    AlarmName: def.name,
+    AlarmArn: def.arn,
+    AlarmDescription: p.AlarmDescription,
+    AlarmConfigurationUpdatedTimestamp: new Date(a.history[0]?.t ?? a.updated),
+    ActionsEnabled: def.actionsEnabled,
+    OKActions: def.actions.OK,
+    AlarmActions: def.actions.ALARM,
+    InsufficientDataActions: def.actions.INSUFFICIENT_DATA,
+    StateValue: a.state,
+    StateReason: a.reason,
+    StateReasonData: JSON.stringify(a.reasonData),
+    StateUpdatedTimestamp: new Date(a.updated),
+    StateTransitionedTimestamp: new Date(a.updated),
+    ...definitionFields(def),
+  };
+}
+
+/** The alarm's metric (or metrics) and thresholds as DescribeAlarms lists them. */
+function definitionFields(def: AlarmDefinition) {
+  const p = def.properties;
+  const pick = (keys: string[]) => Object.fromEntries(keys.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
+  return {
+    ...pick(["MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit", "Metrics"]),
+    EvaluationPeriods: def.evaluationPeriods,
+    DatapointsToAlarm: def.datapointsToAlarm,
+    Threshold: def.threshold,
+    ComparisonOperator: def.comparison,
+    TreatMissingData: def.treatMissingData,
+  };
+}
+
+function dimensionsOf(value: unknown): Dimension[] {
+  return ((value as { Name: unknown; Value: unknown }[] | undefined) ?? []).map((d) => ({
+    Name: String(d.Name),
+    Value: String(d.Value),
+  }));
+}
+
+function metricIdOf(input: Input): MetricId {
+  return {
+    namespace: String(input.Namespace),
+    name: String(input.MetricName),
+    dimensions: dimensionsOf(input.Dimensions),
+  };
+}
+
+/** A time as a client sends it: a Date (CBOR), epoch seconds (JSON) or an ISO string. */
+export function toMs(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === "number") return value * 1000;
+  if (typeof value === "string") {
+    const t = Date.parse(value);
+    if (!Number.isNaN(t)) return t;
+  }
+  throw new CloudWatchError("InvalidParameterValue", `not a time: ${String(value)}`);
+}

@@ -1,0 +1,217 @@
+import { execFile } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { StateChange } from "../../local/cloudwatch/alarms.js";
+import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
+import { dataLines } from "../helpers/data.js";
+import { drainQueue } from "../helpers/queues.js";
+import { editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
+
+// The template's alarms run on the local stack as CloudWatch runs them (a minute lasts a second
+// here: --alarm-time-scale 60). The readings role lacks dynamodb:PutItem, as the grant that once
+// hid did: its errors alarm and its failure-destination alarm go to ALARM — printed, listed by the
+// AWS CLI and the SDK, published to an SNS action — and back to OK when the condition clears. Bad
+// input fires the rejected-records alarm as its threshold and period say.
+
+const SCALE = 60;
+let stack: LocalStack;
+const changes: StateChange[] = [];
+
+beforeAll(async () => {
+  const app = editedAssembly((template) => {
+    for (const [id, policy] of resourcesOf(template, "AWS::IAM::Policy")) {
+      if (!id.startsWith("ReadingsRole")) continue;
+      const doc = policy.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] };
+      for (const s of doc.Statement) s.Action = [s.Action].flat().filter((a) => a !== "dynamodb:PutItem");
+    }
+    // An operator's topic on the errors alarm, and a queue subscribed to it to read what is published.
+    template.Resources.OpsTopic = { Type: "AWS::SNS::Topic", Properties: {} };
+    template.Resources.OpsQueue = { Type: "AWS::SQS::Queue", Properties: {} };
+    template.Resources.OpsSubscription = {
+      Type: "AWS::SNS::Subscription",
+      Properties: { Protocol: "sqs", TopicArn: { Ref: "OpsTopic" }, Endpoint: { "Fn::GetAtt": ["OpsQueue", "Arn"] } },
+    };
+    const [errorsAlarm] = resourcesOf(template, "AWS::CloudWatch::Alarm").filter(([id]) =>
+      id.startsWith("ReadingsErrorsAlarm"),
+    );
+    if (!errorsAlarm) throw new Error("the template has no readings errors alarm");
+    errorsAlarm[1].Properties.AlarmActions = [{ Ref: "OpsTopic" }];
+    errorsAlarm[1].Properties.OKActions = [{ Ref: "OpsTopic" }];
+  });
+  stack = await localStackForTests({}, undefined, {
+    app,
+    alarmTimeScale: SCALE,
+    onAlarm: (change) => changes.push(change),
+  });
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const alarmNamed = (prefix: string) => {
+  const name = [...(stack.cloudwatch.alarms?.alarms.keys() ?? [])].find((n) => n.startsWith(`Tripwire-${prefix}`));
+  if (name === undefined) throw new Error(`no alarm ${prefix}`);
+  return name;
+};
+
+async function untilState(names: readonly string[], state: string, withinMs = 30_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  const stateOf = (n: string) => stack.cloudwatch.alarms?.alarms.get(n)?.state;
+  while (names.some((n) => stateOf(n) !== state)) {
+    if (Date.now() > deadline) {
+      throw new Error(`not all ${state} within ${withinMs} ms: ${names.map((n) => `${n}=${stateOf(n)}`).join(", ")}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** `aws cloudwatch describe-alarms --state-value STATE` as a user runs it against the local endpoint. */
+async function cliAlarmNames(state: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)(
+    "aws",
+    [
+      "cloudwatch",
+      "describe-alarms",
+      "--state-value",
+      state,
+      "--query",
+      "MetricAlarms[].AlarmName",
+      "--output",
+      "json",
+    ],
+    {
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL: stack.gateway.url,
+        AWS_DEFAULT_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
+      },
+    },
+  );
+  return JSON.parse(stdout) as string[];
+}
+
+test("a role without dynamodb:PutItem: the errors and failure-destination alarms go to ALARM, are listed and published, and clear", async () => {
+  const errors = alarmNamed("ReadingsErrorsAlarm");
+  const failures = alarmNamed("ReadingsFailureDestinationAlarm");
+  await untilState([errors, failures], "OK");
+
+  // Readings keep coming, as they do: every batch fails for as long as they do. The errors alarm wants
+  // three periods in a row with failures (a passing burst that a retry absorbs is not worth a page).
+  const lines = dataLines("readings.csv");
+  const feeding = (async () => {
+    for (let i = 0; stack.cloudwatch.alarms?.alarms.get(errors)?.state !== "ALARM" && i < 200; i++) {
+      await putLines(
+        stack.clients.kinesis,
+        stack.outputs.ReadingsStreamName,
+        "readings",
+        lines.slice(i * 5, i * 5 + 5),
+      );
+      await sleep(250);
+    }
+  })();
+  await untilState([errors, failures], "ALARM");
+  await feeding;
+  const toAlarm = changes.filter((c) => c.to === "ALARM").map((c) => c.alarm.name);
+  expect(toAlarm).toEqual(expect.arrayContaining([errors, failures]));
+  // Nothing else is wrong with this stack: no other alarm fired.
+  expect(toAlarm.filter((n) => n !== errors && n !== failures)).toEqual([]);
+  expect(changes.find((c) => c.alarm.name === errors && c.to === "ALARM")?.reason).toMatch(
+    /^Threshold Crossed: \d out of the last 3 datapoints \[.*\] (was|were) greater than the threshold \(0\.0\)/,
+  );
+
+  // The AWS CLI (RPC v2 CBOR) and the SDK (JSON 1.0) list them, through AWS_ENDPOINT_URL.
+  expect((await cliAlarmNames("ALARM")).sort()).toEqual([errors, failures].sort());
+  const cloudwatch = new CloudWatchClient({
+    region: "us-east-1",
+    endpoint: stack.gateway.url,
+    credentials: ADMIN_CREDENTIALS,
+  });
+  const listed = await cloudwatch.send(new DescribeAlarmsCommand({ StateValue: "ALARM" }));
+  expect((listed.MetricAlarms ?? []).map((a) => a.AlarmName).sort()).toEqual([errors, failures].sort());
+  expect(listed.MetricAlarms?.[0]?.StateUpdatedTimestamp).toBeInstanceOf(Date);
+
+  // The alarm's SNS action got CloudWatch's message.
+  const published = (await drainQueue(stack.clients.sqs, opsQueueUrl(), 1000)).map(
+    (m) => JSON.parse(m.Body ?? "{}") as { Subject: string; Message: string },
+  );
+  const alarmed = published.find((p) => p.Subject.startsWith("ALARM"));
+  expect(alarmed?.Subject).toBe(`ALARM: "${errors}" in US East (N. Virginia)`);
+  expect(JSON.parse(alarmed?.Message ?? "{}")).toMatchObject({
+    AlarmName: errors,
+    NewStateValue: "ALARM",
+    AWSAccountId: "000000000000",
+    Trigger: { ComparisonOperator: "GreaterThanThreshold", Threshold: 0, EvaluationPeriods: 3 },
+  });
+
+  // The records gave up to the failure destination; once it is read, and no more fail, both clear.
+  await stack.runner?.drained();
+  await drainQueue(stack.clients.sqs, stack.outputs.ReadingsFailureQueueUrl, 500);
+  await untilState([errors, failures], "OK");
+  expect(await cliAlarmNames("ALARM")).toEqual([]);
+  const cleared = await drainQueue(stack.clients.sqs, opsQueueUrl(), 1000);
+  expect(cleared.map((m) => (JSON.parse(m.Body ?? "{}") as { Subject: string }).Subject)).toContain(
+    `OK: "${errors}" in US East (N. Virginia)`,
+  );
+
+  // The graphs' data, as GetMetricData answers it: the function was invoked again and again, and
+  // not one invocation was a Lambda error — a partial batch response hands records back instead —
+  // which is why the errors alarm adds the records handed back (RecordsRetried, from the function's
+  // own embedded metrics). On Errors alone it never left OK.
+  const fn = [...stack.hosts.values()].find((h) => h.spec.logicalId.startsWith("Readings"))?.spec.functionName;
+  const lambda = (MetricName: string) => ({
+    Metric: { Namespace: "AWS/Lambda", MetricName, Dimensions: [{ Name: "FunctionName", Value: fn }] },
+    Period: 60,
+    Stat: "Sum",
+  });
+  const data = await cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(Date.now() - 10 * 60_000),
+      EndTime: new Date(Date.now() + 60_000),
+      MetricDataQueries: [
+        { Id: "invocations", MetricStat: lambda("Invocations") },
+        { Id: "errors", MetricStat: lambda("Errors") },
+        {
+          Id: "retried",
+          MetricStat: {
+            Metric: {
+              Namespace: "Tripwire",
+              MetricName: "RecordsRetried",
+              Dimensions: [{ Name: "service", Value: "readings" }],
+            },
+            Period: 60,
+            Stat: "Sum",
+          },
+        },
+      ],
+    }),
+  );
+  const total = (id: string) =>
+    (data.MetricDataResults?.find((r) => r.Id === id)?.Values ?? []).reduce((a, b) => a + b, 0);
+  expect(total("invocations")).toBeGreaterThan(5);
+  expect(total("errors")).toBe(0);
+  expect(total("retried")).toBeGreaterThan(0);
+}, 120_000);
+
+test("bad input fires the rejected-records alarm as its threshold and period say", async () => {
+  const rejected = alarmNamed("RejectedRecordsAlarm");
+  await untilState([rejected], "OK");
+  await putLines(stack.clients.kinesis, stack.outputs.CpuStreamName, "cpu", ["not a cpu reading"]);
+  await untilState([rejected], "ALARM");
+  const change = changes.find((c) => c.alarm.name === rejected && c.to === "ALARM");
+  expect(change?.reason).toMatch(
+    /^Threshold Crossed: 1 out of the last 1 datapoints \[1\.0 .*\] was greater than the threshold \(0\.0\)/,
+  );
+  await drainQueue(stack.clients.sqs, stack.outputs.RejectedQueueUrl, 500);
+  // A five-minute period (five seconds here) with the queue empty clears it.
+  await untilState([rejected], "OK", (3 * 5 * 60_000) / SCALE);
+}, 60_000);
+
+function opsQueueUrl(): string {
+  const queue = stack.stacks[0]?.resources.find((r) => r.logicalId === "OpsQueue");
+  if (!queue) throw new Error("no OpsQueue");
+  return queue.ref;
+}
