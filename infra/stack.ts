@@ -182,7 +182,20 @@ export class TripwireStack extends Stack {
         left: all.map((f) => f.fn.metricErrors({ statistic: "Sum" })),
         right: all.map((f) => f.fn.metricDuration({ statistic: "p99" })),
       }),
+      new cloudwatch.SingleValueWidget({
+        title: "Records processed (last 5 minutes)",
+        metrics: streams.map((s) => custom("RecordsProcessed", s).with({ period: Duration.minutes(5) })),
+        width: 24,
+        height: 3,
+      }),
       new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms, width: 24 }),
+      new cloudwatch.TextWidget({
+        markdown:
+          "Records that cannot be decoded are in the rejected-records queue, with a reason; records a function " +
+          "gave up on are in its failure queue. `npm run status -- APP` shows what the applications hold.",
+        width: 24,
+        height: 2,
+      }),
     );
 
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

@@ -16,3 +16,6 @@ export const LOCAL_STACK_FILE = "local.json";
 
 /** Where a running local stack invokes one of its functions: POST <path>/<function> with the event. */
 export const INVOKE_PATH = "/_tripwire/invoke/";
+
+/** The template's dashboard as a web page (GET), beside the alarms and the functions. */
+export const DASHBOARD_PATH = "/_tripwire/dashboard/";

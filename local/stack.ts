@@ -18,7 +18,9 @@ import { assemblyFor } from "./cloudformation/synth.js";
 import type { StateChange } from "./cloudwatch/alarms.js";
 import { LocalCloudWatch } from "./cloudwatch/cloudwatch.js";
 import { unreachableAlarms } from "./cloudwatch/reachability.js";
-import { INVOKE_PATH, LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
+import { DASHBOARD_PATH, INVOKE_PATH, LOCAL_STACK_FILE, type LocalStackFile } from "./contract.js";
+import { functionPanels } from "./dashboard/dashboard.js";
+import { dashboardPage } from "./dashboard/page.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
 import { roleIdentities } from "./iam/policy.js";
@@ -90,6 +92,8 @@ export interface LocalStack {
   readonly chaos: ChaosCounts | undefined;
   /** The metrics recorded, the alarms run over them, CloudWatch's API on the endpoint. */
   readonly cloudwatch: LocalCloudWatch;
+  /** The template's dashboard as a web page, with the alarms and the functions. */
+  readonly dashboardUrl: string;
   /** The cloud assembly deployed, and whether it was reused (its sources unchanged since it was synthesized). */
   readonly assembly: { readonly dir: string; readonly reused: boolean };
   stop(): Promise<void>;
@@ -394,6 +398,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       });
       stopAll.push(async () => watcher.stop());
     }
+    gateway.addPage(
+      DASHBOARD_PATH,
+      dashboardPage(stacks, {
+        store: cloudwatch.store,
+        alarms: cloudwatch.alarms,
+        functions: () => functionPanels(cloudwatch.store, hosts.values(), runner?.shardsByFunction() ?? new Map()),
+      }),
+    );
     for (const stack of stacks)
       for (const [type, why] of Object.entries(stack.notEmulated)) notes.push(`${type}: not emulated (${why})`);
     for (const warning of warnings) notes.push(`warning: ${warning}`);
@@ -415,6 +427,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       assembly,
       chaos,
       cloudwatch,
+      dashboardUrl: `${gateway.url}${DASHBOARD_PATH}`,
       stop,
     };
   } catch (err) {

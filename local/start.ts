@@ -260,6 +260,7 @@ async function main(): Promise<void> {
   console.log(
     `alarms   ${alarmCount} evaluated as CloudWatch does${scale > 1 ? `, ${scale}× faster (--alarm-time-scale)` : ""}; changes print here`,
   );
+  console.log(`dashboard ${stack.dashboardUrl}   (the template's dashboard from the local metrics, alarms, functions)`);
   console.log(`outputs  ${stack.outputsFile}   (the format of cdk deploy --outputs-file)`);
   console.log(`env      ${stack.envFile}   (source it to point the AWS CLI/SDK here)`);
   console.log(`logs     ${path.join(workDir, "logs")}   (one file per function and emulator)`);

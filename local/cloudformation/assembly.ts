@@ -31,7 +31,6 @@ const EMULATED = new Set([
 export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::KMS::Key": "no encryption at rest locally; key policies are reported, not enforced",
   "AWS::Logs::LogGroup": "function logs go to files under the work directory",
-  "AWS::CloudWatch::Dashboard": "no CloudWatch locally",
   "AWS::SQS::QueuePolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::SNS::TopicPolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::S3::BucketPolicy": "resource policies (TLS-only) are not enforced on loopback",
@@ -204,6 +203,8 @@ export interface StackDeployment {
   byType(type: string): Resource[];
   /** The template's CloudWatch alarms, resolved (run by the local CloudWatch). */
   readonly alarms: readonly Resource[];
+  /** The template's CloudWatch dashboards, resolved (drawn by the local dashboard page). */
+  readonly dashboards: readonly Resource[];
   byLogicalId(id: string): Resource;
   /** The resource whose ARN (or queue URL) this is. */
   byArn(arn: string): Resource | undefined;
@@ -261,6 +262,7 @@ export function deployStack(
   const raw = template.Resources;
   const notEmulated: Record<string, string> = {};
   const alarms: Resource[] = [];
+  const dashboards: Resource[] = [];
   const conditions = new Map<string, boolean>();
 
   // Names and ARNs come from the raw properties that name things (literal names only) and the logical id.
@@ -358,6 +360,12 @@ export function deployStack(
         id = { name, arn, ref: name, attrs: { Arn: arn } };
         break;
       }
+      case "AWS::CloudWatch::Dashboard": {
+        const name = given("DashboardName") ?? physicalName(stackName, logicalId, 255);
+        const arn = `arn:aws:cloudwatch::${account}:dashboard/${name}`;
+        id = { name, arn, ref: name, attrs: {} };
+        break;
+      }
       case "AWS::CloudWatch::Alarm": {
         const name = given("AlarmName") ?? physicalName(stackName, logicalId, 255);
         const arn = `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
@@ -401,11 +409,19 @@ export function deployStack(
   const bundles: Record<string, string> = {};
   for (const [logicalId, resource] of Object.entries(raw)) {
     if (resource.Condition !== undefined && !scope.condition(resource.Condition)) continue;
-    if (resource.Type === "AWS::CloudWatch::Alarm") {
-      // Run by the local CloudWatch over the metrics the stack records (local/cloudwatch/).
+    if (resource.Type === "AWS::CloudWatch::Alarm" || resource.Type === "AWS::CloudWatch::Dashboard") {
+      // Alarms are run by the local CloudWatch over the metrics the stack records (local/cloudwatch/),
+      // dashboards drawn from them (local/dashboard/).
       const { name, arn, ref } = identity(logicalId);
       const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
-      alarms.push({ logicalId, type: resource.Type, properties, name, arn, ref });
+      (resource.Type === "AWS::CloudWatch::Alarm" ? alarms : dashboards).push({
+        logicalId,
+        type: resource.Type,
+        properties,
+        name,
+        arn,
+        ref,
+      });
       continue;
     }
     if (!EMULATED.has(resource.Type)) {
@@ -466,6 +482,7 @@ export function deployStack(
     bundles,
     byType: (type) => resources.filter((r) => r.type === type),
     alarms,
+    dashboards,
     byLogicalId: (id) => {
       const found = resources.find((r) => r.logicalId === id);
       if (!found) throw new TemplateError(`no emulated resource ${id}`);

@@ -89,10 +89,13 @@ export interface Gateway {
   resetStats(): void;
   /** The local stack's own endpoints (unsigned, loopback only): POST <prefix><rest> answered by `route`. */
   addRoute(prefix: string, route: LocalRoute): void;
+  /** The local stack's own pages (GET, unsigned, loopback only): GET <prefix><rest> answered by `page`. */
+  addPage(prefix: string, page: LocalPage): void;
   stop(): Promise<void>;
 }
 
 export type LocalRoute = (rest: string, body: Buffer) => Promise<{ status: number; body: unknown }>;
+export type LocalPage = (rest: string) => { status: number; contentType: string; body: string | Buffer };
 
 const WRITES = new Set(["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"]);
 const READS = new Set(["GetItem", "BatchGetItem", "Query", "Scan"]);
@@ -110,6 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const faultable = new Set<string>();
   const accesses: Access[] = [];
   const localRoutes = new Map<string, LocalRoute>();
+  const localPages = new Map<string, LocalPage>();
   const seen = new Set<string>();
   const iterators = new Map<string, string>(); // Kinesis shard iterator → stream ARN
   const secrets = new Map<string, { arn: string; name: string; value: string }>(); // by ARN and by name
@@ -153,6 +157,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (req.method === "GET" && req.url === ACCESS_REPORT_PATH) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify(report()));
+        return;
+      }
+      const page = req.method === "GET" ? [...localPages].find(([prefix]) => req.url?.startsWith(prefix)) : undefined;
+      if (page) {
+        const [prefix, answer] = page;
+        try {
+          const {
+            status,
+            contentType,
+            body: content,
+          } = answer(decodeURIComponent((req.url ?? "").slice(prefix.length)));
+          res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
+          res.end(content);
+        } catch (err) {
+          res.writeHead(500, { "content-type": "text/plain" });
+          res.end(err instanceof Error ? err.message : String(err));
+        }
         return;
       }
       const local = [...localRoutes].find(([prefix]) => req.url?.startsWith(prefix));
@@ -311,6 +332,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     addRoute(prefix, route) {
       localRoutes.set(prefix, route);
+    },
+    addPage(prefix, page) {
+      localPages.set(prefix, page);
     },
     stop: () =>
       new Promise<void>((resolve) => {

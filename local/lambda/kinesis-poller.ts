@@ -167,6 +167,19 @@ export class EventSourceRunner {
     return new Map([...this.shards].map(([key, shard]) => [key, shard.checkpoint]));
   }
 
+  /** Per mapped function: its stream, the shards it is reading and those it has finished (closed, read to the end). */
+  shardsByFunction(): Map<string, { streamName: string; reading: number; finished: number }> {
+    const out = new Map<string, { streamName: string; reading: number; finished: number }>();
+    for (const shard of this.shards.values()) {
+      const { functionName, streamName } = shard.mapping;
+      const entry = out.get(functionName) ?? { streamName, reading: 0, finished: 0 };
+      if (shard.finished) entry.finished++;
+      else entry.reading++;
+      out.set(functionName, entry);
+    }
+    return out;
+  }
+
   /** Resolves once every shard has been read to its end and no batch is in flight. */
   async drained(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
