@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { encode as encodeCbor } from "cbor-x";
+import { encode as encodeCbor } from "cbor2";
 import { ACCESS_REPORT_PATH } from "../contract.js";
 import {
   type Access,

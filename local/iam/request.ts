@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { decode as decodeCbor } from "cbor-x";
+import { decode as decodeCbor } from "cbor2";
 
 // What an AWS API request asks for, read off the wire as the service reads it: which service
 // (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
