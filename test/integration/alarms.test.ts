@@ -102,19 +102,21 @@ test("a role without dynamodb:PutItem: the errors and failure-destination alarms
   // Readings keep coming, as they do: every batch fails for as long as they do. The errors alarm wants
   // three periods in a row with failures (a passing burst that a retry absorbs is not worth a page).
   const lines = dataLines("readings.csv");
+  // (They keep coming while the alarms are read below: with a minute lasting a second, the errors
+  // alarm would otherwise clear before the AWS CLI has started.)
+  let feed = true;
   const feeding = (async () => {
-    for (let i = 0; stack.cloudwatch.alarms?.alarms.get(errors)?.state !== "ALARM" && i < 200; i++) {
+    for (let i = 0; feed && i < 400; i++) {
       await putLines(
         stack.clients.kinesis,
         stack.outputs.ReadingsStreamName,
         "readings",
-        lines.slice(i * 5, i * 5 + 5),
+        lines.slice((i * 5) % 2995, ((i * 5) % 2995) + 5),
       );
       await sleep(250);
     }
   })();
   await untilState([errors, failures], "ALARM");
-  await feeding;
   const toAlarm = changes.filter((c) => c.to === "ALARM").map((c) => c.alarm.name);
   expect(toAlarm).toEqual(expect.arrayContaining([errors, failures]));
   // Nothing else is wrong with this stack: no other alarm fired.
@@ -151,7 +153,9 @@ test("a role without dynamodb:PutItem: the errors and failure-destination alarms
     Trigger: { ComparisonOperator: "GreaterThanThreshold", Threshold: 0, EvaluationPeriods: 3 },
   });
 
-  // The records gave up to the failure destination; once it is read, and no more fail, both clear.
+  // The readings stop; the records gave up to the failure destination; once it is read, both clear.
+  feed = false;
+  await feeding;
   await stack.runner?.drained();
   await drainQueue(stack.clients.sqs, stack.outputs.ReadingsFailureQueueUrl, 500);
   await untilState([errors, failures], "OK");
