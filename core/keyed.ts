@@ -27,6 +27,9 @@ import type { CountedOutcome, Decoded } from "./stream-batch.js";
 //   on the version that filled it; a writer that moved on has already taken it over.
 // - Failures. A key that cannot be finished (conflicts exhausted, a refused send, a service error)
 //   hands its records back to Lambda as failed; the others go on. Nothing is dropped.
+//
+// An application whose records mostly change nothing about their key would pay a write per record
+// here: core/facts.ts is the mode for it (write-once facts and tallies: the campaign).
 
 /** One event with where it came from. */
 export interface Keyed<E> {
@@ -69,8 +72,7 @@ export interface Stored<S, O> {
 export interface KeyedStore<S, O> {
   load(keys: readonly string[]): Promise<Map<string, Stored<S, O>>>;
   /** Writes the next item if the key is still as `expected` read it (its version), false when it
-   * moved on. An adapter of state that commutes across shards (sums) may condition on the
-   * watermarks of the shards it moves only: see the campaign's figures. */
+   * moved on. */
   save(expected: Stored<S, O>, next: Omit<Stored<S, O>, "key" | "version">): Promise<boolean>;
   /** Empties the outbox of the item at `version`, unless it moved on meanwhile. */
   clearPending(key: string, version: number): Promise<void>;
@@ -108,15 +110,10 @@ export function pastWatermarks<E>(
   return { fresh, watermarks: moved, replayed: events.length - fresh.length };
 }
 
-/**
- * Runs a batch of decoded records through a keyed application, exactly once per record. Keys the
- * caller already read, with the rest of the batch's state, are passed as `preloaded`; the others are
- * read here, all in one load.
- */
+/** Runs a batch of decoded records through a keyed application, exactly once per record: every key's item read in one load. */
 export async function processKeyed<E, S, O>(
   records: readonly Decoded<E>[],
   deps: KeyedDeps<E, S, O>,
-  preloaded: ReadonlyMap<string, Stored<S, O>> = new Map(),
 ): Promise<CountedOutcome> {
   const { app, store, sink } = deps;
   const maxConflicts = deps.maxConflicts ?? 10;
@@ -132,8 +129,7 @@ export async function processKeyed<E, S, O>(
     byKey.set(key, list);
   }
   const keys = [...byKey.keys()];
-  const missing = keys.filter((key) => !preloaded.has(key));
-  const loaded = new Map([...preloaded, ...(missing.length > 0 ? await store.load(missing) : [])]);
+  const loaded = keys.length > 0 ? await store.load(keys) : new Map<string, Stored<S, O>>();
   const results = await mapLimit(keys, deps.concurrency ?? 10, async (key) => {
     const events = byKey.get(key) ?? [];
     let stored = loaded.get(key);

@@ -1,41 +1,29 @@
-import { type Keyed, type KeyedApp, pastWatermarks } from "../../core/keyed.js";
-import { sequenceKey } from "../../shared/kinesis-record.js";
+import type { Aggregate, Fact, FactApp, FactStep, FactView, Loaded } from "../../core/facts.js";
+import { decideFacts } from "../../core/facts.js";
+import type { Keyed } from "../../core/keyed.js";
 import type { Conversion } from "./events.js";
 
-// The ad campaign's decisions, free of I/O: given the events of a batch and what the table said
-// about the people and coupons involved, what should happen. Every decision is replay-aware: an
-// effect already recorded under this very record (same sequence number) is decided again, so a
-// retried batch repeats its own effects (idempotently) instead of losing them.
+// The ad campaign's decisions, free of I/O, as a state computation on the core's facts mode
+// (core/facts.ts): `(conversion, facts before it) → (coupon, new facts, figures)`. The facts are
+// what earlier conversions left — a purchaser's enrolment, an issued coupon, a producer's event id
+// — and the loyalty list; the figures are sums per campaign.
 
 export const COUPON_DISCOUNT_PERCENT = 10;
 
-/** What the table holds about one customer, as far as decisions go. */
-export interface MemberFacts {
-  /** On the loyalty list: a loyalty record upserted them. */
-  readonly listed: boolean;
-  /** The sequence number of the purchase that enrolled them, when a purchase did. */
-  readonly enrolledBy?: string;
-}
+/** A fact of the campaign: on the loyalty list, enrolled by a purchase, a coupon issued, an event id claimed. */
+export type CampaignFact =
+  | { readonly kind: "listed" }
+  | { readonly kind: "enrolment"; readonly email: string; readonly campaign: string; readonly at: number }
+  | { readonly kind: "coupon"; readonly coupon: CouponIntent }
+  | { readonly kind: "claim" };
 
-/** What the table holds about one coupon. */
-export interface CouponFacts {
-  /** The sequence number of the click that earned it. */
-  readonly issuedBy: string;
-}
-
-export interface CampaignSnapshot {
-  readonly members: ReadonlyMap<string, MemberFacts>;
-  /** Keyed by {@link couponKey}. */
-  readonly coupons: ReadonlyMap<string, CouponFacts>;
-  /** Producer event ids already claimed: the sequence number of the record that claimed each. */
-  readonly claims: ReadonlyMap<string, string>;
-  /** Per campaign, per shard: the padded sequence number its figures count up to. A record at or
-   * below it was processed to the end before (figures are written last). */
-  readonly watermarks: ReadonlyMap<string, Readonly<Record<string, string>>>;
-}
-
-/** A conversion with the record it came in. */
-export type SequencedConversion = Keyed<Conversion>;
+/** The facts' keys: the table's item keys. */
+export const FACT_KEYS = {
+  listed: (email: string) => `MEMBER#${email}`,
+  enrolment: (email: string) => `ENROLMENT#${email}`,
+  coupon: (campaign: string, email: string) => `COUPON#${campaign}#${email}`,
+  claim: (eventId: string) => `EVENT#${eventId}`,
+} as const;
 
 export interface CouponIntent {
   readonly campaign: string;
@@ -46,6 +34,9 @@ export interface CouponIntent {
   readonly discountPercent: number;
 }
 
+/** A conversion with the record it came in. */
+export type SequencedConversion = Keyed<Conversion>;
+
 /** The decision for one conversion. */
 export interface ConversionDecision {
   readonly sequenceNumber: string;
@@ -54,86 +45,157 @@ export interface ConversionDecision {
   /** A redelivery of a record already processed: no effect, not counted again. Deciding it anew
    * could decide differently (membership may have changed since), so it is not decided at all. */
   readonly replay: boolean;
+  /** A producer's retry: its event id was claimed by an earlier record. No effect. */
+  readonly duplicate: boolean;
   /** Whether the customer was a member when the event was processed. */
   readonly byMember: boolean;
   readonly enrol: boolean;
   readonly coupon?: CouponIntent;
 }
 
+/** How a conversion shows in the counts. */
+export type ConversionOutcome = "couponIssued" | "enrolled" | "counted" | "duplicates";
+
+/** One conversion decided on the facts before it. */
+function decide(
+  event: Conversion,
+  facts: FactView<CampaignFact>,
+  codeOf: (campaign: string, email: string) => string,
+): Omit<ConversionDecision, "sequenceNumber" | "shardId" | "replay"> {
+  if (event.eventId !== undefined && facts.get(FACT_KEYS.claim(event.eventId)) !== undefined) {
+    return { event, duplicate: true, byMember: false, enrol: false };
+  }
+  // A purchase that finds its own enrolment enrolled a non-member, whatever the loyalty list says now.
+  const byMember =
+    event.kind !== "basket" &&
+    facts.mine(FACT_KEYS.enrolment(event.email)) === undefined &&
+    (facts.get(FACT_KEYS.listed(event.email)) !== undefined ||
+      facts.get(FACT_KEYS.enrolment(event.email)) !== undefined);
+  const enrol = event.kind === "purchase" && !byMember;
+  if (event.kind === "click" && byMember && facts.get(FACT_KEYS.coupon(event.campaign, event.email)) === undefined) {
+    const coupon = {
+      campaign: event.campaign,
+      email: event.email,
+      channel: event.channel,
+      code: codeOf(event.campaign, event.email),
+      clickedAt: event.at,
+      discountPercent: COUPON_DISCOUNT_PERCENT,
+    };
+    return { event, duplicate: false, byMember, enrol, coupon };
+  }
+  return { event, duplicate: false, byMember, enrol };
+}
+
+/** What a decision leaves: its facts, its coupon, its figures (counters named as the figures item's attributes). */
+function stepOf(
+  d: Omit<ConversionDecision, "sequenceNumber" | "shardId" | "replay">,
+): FactStep<CampaignFact, CouponIntent> {
+  const { event } = d;
+  if (d.duplicate) return { facts: [], outputs: [], tally: {}, outcome: "duplicates" };
+  const facts: { key: string; value: CampaignFact }[] = [];
+  if (event.eventId !== undefined) facts.push({ key: FACT_KEYS.claim(event.eventId), value: { kind: "claim" } });
+  if (d.enrol) {
+    const value = { kind: "enrolment" as const, email: event.email, campaign: event.campaign, at: event.at };
+    facts.push({ key: FACT_KEYS.enrolment(event.email), value });
+  }
+  if (d.coupon) {
+    facts.push({ key: FACT_KEYS.coupon(event.campaign, event.email), value: { kind: "coupon", coupon: d.coupon } });
+  }
+  const tally: Record<string, number> = {};
+  switch (event.kind) {
+    case "click":
+      tally.clicks = 1;
+      tally[`${CHANNEL_PREFIX}${event.channel}`] = 1;
+      if (d.byMember) tally.memberClicks = 1;
+      break;
+    case "basket":
+      tally.basketAdds = 1;
+      break;
+    case "purchase":
+      tally.purchases = 1;
+      tally.revenueCents = event.totalCents;
+      break;
+  }
+  if (d.coupon) tally.couponsIssued = 1;
+  if (d.enrol) tally.membersEnrolled = 1;
+  const outcome: ConversionOutcome = d.coupon ? "couponIssued" : d.enrol ? "enrolled" : "counted";
+  return { facts, outputs: d.coupon ? [d.coupon] : [], tally, outcome };
+}
+
+/** The campaign on the core's facts mode: what each conversion reads, counts toward, and decides. */
+export function campaignApp(
+  codeOf: (campaign: string, email: string) => string,
+): FactApp<Conversion, CampaignFact, CouponIntent> {
+  return {
+    reads: (event) => [
+      ...(event.eventId === undefined ? [] : [FACT_KEYS.claim(event.eventId)]),
+      ...(event.kind === "basket" ? [] : [FACT_KEYS.listed(event.email), FACT_KEYS.enrolment(event.email)]),
+      ...(event.kind === "click" ? [FACT_KEYS.coupon(event.campaign, event.email)] : []),
+    ],
+    aggregateOf: (event) => event.campaign,
+    step: (event, facts) => stepOf(decide(event, facts, codeOf)),
+  };
+}
+
+/** What the table held, as plain maps: for deciding a batch without a store (tests, the benchmark's decide rate). */
+export interface CampaignSnapshot {
+  /** Listed (on the loyalty list), and the sequence number of the purchase that enrolled them. */
+  readonly members: ReadonlyMap<string, { readonly listed: boolean; readonly enrolledBy?: string }>;
+  /** Keyed by {@link couponKey}: the sequence number of the click that earned it. */
+  readonly coupons: ReadonlyMap<string, { readonly issuedBy: string }>;
+  /** Producer event ids: the sequence number of the record that claimed each. */
+  readonly claims: ReadonlyMap<string, string>;
+  /** Per campaign, per shard: the padded sequence number its figures count up to. */
+  readonly watermarks: ReadonlyMap<string, Readonly<Record<string, string>>>;
+}
+
 export function couponKey(campaign: string, email: string): string {
   return `${campaign}\u0000${email}`;
 }
 
-/** Decides a batch of conversions, in order, against a snapshot of the table. */
+/** Decides a batch of conversions, in order, against a snapshot of the table (the core's pure fold). */
 export function decideConversions(
   batch: readonly SequencedConversion[],
   snapshot: CampaignSnapshot,
   codeOf: (campaign: string, email: string) => string,
 ): ConversionDecision[] {
-  // What this batch changed, over the snapshot (which is never copied): a purchase early in the
-  // batch makes its buyer a member for a click later in it, as record-at-a-time processing would.
-  const enrolledNow = new Map<string, MemberFacts>();
-  const couponsNow = new Map<string, CouponFacts>();
-  const members = { get: (email: string) => enrolledNow.get(email) ?? snapshot.members.get(email) };
-  const coupons = { get: (key: string) => couponsNow.get(key) ?? snapshot.coupons.get(key) };
-  // Records the campaign's figures already count, by the core's per-shard watermarks.
-  const fresh = new Set<SequencedConversion>();
-  const byCampaign = new Map<string, SequencedConversion[]>();
-  for (const record of batch) {
-    const records = byCampaign.get(record.event.campaign);
-    if (records) records.push(record);
-    else byCampaign.set(record.event.campaign, [record]);
-  }
-  for (const [campaign, records] of byCampaign) {
-    for (const record of pastWatermarks(snapshot.watermarks.get(campaign) ?? {}, records).fresh) fresh.add(record);
-  }
-  const decisions: ConversionDecision[] = [];
-  for (const record of batch) {
-    const { event, sequenceNumber, shardId } = record;
-    if (!fresh.has(record)) {
-      decisions.push({ sequenceNumber, shardId, event, replay: true, byMember: false, enrol: false });
-      continue;
+  const facts = new Map<string, Fact<CampaignFact>>();
+  for (const [email, m] of snapshot.members) {
+    if (m.listed) facts.set(FACT_KEYS.listed(email), { value: { kind: "listed" } });
+    if (m.enrolledBy !== undefined) {
+      const value = { kind: "enrolment" as const, email, campaign: "", at: 0 };
+      facts.set(FACT_KEYS.enrolment(email), { value, by: m.enrolledBy });
     }
-    const seq = sequenceKey(sequenceNumber);
-    const member = members.get(event.email);
-    const byMember = member !== undefined && memberAt(member, sequenceNumber, seq);
-    let enrol = false;
-    let coupon: CouponIntent | undefined;
-    if (event.kind === "purchase" && !byMember) {
-      enrol = true;
-      enrolledNow.set(event.email, { listed: member?.listed ?? false, enrolledBy: sequenceNumber });
-    }
-    if (event.kind === "click" && byMember) {
-      const key = couponKey(event.campaign, event.email);
-      const existing = coupons.get(key);
-      if (existing === undefined || existing.issuedBy === sequenceNumber) {
-        couponsNow.set(key, { issuedBy: sequenceNumber });
-        coupon = {
-          campaign: event.campaign,
-          email: event.email,
-          channel: event.channel,
-          code: codeOf(event.campaign, event.email),
-          clickedAt: event.at,
-          discountPercent: COUPON_DISCOUNT_PERCENT,
-        };
-      }
-    }
-    const decision = { sequenceNumber, shardId, event, replay: false, byMember, enrol };
-    decisions.push(coupon ? { ...decision, coupon } : decision);
   }
-  return decisions;
-}
-
-/**
- * Whether a customer was a member at the record `sequenceNumber` (padded: `seq`). A purchase
- * finding its own enrolment is a replay of the record that enrolled them: it was not a member
- * then, and decides as it did. A member enrolled by a later purchase (written before an earlier
- * record of the batch failed) was not one yet either: records of one e-mail share a shard, so
- * their sequence numbers order them.
- */
-function memberAt(member: MemberFacts, sequenceNumber: string, seq: string): boolean {
-  if (member.enrolledBy === sequenceNumber) return false;
-  return member.listed || (member.enrolledBy !== undefined && sequenceKey(member.enrolledBy) < seq);
+  for (const [key, { issuedBy }] of snapshot.coupons) {
+    const [campaign = "", email = ""] = key.split("\u0000");
+    const coupon = { campaign, email, channel: "", code: codeOf(campaign, email), clickedAt: 0, discountPercent: 0 };
+    facts.set(FACT_KEYS.coupon(campaign, email), { value: { kind: "coupon", coupon }, by: issuedBy });
+  }
+  for (const [id, by] of snapshot.claims) facts.set(FACT_KEYS.claim(id), { value: { kind: "claim" }, by });
+  const aggregates = new Map<string, Aggregate>(
+    [...snapshot.watermarks].map(([campaign, watermarks]) => [campaign, { counters: {}, watermarks }]),
+  );
+  const loaded: Loaded<CampaignFact> = { facts, aggregates };
+  // The app's own decisions, in the order its steps are taken (the records not replayed), for the caller.
+  const decisions: Omit<ConversionDecision, "sequenceNumber" | "shardId" | "replay">[] = [];
+  const app: FactApp<Conversion, CampaignFact, CouponIntent> = {
+    ...campaignApp(codeOf),
+    step: (event, view) => {
+      const d = decide(event, view, codeOf);
+      decisions.push(d);
+      return stepOf(d);
+    },
+  };
+  let next = 0;
+  return decideFacts(app, batch, loaded).map(({ record, replay }) => {
+    const { sequenceNumber, shardId, event } = record;
+    const d = replay ? undefined : decisions[next++];
+    if (d === undefined) {
+      return { sequenceNumber, shardId, event, replay: true, duplicate: false, byMember: false, enrol: false };
+    }
+    return { ...d, sequenceNumber, shardId, replay: false };
+  });
 }
 
 /** Conversion figures of one campaign; revenue in cents. */
@@ -161,61 +223,16 @@ export function emptyFigures(): CampaignFigures {
   };
 }
 
-/** Adds one decided record (not a replay) to its campaign's figures, in place. */
-function count(figures: CampaignFigures, decision: ConversionDecision): void {
-  const { event } = decision;
-  switch (event.kind) {
-    case "click":
-      figures.clicks += 1;
-      figures.clicksByChannel[event.channel] = (figures.clicksByChannel[event.channel] ?? 0) + 1;
-      if (decision.byMember) figures.memberClicks += 1;
-      break;
-    case "basket":
-      figures.basketAdds += 1;
-      break;
-    case "purchase":
-      figures.purchases += 1;
-      figures.revenueCents += event.totalCents;
-      break;
+/** A campaign's clicks per channel are counters named `ch:<channel>`. */
+const CHANNEL_PREFIX = "ch:";
+
+/** The figures an aggregate's counters make. */
+export function figuresOf(counters: Readonly<Record<string, number>>): CampaignFigures {
+  const figures = emptyFigures();
+  for (const [name, value] of Object.entries(counters)) {
+    if (name.startsWith(CHANNEL_PREFIX)) figures.clicksByChannel[name.slice(CHANNEL_PREFIX.length)] = value;
+    else if (name in figures && name !== "clicksByChannel")
+      figures[name as Exclude<keyof CampaignFigures, "clicksByChannel">] = value;
   }
-  if (decision.coupon) figures.couponsIssued += 1;
-  if (decision.enrol) figures.membersEnrolled += 1;
+  return figures;
 }
-
-/** Folds decisions whose effects were made into per-campaign figure increments (replays add nothing). */
-export function tallyFigures(decisions: readonly ConversionDecision[]): Map<string, CampaignFigures> {
-  const byCampaign = new Map<string, CampaignFigures>();
-  for (const decision of decisions) {
-    if (decision.replay) continue;
-    const campaign = decision.event.campaign;
-    const figures = byCampaign.get(campaign) ?? emptyFigures();
-    byCampaign.set(campaign, figures);
-    count(figures, decision);
-  }
-  return byCampaign;
-}
-
-/** How a counted record shows in the metrics. */
-export type FiguresOutcome = "couponIssued" | "enrolled" | "counted";
-
-/**
- * A campaign's figures as keyed state on the core: the key is the campaign, the events are the
- * batch's decided records whose effects were made, the step adds them up. The core's per-shard
- * watermark makes a replayed record count once.
- */
-export const figuresApp: KeyedApp<ConversionDecision, CampaignFigures, never> = {
-  keyOf: (decision) => decision.event.campaign,
-  initial: emptyFigures,
-  apply: (state, events) => {
-    const figures = structuredClone(state);
-    const outcomes: FiguresOutcome[] = [];
-    for (const { event: decision } of events) {
-      count(figures, decision);
-      outcomes.push(decision.coupon ? "couponIssued" : decision.enrol ? "enrolled" : "counted");
-    }
-    return { state: figures, outputs: [], outcomes };
-  },
-  metricOf: () => {
-    throw new Error("campaign figures have no outputs");
-  },
-};

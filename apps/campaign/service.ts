@@ -1,22 +1,16 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { processKeyed } from "../../core/keyed.js";
-import { SendError, type Sink, sqsSink } from "../../core/sinks.js";
+import { processFacts } from "../../core/facts.js";
+import { type Sink, sqsSink } from "../../core/sinks.js";
 import type { CountedOutcome, Decoded } from "../../core/stream-batch.js";
 import { mapLimit } from "../../shared/concurrency.js";
 import { emailHash } from "../../shared/email.js";
 import type { CouponCoder } from "./coupon.js";
 import type { Conversion, LoyaltyRecord } from "./events.js";
-import {
-  type ConversionDecision,
-  type CouponIntent,
-  decideConversions,
-  type FiguresOutcome,
-  figuresApp,
-} from "./logic.js";
-import type { CampaignFact, CampaignStore } from "./store.js";
+import { type ConversionOutcome, type CouponIntent, campaignApp } from "./logic.js";
+import type { DynamoCampaignStore } from "./store.js";
 
 export interface CampaignDeps {
-  readonly store: CampaignStore;
+  readonly store: DynamoCampaignStore;
   /** The promo queue (FIFO). */
   readonly coupons: Sink<CouponIntent>;
   /** The deployment's coupon codes (a keyed MAC: see coupon.ts). */
@@ -24,14 +18,14 @@ export interface CampaignDeps {
 }
 
 /** What a conversions batch did. */
-export type ConversionCount = "processed" | "duplicates" | "replayed" | FiguresOutcome | "conflicts";
+export type ConversionCount = "processed" | "replayed" | "conflicts" | ConversionOutcome;
 
-export type ConversionOutcome = CountedOutcome<ConversionCount>;
-
-/** Merges a batch's loyalty records per e-mail (in order) and upserts each member once. */
+/** Merges a batch's loyalty records per e-mail (in order) and upserts each member once. The loyalty
+ * list is reference data the conversions read, not a state computation: an upsert that merges fields
+ * is the same applied once or twice, so it needs no exactly-once protocol. */
 export async function processLoyalty(
   records: readonly Decoded<LoyaltyRecord>[],
-  store: CampaignStore,
+  store: DynamoCampaignStore,
 ): Promise<CountedOutcome<"processed">> {
   const merged = new Map<string, { record: LoyaltyRecord; first: string }>();
   for (const { ref, event } of records) {
@@ -56,132 +50,24 @@ export async function processLoyalty(
 }
 
 /**
- * Processes a batch of conversions: everything its decisions need read in one load (claimed
- * producer event ids, members, enrolments, coupons, figures), producer retries (a repeated
- * eventId) dropped, decisions taken by the pure logic, their facts (claims, enrolments, coupons)
- * put in bulk, coupons sent, and each campaign's figures added up on the core, one conditional
- * write per campaign.
+ * Processes a batch of conversions on the core's facts mode (core/facts.ts holds the correctness
+ * argument): each conversion decided on the facts before it, its enrolment, coupon and event-id
+ * claim put in bulk, its coupon sent, its campaign's figures added last.
  */
 export async function processConversions(
   records: readonly Decoded<Conversion>[],
   deps: CampaignDeps,
-): Promise<ConversionOutcome> {
-  const { store } = deps;
-  // The first record of the batch with an eventId claims it; a later one in the batch is a retry.
-  const firstWithId = new Map<string, string>();
-  const duplicates = new Set<string>();
-  for (const { ref, event } of records) {
-    if (event.eventId === undefined) continue;
-    if (firstWithId.has(event.eventId)) duplicates.add(ref.sequenceNumber);
-    else firstWithId.set(event.eventId, ref.sequenceNumber);
-  }
-  const keys = {
-    eventIds: [...firstWithId.keys()],
-    emails: new Set<string>(),
-    coupons: [] as [string, string][],
-    campaigns: new Set<string>(),
-  };
-  for (const { ref, event } of records) {
-    if (duplicates.has(ref.sequenceNumber)) continue;
-    keys.campaigns.add(event.campaign);
-    if (event.kind === "basket") continue;
-    keys.emails.add(event.email);
-    if (event.kind === "click") keys.coupons.push([event.campaign, event.email]);
-  }
-  const { snapshot, figures } = await store.load(keys);
-  // An id claimed by another record is a producer's retry; a claim of its own, a redelivery.
-  for (const [id, sequenceNumber] of firstWithId) {
-    const owner = snapshot.claims.get(id);
-    if (owner !== undefined && owner !== sequenceNumber) duplicates.add(sequenceNumber);
-  }
-  const fresh = records.filter(({ ref }) => !duplicates.has(ref.sequenceNumber));
-  const decisions = decideConversions(
-    fresh.map(({ ref, event }) => ({ event, sequenceNumber: ref.sequenceNumber, shardId: ref.shardId })),
-    snapshot,
-    deps.codeOf,
-  );
-
-  // Everything from the first record not finished on is handed back to Lambda, which delivers it again.
-  const errors: unknown[] = [];
-  let done = await recordFacts(fresh, decisions, snapshot.claims, store, errors);
-  done = Math.min(done, await sendCoupons(deps.coupons, decisions.slice(0, done), errors));
-
-  // Figures last: once they count a record, its redelivery is a replay. Only this invocation's
-  // writes count coupons and enrolments: a duplicate invocation that lost the figures write to its
-  // twin made the same effects, but they are the twin's to count.
-  const counted = decisions.slice(0, done).flatMap((decision, i) => {
-    const ref = fresh[i]?.ref;
-    return decision.replay || ref === undefined ? [] : [{ ref, event: decision }];
+): Promise<CountedOutcome<ConversionCount>> {
+  const outcome = await processFacts(records, {
+    app: campaignApp(deps.codeOf),
+    store: deps.store.facts,
+    sink: deps.coupons,
   });
-  const tally = await processKeyed(counted, { app: figuresApp, store: store.figures, sink: NO_OUTPUTS }, figures);
-  errors.push(...(tally.errors ?? []));
-  const firstUncounted = fresh.findIndex(({ ref }) => tally.failed.has(ref.sequenceNumber));
-  if (firstUncounted >= 0) done = Math.min(done, firstUncounted);
-
-  const { replayed = 0, ...rest } = tally.counts;
-  const counts: Partial<Record<ConversionCount, number>> = {
-    ...rest,
-    processed: done + duplicates.size,
-    duplicates: duplicates.size,
-    replayed: replayed + decisions.filter((d) => d.replay).length,
+  const { duplicates = 0, replayed = 0 } = outcome.counts;
+  return {
+    ...outcome,
+    counts: { ...outcome.counts, duplicates, replayed, processed: records.length - outcome.failed.size },
   };
-  return { failed: new Set(fresh.slice(done).map(({ ref }) => ref.sequenceNumber)), errors, counts };
-}
-
-const NO_OUTPUTS: Sink<never> = { send: async () => {} };
-
-/**
- * Puts the facts the decisions leave — new claims of producer event ids, enrolments, coupons — in
- * one bulk write, in record order. Returns how many decisions, from the first on, have every
- * fact of theirs written: a record whose claim is not written is not decided on (a retry would
- * not find it).
- */
-async function recordFacts(
-  records: readonly Decoded<Conversion>[],
-  decisions: readonly ConversionDecision[],
-  claims: ReadonlyMap<string, string>,
-  store: CampaignStore,
-  errors: unknown[],
-): Promise<number> {
-  const facts: { index: number; fact: CampaignFact }[] = [];
-  decisions.forEach((decision, index) => {
-    const { event, sequenceNumber } = decision;
-    const id = records[index]?.event.eventId;
-    if (id !== undefined && claims.get(id) !== sequenceNumber) {
-      facts.push({ index, fact: { kind: "claim", eventId: id, sequenceNumber } });
-    }
-    if (decision.enrol) {
-      facts.push({
-        index,
-        fact: { kind: "enrolment", email: event.email, campaign: event.campaign, at: event.at, sequenceNumber },
-      });
-    }
-    if (decision.coupon) facts.push({ index, fact: { kind: "coupon", intent: decision.coupon, sequenceNumber } });
-  });
-  const { written, error } = await store.recordFacts(facts.map((f) => f.fact));
-  if (error !== undefined) errors.push(error);
-  return facts[written]?.index ?? decisions.length;
-}
-
-/**
- * Sends issued coupons to the promo queue. The coupon item was written first, naming the record
- * that earned it, so a crash before the send cannot lose the coupon: the replayed record finds
- * its own coupon and sends again, and the coupon code, the message's identity, makes the FIFO
- * queue drop that second copy. Returns how many decisions, from the first on, had theirs sent.
- */
-async function sendCoupons(
-  sink: Sink<CouponIntent>,
-  decisions: readonly ConversionDecision[],
-  errors: unknown[],
-): Promise<number> {
-  const toSend = decisions.flatMap((d, index) => (d.coupon ? [{ index, coupon: d.coupon }] : []));
-  try {
-    await sink.send(toSend.map((c) => c.coupon));
-    return decisions.length;
-  } catch (err) {
-    errors.push(err);
-    return toSend[err instanceof SendError ? err.sent : 0]?.index ?? decisions.length;
-  }
 }
 
 /** The promo queue: one message a coupon, in order per customer, deduplicated by the coupon code. */

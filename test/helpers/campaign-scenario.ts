@@ -1,7 +1,8 @@
 import { expect, test } from "vitest";
 import { decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
-import { decideConversions, tallyFigures } from "#apps/campaign/logic.js";
+import { decideConversions } from "#apps/campaign/logic.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
+import { tallyFigures } from "./campaign-oracle.js";
 import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { TEST_CODER } from "./events.js";

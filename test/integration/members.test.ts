@@ -1,4 +1,4 @@
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, expect, test } from "vitest";
 import { decodeLoyalty } from "#apps/campaign/decode.js";
 import type { Conversion } from "#apps/campaign/events.js";
@@ -6,7 +6,7 @@ import { couponSink, processConversions, processLoyalty } from "#apps/campaign/s
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { createTable } from "../../local/cloudformation/deploy.js";
 import { emulatorsForFile } from "../helpers/emulators.js";
-import { ref, TEST_CODER } from "../helpers/events.js";
+import { nextSequence, ref, TEST_CODER } from "../helpers/events.js";
 import { campaignTableProperties } from "../helpers/template.js";
 
 const file = emulatorsForFile();
@@ -93,4 +93,62 @@ test("a producer's retry (an eventId claimed before) is a duplicate; the claimin
   const claim = await file.clients.documents.send(new GetCommand({ TableName: table, Key: { pk: "EVENT#evt-1" } }));
   expect(claim.Item).toMatchObject({ claimedBy: first[0]?.ref.sequenceNumber });
   expect(claim.Item?.expiresAt).toBeGreaterThan(Date.now() / 1000);
+});
+
+test("items written before the upgrade keep their meaning: no second coupon, no second enrolment", async () => {
+  // As the previous version wrote them (the same layout, written by its own code path): a listed
+  // member's coupon for a campaign, and a member enrolled when the enrolment lived in the member item.
+  const before = nextSequence(); // a record of the stream before these
+  const put = (Item: Record<string, unknown>) =>
+    file.clients.documents.send(new PutCommand({ TableName: table, Item }));
+  await put({ pk: "MEMBER#olduser@example.com", email: "olduser@example.com", source: "loyalty", memberSince: before });
+  await put({
+    pk: "COUPON#Upgrade#olduser@example.com",
+    campaign: "Upgrade",
+    email: "olduser@example.com",
+    code: TEST_CODER("Upgrade", "olduser@example.com"),
+    channel: "Instagram",
+    discountPercent: 10,
+    clickedAt: "2026-11-01T00:00:00.000Z",
+    issuedBy: before,
+  });
+  await put({ pk: "MEMBER#enrolled@example.com", email: "enrolled@example.com", enrolledBy: before });
+  const sent: unknown[] = [];
+  const capture = { send: async (coupons: readonly unknown[]) => void sent.push(...coupons) };
+  const at = Date.UTC(2026, 11, 3);
+  const outcome = await processConversions(
+    [
+      {
+        ref: ref(),
+        event: { kind: "click", campaign: "Upgrade", email: "olduser@example.com", channel: "Facebook", at },
+      },
+      {
+        ref: ref(),
+        event: { kind: "click", campaign: "Upgrade", email: "enrolled@example.com", channel: "Facebook", at },
+      },
+      {
+        ref: ref(),
+        event: {
+          kind: "purchase",
+          campaign: "Upgrade",
+          email: "enrolled@example.com",
+          items: ["1"],
+          totalCents: 500,
+          at,
+        },
+      },
+    ],
+    { store, coupons: capture, codeOf: TEST_CODER },
+  );
+  expect(outcome.failed.size).toBe(0);
+  // The old member's coupon stands: no second one. The one enrolled in the old layout is a member:
+  // their click earns their first coupon, their purchase enrols nobody.
+  expect(sent).toEqual([expect.objectContaining({ email: "enrolled@example.com", campaign: "Upgrade" })]);
+  expect((await store.readFigures()).get("Upgrade")).toMatchObject({
+    clicks: 2,
+    memberClicks: 2,
+    couponsIssued: 1,
+    purchases: 1,
+    membersEnrolled: 0,
+  });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { decodeConversion, decodeLoyalty } from "#apps/campaign/decode.js";
 import type { Conversion } from "#apps/campaign/events.js";
-import { type CampaignSnapshot, couponKey, decideConversions, tallyFigures } from "#apps/campaign/logic.js";
+import { type CampaignSnapshot, couponKey, decideConversions } from "#apps/campaign/logic.js";
 import { sequenceKey } from "#shared/kinesis-record.js";
+import { tallyFigures } from "../helpers/campaign-oracle.js";
 import { type ConversionsExpected, dataJson, dataLines } from "../helpers/data.js";
 import { TEST_CODER } from "../helpers/events.js";
 

@@ -3,16 +3,18 @@ import { describe, expect, test } from "vitest";
 import type { Conversion } from "#apps/campaign/events.js";
 import {
   type CampaignFigures,
-  type CouponFacts,
+  type CampaignSnapshot,
   couponKey,
   decideConversions,
   emptyFigures,
-  type MemberFacts,
   type SequencedConversion,
-  tallyFigures,
 } from "#apps/campaign/logic.js";
 import { sequenceKey } from "#shared/kinesis-record.js";
+import { tallyFigures } from "../helpers/campaign-oracle.js";
 import { TEST_CODER } from "../helpers/events.js";
+
+type MemberFacts = CampaignSnapshot["members"] extends ReadonlyMap<string, infer M> ? M : never;
+type CouponFacts = CampaignSnapshot["coupons"] extends ReadonlyMap<string, infer C> ? C : never;
 
 const T0 = Date.UTC(2026, 10, 20, 9);
 
