@@ -286,6 +286,15 @@ let zoneItemBytes: number | undefined;
     const wcu = batched.writeUnits / batched.records;
     const wcuLimit = TARGETS.writeUnitsPerRecord[app];
     check(wcu <= wcuLimit, `${app} at batch 100: ${fmt(wcu, 3)} write units/record (≤ ${wcuLimit})`);
+    if (app === "conversions") {
+      const dollars = dollarsPerMillion(batched.usage);
+      const limitDollars = TARGETS.dollarsPerMillion.conversions;
+      check(
+        dollars.total <= limitDollars,
+        `${app} at batch 100: $${fmt(dollars.total, 3)} per million (≤ $${limitDollars}; DynamoDB $${fmt(dollars.dynamodb, 3)}: ` +
+          `${fmt(batched.usage.readUnits / batched.records, 2)} read and ${fmt(wcu, 3)} write units a record)`,
+      );
+    }
   }
   if (zoneItemBytes !== undefined)
     check(

@@ -9,6 +9,8 @@ export const TARGETS = {
   /** Write units per record at batch 100. Conversions: what they cost when each enrolment was a
    * conditional UpdateItem (989cb8f) — putting enrolments in bulk must not cost more. */
   writeUnitsPerRecord: { readings: 0.06, conversions: 0.294 },
+  /** Dollars per million conversions at batch 100, list prices (issue #24). */
+  dollarsPerMillion: { conversions: 0.25 },
   /** A full 500-reading zone item: one write unit. */
   zoneItemBytes: 1024,
   /** Decode + decide on one core, records/s. */

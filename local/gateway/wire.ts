@@ -1,0 +1,170 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { encode as encodeCbor } from "cbor2";
+import { type AwsRequest, param, type Service } from "../iam/request.js";
+
+// Answers in each service's own wire format: errors as the JSON protocols, the query protocol, S3
+// and RPC v2 CBOR carry them, AccessDenied as each service words it, and the two services the
+// local stack answers itself (Secrets Manager's GetSecretValue, CloudWatch).
+
+/** Answers a CloudWatch operation; a thrown error with `code` and `status` is the service's error. */
+export type CloudWatchHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
+
+const JSON_CONTENT: Record<Service, string> = {
+  s3: "application/xml",
+  dynamodb: "application/x-amz-json-1.0",
+  kinesis: "application/x-amz-json-1.1",
+  sqs: "application/x-amz-json-1.0",
+  sns: "text/xml",
+  secretsmanager: "application/x-amz-json-1.1",
+  cloudwatch: "application/x-amz-json-1.0",
+};
+
+/**
+ * An error in the service's own wire format: JSON with `__type` for the JSON protocols (SQS's also
+ * carries the query error code in a header), the query protocol's ErrorResponse XML otherwise.
+ */
+export function sendError(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest | undefined,
+  status: number,
+  code: string,
+  message: string,
+  queryCode = code,
+): void {
+  if (call?.service === "s3") {
+    // S3's REST errors: an <Error> document.
+    res.writeHead(status, { "content-type": "application/xml" });
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message>` +
+        `<RequestId>${randomUUID()}</RequestId></Error>`,
+    );
+    return;
+  }
+  if (call?.protocol === "cbor") {
+    res.writeHead(status, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
+    res.end(encodeCbor({ __type: code, message }));
+    return;
+  }
+  if (call?.json !== undefined) {
+    const headers: Record<string, string> = { "content-type": JSON_CONTENT[call.service] };
+    // SQS and CloudWatch speak JSON compatibly with their query protocol: the old code in a header.
+    if (call.service === "sqs" || call.service === "cloudwatch") headers["x-amzn-query-error"] = `${queryCode};Sender`;
+    res.writeHead(status, headers);
+    res.end(JSON.stringify({ __type: code, message, Message: message }));
+    return;
+  }
+  res.writeHead(status, { "content-type": "text/xml" });
+  res.end(
+    `<ErrorResponse><Error><Type>${status < 500 ? "Sender" : "Receiver"}</Type><Code>${queryCode}</Code>` +
+      `<Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  );
+}
+
+/** AccessDeniedException as each service answers it (SNS calls it AuthorizationError). */
+export function accessDenied(res: ServerResponse<IncomingMessage>, call: AwsRequest, message: string): void {
+  const [status, code, queryCode] = {
+    dynamodb: [400, "com.amazon.coral.service#AccessDeniedException", undefined],
+    kinesis: [400, "AccessDeniedException", undefined],
+    sqs: [403, "com.amazon.coral.service#AccessDeniedException", "AccessDenied"],
+    sns: [403, "AuthorizationError", undefined],
+    s3: [403, "AccessDenied", undefined],
+    secretsmanager: [400, "AccessDeniedException", undefined],
+    cloudwatch: [403, "AccessDenied", undefined],
+  }[call.service] as [number, string, string | undefined];
+  sendError(res, call, status, code, message, queryCode ?? code);
+}
+
+/** Secrets Manager's GetSecretValue, answered from the template's secrets; nothing else of it is emulated. */
+export function answerSecret(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest,
+  secrets: ReadonlyMap<string, { arn: string; name: string; value: string }>,
+): void {
+  if (call.operation !== "GetSecretValue") {
+    sendError(res, call, 400, "InvalidRequestException", `${call.operation} is not emulated by the local stack`);
+    return;
+  }
+  const secret = secrets.get(param(call, "SecretId") ?? "");
+  if (!secret) {
+    sendError(res, call, 400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
+    return;
+  }
+  res.writeHead(200, { "content-type": JSON_CONTENT.secretsmanager });
+  res.end(
+    JSON.stringify({
+      ARN: secret.arn,
+      Name: secret.name,
+      SecretString: secret.value,
+      VersionId: "00000000-0000-0000-0000-000000000001",
+      VersionStages: ["AWSCURRENT"],
+      CreatedDate: 0,
+    }),
+  );
+}
+
+/** CloudWatch's operations in the protocol the client spoke: RPC v2 CBOR or JSON 1.0. */
+export function answerCloudWatch(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest,
+  handler: CloudWatchHandler | undefined,
+) {
+  if (handler === undefined || call.json === undefined) {
+    sendError(res, call, 400, "InvalidAction", "CloudWatch is answered over JSON 1.0 or RPC v2 CBOR only");
+    return;
+  }
+  handler(call.operation, call.json).then(
+    (output) => {
+      if (call.protocol === "cbor") {
+        res.writeHead(200, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
+        res.end(encodeCbor(output));
+      } else {
+        res.writeHead(200, { "content-type": JSON_CONTENT.cloudwatch });
+        res.end(JSON.stringify(epochSeconds(output)));
+      }
+    },
+    (err: { code?: string; status?: number; message?: string }) =>
+      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err)),
+  );
+}
+
+/** JSON 1.0 carries a timestamp as epoch seconds. */
+function epochSeconds(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(epochSeconds);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, epochSeconds(v)]));
+  }
+  return value;
+}
+
+/** The body an injected fault is answered with, as the metrics read it. */
+export function faultBody(call: AwsRequest, fault: "throttle" | "error"): string {
+  if (fault === "error") return JSON.stringify({ __type: "InternalFailure" });
+  return JSON.stringify({ __type: call.json !== undefined ? "ThrottlingException" : "Throttling" });
+}
+
+export function injected(res: ServerResponse<IncomingMessage>, call: AwsRequest, fault: "throttle" | "error"): void {
+  if (fault === "throttle") {
+    const code = call.json !== undefined ? "ThrottlingException" : "Throttling";
+    sendError(res, call, 400, code, "injected throttle");
+  } else {
+    sendError(res, call, 500, "InternalFailure", `injected ${fault}`);
+  }
+}
+
+/** The SQS emulator knows a queue by its own URL: a request naming the gateway's URL is rewritten to it. */
+export function withEmulatorQueueUrl(call: AwsRequest, body: Buffer, prefix: string): Buffer {
+  const url = param(call, "QueueUrl");
+  if (url === undefined) return body;
+  const canonical = `${prefix}${new URL(url).pathname}`;
+  if (call.json !== undefined) return Buffer.from(JSON.stringify({ ...call.json, QueueUrl: canonical }));
+  const form = new URLSearchParams(body.toString("utf8"));
+  if (!form.has("QueueUrl")) return body;
+  form.set("QueueUrl", canonical);
+  return Buffer.from(form.toString());
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}

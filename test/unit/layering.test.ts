@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { expect, test } from "vitest";
+
+// The README's dependency diagram, held to the code: every import of every source file resolved to
+// the top-level folder it reaches, and each folder allowed only the folders the diagram shows
+// below it (itself always). A new import that points the other way fails here.
+
+const root = path.resolve(import.meta.dirname, "../..");
+const ALLOWED: Readonly<Record<string, readonly string[]>> = {
+  shared: [],
+  core: ["shared"],
+  apps: ["core", "shared"],
+  functions: ["apps", "core", "shared"],
+  infra: ["apps", "core", "shared"],
+  local: ["apps", "infra", "core", "shared"],
+  cli: ["apps", "infra", "local", "core", "shared"],
+};
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === "node_modules" ? [] : sources(full);
+    return /\.(ts|mjs)$/.test(entry.name) ? [full] : [];
+  });
+}
+
+/** The top-level folders a file imports from (package imports `#apps/…` included). */
+function importedFolders(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1] as string);
+  return specifiers.flatMap((s) => {
+    if (s.startsWith("#")) return [s.slice(1).split("/")[0] as string];
+    if (!s.startsWith(".")) return [];
+    const target = path.relative(root, path.resolve(path.dirname(file), s));
+    return [target.split(path.sep)[0] as string];
+  });
+}
+
+test("imports go one way: apps → core → shared, local never into cli, nothing into functions", () => {
+  const wrong: string[] = [];
+  for (const [folder, allowed] of Object.entries(ALLOWED)) {
+    const files = sources(path.join(root, folder));
+    expect(files.length, folder).toBeGreaterThan(0);
+    for (const file of files) {
+      for (const target of importedFolders(file)) {
+        if (target !== folder && target in ALLOWED && !allowed.includes(target)) {
+          wrong.push(`${path.relative(root, file)} imports ${target}/`);
+        }
+      }
+    }
+  }
+  expect(wrong).toEqual([]);
+});
