@@ -8,12 +8,14 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { build } from "esbuild";
-import { STREAM_NAMES } from "../apps/index.js";
+import { CAMPAIGN_ENV } from "../apps/campaign/config.js";
+import { APPS, STREAM_NAMES } from "../apps/index.js";
 import { zoneStore, zoneToItem } from "../apps/zones/store.js";
 import { WINDOW_SIZE } from "../apps/zones/zone.js";
 import { synthesize } from "../local/cloudformation/synth.js";
 import { nodeFor } from "../local/lambda/function-host.js";
 import { projectRoot } from "../local/stack.js";
+import { COMMON_ENV } from "../shared/config.js";
 import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
@@ -58,14 +60,13 @@ async function bundles(): Promise<{ name: string; bytes: number; importMs: numbe
     AWS_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "bench",
     AWS_SECRET_ACCESS_KEY: "bench",
-    COUPON_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:000000000000:secret:coupons-AbCdEf",
-    SERVER_TABLE: "t",
+    [CAMPAIGN_ENV.couponSecretArn]: "arn:aws:secretsmanager:us-east-1:000000000000:secret:coupons-AbCdEf",
     ...process.env,
-    CAMPAIGN_TABLE: "t",
-    PROMO_QUEUE_URL: "u",
-    REJECTED_QUEUE_URL: "u",
-    ZONE_TABLE: "t",
-    ALERT_TOPIC_ARN: "a",
+    // Every application's table, from its manifest: a new application's function imports too.
+    ...Object.fromEntries(APPS.map((app) => [app.table.env, "t"])),
+    [CAMPAIGN_ENV.promoQueueUrl]: "u",
+    [COMMON_ENV.rejectedQueueUrl]: "u",
+    [COMMON_ENV.alertTopicArn]: "a",
     POWERTOOLS_METRICS_DISABLED: "true",
     // The runtime deployed is Node 22; this box's Node 20 would make the SDK say so on every import.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
