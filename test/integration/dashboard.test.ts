@@ -14,7 +14,7 @@ import { localStackForTests, putLines } from "../helpers/stack.js";
 const ARTIFACTS = path.resolve(import.meta.dirname, "../../test-results");
 let stack: LocalStack;
 let browser: Browser | undefined;
-const browserFound = chromiumPath();
+let browserFound: ReturnType<typeof chromiumPath> = { why: "not looked for yet" };
 
 beforeAll(async () => {
   stack = await localStackForTests();
@@ -22,6 +22,8 @@ beforeAll(async () => {
   await putLines(kinesis, stack.outputs.CpuStreamName, "cpu", dataLines("cpu.csv").slice(0, 200));
   await putLines(kinesis, stack.outputs.ReadingsStreamName, "readings", dataLines("readings.csv").slice(0, 200));
   await stack.runner?.drained();
+  // Found, or installed (apt-get, as root on a fresh CI machine: up to a few minutes).
+  browserFound = chromiumPath();
   if ("path" in browserFound) {
     browser = await chromium.launch({ executablePath: browserFound.path, args: ["--no-sandbox"] });
   }
