@@ -1,6 +1,7 @@
 import type { Resource } from "../cloudformation/assembly.js";
-import { evaluateExpression, idsOf, parseExpression } from "./math.js";
-import { isStatistic, type MetricId, type MetricStore, type Statistic } from "./metric-store.js";
+import { idsOf, parseExpression } from "./math.js";
+import { isStatistic, type MetricId, type MetricStore, metricIdOf, type Statistic } from "./metric-store.js";
+import { querySeries, type SeriesQuery } from "./query.js";
 
 // An alarm of the template as CloudWatch evaluates it: its metric (or metric math) read as one data
 // point per period over its last EvaluationPeriods periods; a data point breaches when it compares
@@ -71,14 +72,7 @@ export function alarmDefinition(alarm: Resource): AlarmDefinition {
     source = {
       kind: "metric",
       stat: {
-        metric: {
-          namespace: String(p.Namespace),
-          name: p.MetricName,
-          dimensions: ((p.Dimensions as { Name: string; Value: unknown }[] | undefined) ?? []).map((d) => ({
-            Name: d.Name,
-            Value: String(d.Value),
-          })),
-        },
+        metric: metricIdOf(p),
         stat: statOf(p.Statistic, p.ExtendedStatistic),
         periodSeconds,
       },
@@ -100,16 +94,8 @@ export function alarmDefinition(alarm: Resource): AlarmDefinition {
     const metrics = new Map<string, MetricStat>();
     for (const q of queries) {
       if (!q.MetricStat) continue;
-      const m = q.MetricStat.Metric;
       metrics.set(q.Id, {
-        metric: {
-          namespace: String(m.Namespace),
-          name: String(m.MetricName),
-          dimensions: ((m.Dimensions as { Name: string; Value: unknown }[] | undefined) ?? []).map((d) => ({
-            Name: d.Name,
-            Value: String(d.Value),
-          })),
-        },
+        metric: metricIdOf(q.MetricStat.Metric),
         stat: statOf(q.MetricStat.Stat, undefined),
         periodSeconds: Number(q.MetricStat.Period),
       });
@@ -169,20 +155,21 @@ export function alarmDatapoints(
   const periodMs = (def.periodSeconds * 1000) / timeScale;
   const end = Math.floor(now / periodMs) * periodMs;
   const start = end - def.evaluationPeriods * periodMs;
-  const read = (m: MetricStat) => store.query(m.metric, m.stat, periodMs, start, end);
-  if (def.source.kind === "metric") return read(def.source.stat);
-  const { metrics } = def.source;
-  const series = new Map([...metrics].map(([id, m]) => [id, read(m).map((d) => d.value)]));
-  const result = evaluateExpression(
-    parseExpression(def.source.expression),
-    (id) => series.get(id) ?? [],
-    def.evaluationPeriods,
-  );
-  return Array.from({ length: def.evaluationPeriods }, (_, i) => ({
-    t: start + i * periodMs,
-    value: typeof result === "number" ? result : result[i],
-  }));
+  const asQuery = (id: string, m: MetricStat): SeriesQuery => ({ id, metric: m.metric, stat: m.stat });
+  const queries: SeriesQuery[] =
+    def.source.kind === "metric"
+      ? [asQuery(RESULT, def.source.stat)]
+      : [
+          ...[...def.source.metrics].map(([id, m]) => asQuery(id, m)),
+          { id: RESULT, expression: def.source.expression },
+        ];
+  const { times, values } = querySeries(store, queries, periodMs, start, end);
+  const result = values.get(RESULT) ?? [];
+  return times.map((t, i) => ({ t, value: result[i] }));
 }
+
+/** The id of the series an alarm is decided on (no template id can contain a space). */
+const RESULT = "alarm result";
 
 export interface Evaluation {
   readonly state: AlarmState;

@@ -1,7 +1,7 @@
 import type { AlarmDefinition, AlarmState } from "./alarm-evaluation.js";
 import type { AlarmRunner, AlarmStatus } from "./alarms.js";
-import { evaluateExpression, parseExpression } from "./math.js";
-import { type Dimension, isStatistic, type MetricId, type MetricStore, type Statistic } from "./metric-store.js";
+import { type Dimension, isStatistic, type MetricStore, metricIdOf } from "./metric-store.js";
+import { querySeries, type SeriesQuery, type SeriesResult } from "./query.js";
 
 // CloudWatch's API on the local endpoint, as data in and data out: the wire (JSON 1.0 for the SDK,
 // RPC v2 CBOR for the AWS CLI, whichever a client speaks) is the gateway's. Times come in as Dates
@@ -78,7 +78,7 @@ export function cloudWatchApi(store: MetricStore, runner: AlarmRunner | undefine
         );
       }
       for (const datum of (input.MetricData as Input[] | undefined) ?? []) {
-        const id = { namespace, name: String(datum.MetricName), dimensions: dimensionsOf(datum.Dimensions) };
+        const id = { ...metricIdOf(datum), namespace };
         const t = datum.Timestamp === undefined ? Date.now() : toMs(datum.Timestamp);
         const unit = datum.Unit as string | undefined;
         const sv = datum.StatisticValues as Record<string, number> | undefined;
@@ -155,38 +155,30 @@ export function cloudWatchApi(store: MetricStore, runner: AlarmRunner | undefine
  * expression over the others — with its periods that have a value, newest first.
  */
 export function metricData(store: MetricStore, queries: readonly Input[], start: number, end: number) {
-  const series = new Map<string, { t: number[]; values: (number | undefined)[] }>();
   const periodOf = (q: Input) => Number((q.MetricStat as Input | undefined)?.Period ?? q.Period ?? 60) * 1000;
   const periodMs = Math.min(...queries.map(periodOf));
-  const from = Math.floor(start / periodMs) * periodMs;
-  const times: number[] = [];
-  for (let t = from; t < end; t += periodMs) times.push(t);
-  for (const q of queries) {
-    const stat = q.MetricStat as Input | undefined;
-    if (!stat) continue;
-    const s = String(stat.Stat);
-    if (!isStatistic(s)) throw new CloudWatchError("InvalidParameterValue", `The statistic ${s} is not supported`);
-    const points = store.query(metricIdOf(stat.Metric as Input), s as Statistic, periodMs, from, end);
-    series.set(String(q.Id), { t: times, values: points.map((p) => p.value) });
-  }
-  for (const q of queries) {
-    if (typeof q.Expression !== "string") continue;
-    let result: ReturnType<typeof evaluateExpression>;
-    try {
-      result = evaluateExpression(parseExpression(q.Expression), (id) => series.get(id)?.values ?? [], times.length);
-    } catch (err) {
-      throw new CloudWatchError("ValidationError", (err as Error).message);
-    }
-    series.set(String(q.Id), { t: times, values: typeof result === "number" ? times.map(() => result) : [...result] });
+  const series: SeriesQuery[] = queries.map((q) => {
+    const id = String(q.Id);
+    if (typeof q.Expression === "string") return { id, expression: q.Expression };
+    const stat = String((q.MetricStat as Input | undefined)?.Stat);
+    if (!isStatistic(stat))
+      throw new CloudWatchError("InvalidParameterValue", `The statistic ${stat} is not supported`);
+    return { id, metric: metricIdOf((q.MetricStat as Input).Metric as Input), stat };
+  });
+  let result: SeriesResult;
+  try {
+    result = querySeries(store, series, periodMs, start, end);
+  } catch (err) {
+    throw new CloudWatchError("ValidationError", (err as Error).message);
   }
   return queries
     .filter((q) => q.ReturnData !== false)
     .map((q) => {
-      const s = series.get(String(q.Id)) ?? { t: [], values: [] };
-      const kept = s.t
-        .map((t, i) => [t, s.values[i]] as const)
-        .filter((x): x is readonly [number, number] => x[1] !== undefined);
-      kept.reverse();
+      const values = result.values.get(String(q.Id)) ?? [];
+      const kept = result.times
+        .map((t, i) => [t, values[i]] as const)
+        .filter((x): x is readonly [number, number] => x[1] !== undefined)
+        .reverse();
       return {
         Id: q.Id,
         Label:
@@ -230,21 +222,6 @@ function definitionFields(def: AlarmDefinition) {
     Threshold: def.threshold,
     ComparisonOperator: def.comparison,
     TreatMissingData: def.treatMissingData,
-  };
-}
-
-function dimensionsOf(value: unknown): Dimension[] {
-  return ((value as { Name: unknown; Value: unknown }[] | undefined) ?? []).map((d) => ({
-    Name: String(d.Name),
-    Value: String(d.Value),
-  }));
-}
-
-function metricIdOf(input: Input): MetricId {
-  return {
-    namespace: String(input.Namespace),
-    name: String(input.MetricName),
-    dimensions: dimensionsOf(input.Dimensions),
   };
 }
 

@@ -30,6 +30,18 @@ export type Statistic = "Sum" | "SampleCount" | "Average" | "Minimum" | "Maximum
 
 const RETENTION_MS = 3 * 3600_000;
 
+/** A metric as templates and API calls name it: `Namespace`, `MetricName`, `Dimensions` of `{Name, Value}`. */
+export function metricIdOf(m: Readonly<Record<string, unknown>>): MetricId {
+  return {
+    namespace: String(m.Namespace ?? ""),
+    name: String(m.MetricName ?? ""),
+    dimensions: ((m.Dimensions as { Name: unknown; Value: unknown }[] | undefined) ?? []).map((d) => ({
+      Name: String(d.Name),
+      Value: String(d.Value),
+    })),
+  };
+}
+
 /** A metric's identity as CloudWatch matches it: dimension order does not matter, the set does. */
 export function metricKey(m: MetricId): string {
   const dims = [...m.dimensions].sort((a, b) => a.Name.localeCompare(b.Name)).map((d) => `${d.Name}=${d.Value}`);

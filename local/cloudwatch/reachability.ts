@@ -1,4 +1,6 @@
 import type { Resource, StackDeployment } from "../cloudformation/assembly.js";
+import { alarmDefinition, metricsRead } from "./alarm-evaluation.js";
+import type { MetricId } from "./metric-store.js";
 
 // An alarm that watches a metric nothing emits never fires — in an account as here — and nobody
 // finds out until the outage it was meant to catch. The AWS services' metrics are known: their
@@ -125,36 +127,15 @@ const SERVICES: Readonly<Record<string, ServiceMetrics>> = {
   },
 };
 
-interface MetricRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly dimensions: readonly { Name: string; Value: string }[];
-}
+type MetricRef = MetricId;
 
-/** The metrics an alarm reads: its own, or those of its metric math. */
+/** The metrics an alarm reads: its own, or those of its metric math (none known when it is not one CloudWatch's evaluator reads). */
 function metricsOf(alarm: Resource): MetricRef[] {
-  const p = alarm.properties;
-  if (typeof p.MetricName === "string") {
-    return [
-      {
-        namespace: String(p.Namespace ?? ""),
-        name: p.MetricName,
-        dimensions: (p.Dimensions as MetricRef["dimensions"] | undefined) ?? [],
-      },
-    ];
+  try {
+    return metricsRead(alarmDefinition(alarm)).map((m) => m.metric);
+  } catch {
+    return []; // named at start as not run, with why
   }
-  return ((p.Metrics as { MetricStat?: { Metric?: Record<string, unknown> } }[] | undefined) ?? []).flatMap((m) => {
-    const metric = m.MetricStat?.Metric;
-    return metric
-      ? [
-          {
-            namespace: String(metric.Namespace ?? ""),
-            name: String(metric.MetricName ?? ""),
-            dimensions: (metric.Dimensions as MetricRef["dimensions"] | undefined) ?? [],
-          },
-        ]
-      : [];
-  });
 }
 
 /** Why a metric matches nothing the stack emits, or undefined when it may. */

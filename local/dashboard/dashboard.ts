@@ -1,7 +1,7 @@
 import type { Resource } from "../cloudformation/assembly.js";
 import type { AlarmRunner } from "../cloudwatch/alarms.js";
-import { evaluateExpression, parseExpression } from "../cloudwatch/math.js";
 import { type Dimension, isStatistic, type MetricStore, type Statistic } from "../cloudwatch/metric-store.js";
+import { querySeries, type SeriesQuery } from "../cloudwatch/query.js";
 
 // The template's dashboards as data for the local page: each widget of the dashboard body — graphs
 // and single values of metrics (and metric math), text, alarm status — with its series read from
@@ -174,23 +174,12 @@ function metricSeries(
     const label = String(options.label ?? [name, ...dimensions.map((d) => d.Value)].join(" "));
     parsed.push({ ...common, label, metric: { namespace: namespace ?? "", name: name ?? "", dimensions, stat } });
   });
-  const from = Math.floor(start / periodMs) * periodMs;
-  const times: number[] = [];
-  for (let t = from; t < end; t += periodMs) times.push(t);
-  const values = new Map<string, (number | undefined)[]>();
-  for (const row of parsed) {
-    if (!row.metric) continue;
-    const { stat, ...id } = row.metric;
-    values.set(
-      row.id,
-      store.query(id, stat, periodMs, from, end).map((p) => p.value),
-    );
-  }
-  for (const row of parsed) {
-    if (row.expression === undefined) continue;
-    const result = evaluateExpression(parseExpression(row.expression), (id) => values.get(id) ?? [], times.length);
-    values.set(row.id, typeof result === "number" ? times.map(() => result) : [...result]);
-  }
+  const queries: SeriesQuery[] = parsed.map((row) =>
+    row.metric
+      ? { id: row.id, metric: row.metric, stat: row.metric.stat }
+      : { id: row.id, expression: row.expression ?? "" },
+  );
+  const { times, values } = querySeries(store, queries, periodMs, start, end);
   return parsed
     .filter((row) => row.visible)
     .map((row) => {
