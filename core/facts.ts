@@ -66,7 +66,7 @@ export interface FactApp<E, V, O> {
   /** The aggregate an event counts toward (e.g. its campaign). */
   aggregateOf(event: E): string;
   /** `(event, facts before it) → (facts, outputs, tally)`. */
-  step(event: E, facts: FactView<V>, sequenceNumber: string): FactStep<V, O>;
+  step(event: E, facts: FactView<V>): FactStep<V, O>;
 }
 
 /** An aggregate as read: its counters and, per shard, the padded sequence number it counts up to. */
@@ -83,13 +83,8 @@ export interface FactsWritten {
 
 /** The port the facts mode needs: a DynamoDB adapter deploys, an in-memory one tests. */
 export interface FactStore<V> {
-  load(
-    facts: readonly string[],
-    aggregates: readonly string[],
-  ): Promise<{
-    facts: ReadonlyMap<string, Fact<V>>;
-    aggregates: ReadonlyMap<string, Aggregate>;
-  }>;
+  /** The facts (those found) and aggregates (every one: empty when new) of the keys given, strongly consistently. */
+  load(facts: readonly string[], aggregates: readonly string[]): Promise<Loaded<V>>;
   /** Puts facts in bulk, in order, each named by the record that made it. */
   write(facts: readonly { key: string; value: V; by: string }[]): Promise<FactsWritten>;
   /** Adds increments to an aggregate if the watermarks it moves are still as `expected`; false when they moved. */
@@ -148,7 +143,7 @@ export function decideFacts<E, V, O>(
         return fact?.by === record.sequenceNumber ? fact.value : undefined;
       },
     };
-    const step = app.step(record.event, view, record.sequenceNumber);
+    const step = app.step(record.event, view);
     for (const f of step.facts) made.set(f.key, f.value);
     return { record, replay: false, step };
   });
