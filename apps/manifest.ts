@@ -58,6 +58,9 @@ export interface StreamManifest {
   readonly outputMetrics: readonly string[];
   /** Event-source settings per stage, over the defaults (e.g. larger batches in prod). */
   readonly eventSource?: Readonly<Record<string, Partial<EventSourceSettings>>>;
+  /** The core's mode its function runs on: "keyed" (the default) or "facts", whose tallies keep one
+   * watermark per shard and so need one batch per shard at a time (ParallelizationFactor 1). */
+  readonly mode?: "keyed" | "facts";
   /** The demo data under data/; `first`: put and processed before the other streams' (a loyalty list). */
   readonly demo?: { readonly file: string; readonly first?: boolean };
 }

@@ -32,7 +32,8 @@ const MAX_CONFLICTS = 10;
 //   watermarks it moves are still as read: writers from different shards commute, two invocations
 //   of one batch do not both count. A record at or below its aggregate's watermark was processed to
 //   the end before: it is a replay and is not decided at all. (Watermarks per shard assume one
-//   batch per shard at a time: a ParallelizationFactor of 1, which the stack keeps for these streams.)
+//   batch per shard at a time: a ParallelizationFactor of 1, which the stack requires of a stream
+//   whose manifest says `mode: "facts"`.)
 // - Everything from the first record not finished on (its facts, its send or its tally) goes back
 //   to Lambda, which delivers it again; nothing is dropped.
 

@@ -1,5 +1,5 @@
 import { STREAMS } from "../apps/index.js";
-import type { EventSourceSettings } from "../apps/manifest.js";
+import type { EventSourceSettings, StreamManifest } from "../apps/manifest.js";
 
 // How each stream feeds its function: the one definition that both the CDK stack and the local
 // runner read, so that what runs on a laptop is what runs in the account. A test compares it
@@ -21,6 +21,20 @@ export const DEFAULT_EVENT_SOURCE: EventSourceSettings = {
 };
 
 /** The event-source settings of every stream's function in a stage: the defaults, then the stream's own for that stage. */
-export function eventSources(stage: string): Record<string, EventSourceSettings> {
-  return Object.fromEntries(STREAMS.map((s) => [s.name, { ...DEFAULT_EVENT_SOURCE, ...s.eventSource?.[stage] }]));
+export function eventSources(
+  stage: string,
+  streams: readonly StreamManifest[] = STREAMS,
+): Record<string, EventSourceSettings> {
+  return Object.fromEntries(
+    streams.map((s) => {
+      const settings = { ...DEFAULT_EVENT_SOURCE, ...s.eventSource?.[stage] };
+      if (s.mode === "facts" && settings.parallelizationFactor !== 1) {
+        throw new Error(
+          `the ${s.name} stream runs on the core's facts mode, whose tallies need one batch per shard at a time: ` +
+            `its ParallelizationFactor must be 1, not ${settings.parallelizationFactor} (core/facts.ts)`,
+        );
+      }
+      return [s.name, settings];
+    }),
+  );
 }

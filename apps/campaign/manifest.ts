@@ -37,6 +37,7 @@ export const campaign = defineApp({
       tableActions: DynamoCampaignStore.actions.conversions,
       outputMetrics: ["CouponsIssued", "MembersEnrolled"],
       eventSource: { prod: { batchSize: 200 } },
+      mode: "facts",
       demo: { file: "conversions.txt" },
     },
   ],

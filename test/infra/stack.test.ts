@@ -2,11 +2,11 @@ import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, test } from "vitest";
 import { CARD_ENV } from "#apps/cards/app.js";
 import { DEFAULT_CARD_RULES } from "#apps/cards/rules.js";
-import { APPS, logicalIdOf, STREAM_NAMES } from "#apps/index.js";
+import { APPS, logicalIdOf, STREAM_NAMES, STREAMS } from "#apps/index.js";
 import type { AppManifest } from "#apps/manifest.js";
 import { parseRules, rulesEnvironment, ZONE_ENV, zoneConfig } from "#apps/zones/config.js";
 import { DEFAULT_RULES } from "#apps/zones/rules.js";
-import { DEFAULT_EVENT_SOURCE, type EventSourceSettings } from "../../infra/event-sources.js";
+import { DEFAULT_EVENT_SOURCE, type EventSourceSettings, eventSources } from "../../infra/event-sources.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
 import { stageConfig } from "../../infra/stage.js";
 import { synthesize } from "../helpers/template.js";
@@ -131,4 +131,12 @@ test("every application's tables, functions and outputs come from its manifest, 
     /-c cardRules: velocity: unknown "window"/,
   );
   expect(() => synthesize("dev", { cpuThresholdPercent: "120" })).toThrow(/cpuThresholdPercent/);
+});
+
+test("a stream on the core's facts mode cannot be given batches of one shard side by side", () => {
+  const facts = STREAMS.filter((s) => s.mode === "facts");
+  expect(facts.length).toBeGreaterThan(0);
+  const parallel = facts.map((s) => ({ ...s, eventSource: { dev: { parallelizationFactor: 2 } } }));
+  expect(() => eventSources("dev", parallel)).toThrow(/facts mode.*ParallelizationFactor must be 1, not 2/);
+  for (const settings of Object.values(eventSources("dev", facts))) expect(settings.parallelizationFactor).toBe(1);
 });
