@@ -68,8 +68,9 @@ export class MetricStore {
     for (let i = s.samples.length - 1; i > 0 && (s.samples[i - 1] as Sample).t > sample.t; i--) {
       [s.samples[i - 1], s.samples[i]] = [s.samples[i] as Sample, s.samples[i - 1] as Sample];
     }
+    // Aged-out samples go a minute's worth at a time, not one filter of the whole series per datum.
     const oldest = t - RETENTION_MS;
-    if ((s.samples[0]?.t ?? t) < oldest) s.samples = s.samples.filter((x) => x.t >= oldest);
+    if ((s.samples[0]?.t ?? t) < oldest - 60_000) s.samples = s.samples.filter((x) => x.t >= oldest);
   }
 
   /** Every metric recorded, optionally only those of a namespace, name or with given dimensions (ListMetrics). */
