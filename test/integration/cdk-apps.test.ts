@@ -8,6 +8,7 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { FailureRecord } from "#shared/failure-record.js";
 import { TemplateError } from "../../local/cloudformation/intrinsics.js";
+import type { StateChange } from "../../local/cloudwatch/alarms.js";
 import type { InvokeInfo } from "../../local/lambda/kinesis-poller.js";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
@@ -25,6 +26,7 @@ let stack: LocalStack;
 const invocations: InvokeInfo[] = [];
 const filtered = new Map<string, number>();
 const failures: FailureRecord[] = [];
+const alarmChanges: StateChange[] = [];
 
 beforeAll(async () => {
   assembly = mkdtempSync(path.join(tmpdir(), "tripwire-cdk-app-"));
@@ -42,7 +44,8 @@ beforeAll(async () => {
       onFailureDestination: (f) => failures.push(f),
     },
     undefined,
-    { app: assembly },
+    // A minute lasts a second for the app's alarms.
+    { app: assembly, alarmTimeScale: 60, onAlarm: (c) => alarmChanges.push(c) },
   );
 }, 180_000);
 afterAll(async () => stack?.stop());
@@ -199,6 +202,35 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     const inline = invocations.filter((i) => i.functionName === functionNamed("InlineCounter"));
     expect(inline.flatMap((i) => i.sequenceNumbers)).toHaveLength(3);
     expect(inline.every((i) => i.outcome === "ok")).toBe(true);
+  });
+
+  test("the app's own alarms run: the failing functions' errors alarms go to ALARM and page the on-call through SnsAction", async () => {
+    // The failing batches of the test before, as CloudWatch counts them: Lambda's Errors per function.
+    const alarmOf = (fn: string) =>
+      [...(stack.cloudwatch.alarms?.alarms.values() ?? [])].find((a) => a.def.logicalId.startsWith(fn));
+    for (const fn of ["FailToTopicErrors", "FailToBucketErrors"]) {
+      const deadline = Date.now() + 15_000;
+      while (!alarmChanges.some((c) => c.alarm.logicalId.startsWith(fn) && c.to === "ALARM")) {
+        if (Date.now() > deadline)
+          throw new Error(`${fn} never went to ALARM: ${alarmOf(fn)?.state} (${alarmOf(fn)?.reason})`);
+        await sleep(200);
+      }
+    }
+    const pages = (await drainQueue(stack.clients.sqs, out("OnCallInboxUrl"), 1000)).map(
+      (m) => JSON.parse(m.Body ?? "") as { Type: string; Subject: string; Message: string },
+    );
+    const alarmed = pages.filter((p) => p.Subject.startsWith("ALARM: "));
+    expect(alarmed.map((p) => (JSON.parse(p.Message) as { AlarmName: string }).AlarmName).sort()).toEqual(
+      ["FailToTopicErrors", "FailToBucketErrors"].map((fn) => alarmOf(fn)?.def.name).sort(),
+    );
+    expect(JSON.parse(alarmed[0]?.Message ?? "{}")).toMatchObject({
+      NewStateValue: "ALARM",
+      Trigger: { MetricName: "Errors", Namespace: "AWS/Lambda", ComparisonOperator: "GreaterThanOrEqualToThreshold" },
+    });
+    // The healthy functions' alarms-to-be: none of the app's other functions is alarmed on, and no other alarm fired.
+    expect(
+      new Set(alarmChanges.filter((c) => c.to === "ALARM").map((c) => c.alarm.logicalId.replace(/[0-9A-F]{8}$/, ""))),
+    ).toEqual(new Set(["FailToTopicErrors", "FailToBucketErrors"]));
   });
 });
 
