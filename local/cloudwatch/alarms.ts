@@ -99,7 +99,7 @@ export class AlarmRunner {
     this.options.onChange?.({ alarm: status.def, from, to: next.state, reason: next.reason });
     if (!status.def.actionsEnabled) return;
     for (const action of status.def.actions[next.state]) {
-      if (!action.startsWith("arn:aws:sns:")) continue; // others are named at start as not carried out
+      if (!isSnsAction(action)) continue; // others are named at start as not carried out
       const { subject, message } = alarmMessage(status, from, this.options);
       await this.options.publish(action, subject, message).catch((err) => {
         this.options.onActionError?.(status.def.name, action, err);
@@ -113,12 +113,15 @@ export class AlarmRunner {
   }
 }
 
+/** An alarm action the local stack carries out: an SNS topic. */
+const isSnsAction = (action: string) => action.startsWith("arn:aws:sns:");
+
 /** The actions of a template's alarms that are not SNS topics: not carried out locally. */
 export function unsupportedActions(defs: readonly AlarmDefinition[]): { alarm: string; action: string }[] {
   return defs.flatMap((def) =>
     Object.values(def.actions)
       .flat()
-      .filter((a) => !a.startsWith("arn:aws:sns:"))
+      .filter((a) => !isSnsAction(a))
       .map((action) => ({ alarm: def.logicalId, action })),
   );
 }

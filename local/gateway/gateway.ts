@@ -111,13 +111,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     streamOfIterator: (iterator: string) => meter.streamOfIterator(iterator),
     secretArn: (id: string) => secrets.get(id)?.arn,
   };
-  const resourcesOf = (req: AwsRequest): string[] => requestResources(req, names);
-
   /** The role's decision on every resource the call names; the first refusal, if any. Each access is recorded once. */
-  const decide = (req: AwsRequest, identity: RoleIdentity): Access | undefined => {
+  const decide = (req: AwsRequest, resources: readonly string[], identity: RoleIdentity): Access | undefined => {
     const action = iamAction(req);
     let refused: Access | undefined;
-    for (const resource of resourcesOf(req)) {
+    for (const resource of resources) {
       const decision = evaluate(identity.statements, action, resource);
       const access = { functionName: identity.functionName, action, resource, decision };
       const key = JSON.stringify(access);
@@ -175,6 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     req: IncomingMessage,
     res: ServerResponse<IncomingMessage>,
     call: AwsRequest,
+    resources: readonly string[],
     body: Buffer,
     after: { fault: Fault | undefined; metered: boolean; byFunction: boolean },
   ) => {
@@ -203,8 +202,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
             answer = Buffer.from(answer.toString("utf8").split(options.sqsUrlPrefix).join(origin));
           }
           const text = answer.toString("utf8");
-          meter.record(call, text, after.metered, () => resourcesOf(call)[0] ?? "*");
-          options.observe?.(call, resourcesOf(call), upstreamRes.statusCode ?? 502, text);
+          meter.record(call, text, after.metered, resources[0] ?? "*");
+          options.observe?.(call, resources, upstreamRes.statusCode ?? 502, text);
           const headers = { ...upstreamRes.headers };
           delete headers["content-length"];
           res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, "content-length": String(answer.length) });
@@ -227,12 +226,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
         return;
       }
+      // What the call names, read once: before its answer is metered, which forgets a used shard iterator.
+      const resources = requestResources(call, names);
       // IAM: a function's credentials are decided against its role; anyone else is the administrator.
       const identity = call.accessKeyId === undefined ? undefined : identities.get(call.accessKeyId);
       if (identity) {
         const op = `${call.service}:${call.operation}`;
         stats.operations[op] = (stats.operations[op] ?? 0) + 1;
-        const refused = decide(call, identity);
+        const refused = decide(call, resources, identity);
         if (refused && options.iam !== false) {
           options.onRefusal?.(refused);
           accessDenied(res, call, denialMessage(identity, refused.action, refused.resource, refused.decision));
@@ -257,12 +258,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (fault === "throttle" || fault === "error") {
         stats.injected[fault]++;
         injected(res, call, fault);
-        options.observe?.(call, resourcesOf(call), fault === "throttle" ? 400 : 500, faultBody(call, fault));
+        options.observe?.(call, resources, fault === "throttle" ? 400 : 500, faultBody(call, fault));
         return;
       }
       const metered = meter.metered(call, identity !== undefined);
       if (call.service === "sqs") body = withEmulatorQueueUrl(call, body, options.sqsUrlPrefix);
-      forward(req, res, call, meter.prepare(call, body, metered), {
+      forward(req, res, call, resources, meter.prepare(call, body, metered), {
         fault,
         metered,
         byFunction: identity !== undefined,

@@ -23,7 +23,7 @@ export class Meter {
   }
 
   /** Reads what a forwarded call's answer says: its consumed capacity, the iterators it handed out. */
-  record(call: AwsRequest, answer: string, metered: boolean, streamArn: () => string): void {
+  record(call: AwsRequest, answer: string, metered: boolean, streamArn: string): void {
     if (!metered && call.service !== "kinesis") return;
     let parsed: Record<string, unknown>;
     try {
@@ -38,9 +38,8 @@ export class Meter {
       else this.capacity.read += total;
     }
     if (call.service === "kinesis") {
-      const arn = streamArn();
       for (const key of ["ShardIterator", "NextShardIterator"]) {
-        if (typeof parsed[key] === "string") this.iterators.set(parsed[key] as string, arn);
+        if (typeof parsed[key] === "string") this.iterators.set(parsed[key] as string, streamArn);
       }
       const used = param(call, "ShardIterator");
       if (used !== undefined) this.iterators.delete(used);
