@@ -9,13 +9,14 @@ import { dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/queues.js";
 import { editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
 
-// The template's alarms run on the local stack as CloudWatch runs them (a minute lasts a second
-// here: --alarm-time-scale 60). The readings role lacks dynamodb:PutItem, as the grant that once
+// The template's alarms run on the local stack as CloudWatch runs them (a minute lasts three seconds
+// here: --alarm-time-scale 20; at 60 a one-second period could fall between two failing polls of a
+// loaded CI machine, and the errors alarm — three failing periods in a row — cleared mid-test). The readings role lacks dynamodb:PutItem, as the grant that once
 // hid did: its errors alarm and its failure-destination alarm go to ALARM — printed, listed by the
 // AWS CLI and the SDK, published to an SNS action — and back to OK when the condition clears. Bad
 // input fires the rejected-records alarm as its threshold and period say.
 
-const SCALE = 60;
+const SCALE = 20;
 let stack: LocalStack;
 const changes: StateChange[] = [];
 
@@ -116,7 +117,28 @@ test("a role without dynamodb:PutItem: the errors and failure-destination alarms
       await sleep(250);
     }
   })();
-  await untilState([errors, failures], "ALARM");
+  try {
+    await untilState([errors, failures], "ALARM");
+    await whileFailing(errors, failures);
+  } finally {
+    feed = false;
+    await feeding;
+  }
+
+  // The readings stop; the records gave up to the failure destination; once it is read, both clear.
+  await stack.runner?.drained();
+  await drainQueue(stack.clients.sqs, stack.outputs.ReadingsFailureQueueUrl, 500);
+  await untilState([errors, failures], "OK");
+  expect(await cliAlarmNames("ALARM")).toEqual([]);
+  const cleared = await drainQueue(stack.clients.sqs, opsQueueUrl(), 1000);
+  expect(cleared.map((m) => (JSON.parse(m.Body ?? "{}") as { Subject: string }).Subject)).toContain(
+    `OK: "${errors}" in US East (N. Virginia)`,
+  );
+  await expectMetricsOfFailingReadings();
+}, 120_000);
+
+/** What holds while the readings fail: who fired, why, what the CLI, the SDK and the SNS action say. */
+async function whileFailing(errors: string, failures: string): Promise<void> {
   const toAlarm = changes.filter((c) => c.to === "ALARM").map((c) => c.alarm.name);
   expect(toAlarm).toEqual(expect.arrayContaining([errors, failures]));
   // Nothing else is wrong with this stack: no other alarm fired.
@@ -131,12 +153,7 @@ test("a role without dynamodb:PutItem: the errors and failure-destination alarms
 
   // The AWS CLI (RPC v2 CBOR) and the SDK (JSON 1.0) list them, through AWS_ENDPOINT_URL.
   expect((await cliAlarmNames("ALARM")).sort()).toEqual([errors, failures].sort());
-  const cloudwatch = new CloudWatchClient({
-    region: "us-east-1",
-    endpoint: stack.gateway.url,
-    credentials: ADMIN_CREDENTIALS,
-  });
-  const listed = await cloudwatch.send(new DescribeAlarmsCommand({ StateValue: "ALARM" }));
+  const listed = await cloudwatchClient().send(new DescribeAlarmsCommand({ StateValue: "ALARM" }));
   expect((listed.MetricAlarms ?? []).map((a) => a.AlarmName).sort()).toEqual([errors, failures].sort());
   expect(listed.MetricAlarms?.[0]?.StateUpdatedTimestamp).toBeInstanceOf(Date);
 
@@ -152,19 +169,9 @@ test("a role without dynamodb:PutItem: the errors and failure-destination alarms
     AWSAccountId: "000000000000",
     Trigger: { ComparisonOperator: "GreaterThanThreshold", Threshold: 0, EvaluationPeriods: 3 },
   });
+}
 
-  // The readings stop; the records gave up to the failure destination; once it is read, both clear.
-  feed = false;
-  await feeding;
-  await stack.runner?.drained();
-  await drainQueue(stack.clients.sqs, stack.outputs.ReadingsFailureQueueUrl, 500);
-  await untilState([errors, failures], "OK");
-  expect(await cliAlarmNames("ALARM")).toEqual([]);
-  const cleared = await drainQueue(stack.clients.sqs, opsQueueUrl(), 1000);
-  expect(cleared.map((m) => (JSON.parse(m.Body ?? "{}") as { Subject: string }).Subject)).toContain(
-    `OK: "${errors}" in US East (N. Virginia)`,
-  );
-
+async function expectMetricsOfFailingReadings(): Promise<void> {
   // The graphs' data, as GetMetricData answers it: the function was invoked again and again, and
   // not one invocation was a Lambda error — a partial batch response hands records back instead —
   // which is why the errors alarm adds the records handed back (RecordsRetried, from the function's
@@ -175,7 +182,7 @@ test("a role without dynamodb:PutItem: the errors and failure-destination alarms
     Period: 60,
     Stat: "Sum",
   });
-  const data = await cloudwatch.send(
+  const data = await cloudwatchClient().send(
     new GetMetricDataCommand({
       StartTime: new Date(Date.now() - 10 * 60_000),
       EndTime: new Date(Date.now() + 60_000),
@@ -202,7 +209,7 @@ test("a role without dynamodb:PutItem: the errors and failure-destination alarms
   expect(total("invocations")).toBeGreaterThan(5);
   expect(total("errors"), JSON.stringify(data.MetricDataResults)).toBe(0);
   expect(total("retried")).toBeGreaterThan(0);
-}, 120_000);
+}
 
 test("bad input fires the rejected-records alarm as its threshold and period say", async () => {
   const rejected = alarmNamed("RejectedRecordsAlarm");
@@ -216,7 +223,11 @@ test("bad input fires the rejected-records alarm as its threshold and period say
   await drainQueue(stack.clients.sqs, stack.outputs.RejectedQueueUrl, 500);
   // A five-minute period (five seconds here) with the queue empty clears it.
   await untilState([rejected], "OK", (3 * 5 * 60_000) / SCALE);
-}, 60_000);
+}, 120_000);
+
+function cloudwatchClient(): CloudWatchClient {
+  return new CloudWatchClient({ region: "us-east-1", endpoint: stack.gateway.url, credentials: ADMIN_CREDENTIALS });
+}
 
 function opsQueueUrl(): string {
   const queue = stack.stacks[0]?.resources.find((r) => r.logicalId === "OpsQueue");
