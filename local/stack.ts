@@ -205,9 +205,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     notes.push(...cloudwatch.startAlarms(stacks, clients.sns));
+    const queues = stacks.flatMap((st) => st.byType("AWS::SQS::Queue"));
+    const deadLetterTargets = new Set(
+      queues.map(
+        (q) => (q.properties.RedrivePolicy as { deadLetterTargetArn?: string } | undefined)?.deadLetterTargetArn,
+      ),
+    );
     cloudwatch.sampleQueues(
-      clients.sqs,
-      stacks.flatMap((st) => st.byType("AWS::SQS::Queue").map((q) => ({ name: q.name, url: q.ref }))),
+      (name) => emulators.queueContents(name),
+      queues.map((q) => ({ name: q.name, deadLetterTarget: deadLetterTargets.has(q.arn) })),
     );
 
     const [main] = stacks;

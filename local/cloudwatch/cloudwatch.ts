@@ -1,11 +1,11 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { StackDeployment } from "../cloudformation/assembly.js";
 import type { CloudWatchHandler } from "../gateway/gateway.js";
 import { type AlarmDefinition, alarmDefinition } from "./alarm-evaluation.js";
 import { AlarmRunner, type StateChange, unsupportedActions } from "./alarms.js";
 import { cloudWatchApi } from "./api.js";
 import { MetricStore } from "./metric-store.js";
+import { ArrivalClock, oldestMessageAgeSeconds, type QueueContents } from "./queue-age.js";
 import { ServiceMetrics } from "./service-metrics.js";
 
 // The local CloudWatch: the metrics store the services and functions feed, the template's alarms
@@ -72,22 +72,24 @@ export class LocalCloudWatch {
     return notes;
   }
 
-  /** Samples the queues' depth once a minute (scaled), as SQS publishes it. */
-  sampleQueues(sqs: SQSClient, queues: readonly { name: string; url: string }[]): void {
+  /**
+   * Samples the queues once a minute (scaled), as SQS publishes their metrics: depth, and the age of
+   * the oldest message (in scaled time too, so an age alarm fires as it would over real minutes).
+   */
+  sampleQueues(
+    read: (queueName: string) => Promise<QueueContents | undefined>,
+    queues: readonly { readonly name: string; readonly deadLetterTarget: boolean }[],
+  ): void {
+    const clocks = new Map(queues.filter((q) => q.deadLetterTarget).map((q) => [q.name, new ArrivalClock()]));
     const sample = async () => {
       for (const q of queues) {
-        const { Attributes: a = {} } = await sqs
-          .send(
-            new GetQueueAttributesCommand({
-              QueueUrl: q.url,
-              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            }),
-          )
-          .catch(() => ({ Attributes: undefined }));
-        if (a.ApproximateNumberOfMessages === undefined) continue;
+        const contents = await read(q.name).catch(() => undefined);
+        if (contents === undefined) continue;
+        const age = oldestMessageAgeSeconds(contents, Date.now(), clocks.get(q.name));
         this.metrics.queue(q.name, {
-          visible: Number(a.ApproximateNumberOfMessages),
-          notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+          visible: contents.visible.length,
+          notVisible: contents.inFlight.length,
+          ...(age === undefined ? {} : { oldestAgeSeconds: age * this.timeScale }),
         });
       }
     };

@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { KinesisClient, ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import type { QueueContents } from "../cloudwatch/queue-age.js";
+import { sqsQueueContents } from "./sqs-contents.js";
 
 // The local stand-ins for AWS: kinesis-mock (the Kinesis engine LocalStack itself runs), dynalite
 // for DynamoDB, fauxqs for SQS and SNS. Each is a child process on a free loopback port, speaking
@@ -31,6 +33,8 @@ export interface Emulators {
   readonly pids: readonly number[];
   /** How the SQS emulator's own queue URLs begin (the gateway rewrites them to its own). */
   readonly sqsUrlPrefix: string;
+  /** What a queue holds, read without receiving (undefined: no such queue). */
+  queueContents(queueName: string): Promise<QueueContents | undefined>;
   stop(): Promise<void>;
 }
 
@@ -232,6 +236,7 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
       AWS_ENDPOINT_URL_S3: endpoints.s3,
     },
     sqsUrlPrefix: `http://sqs.${REGION}.localhost:${ports.sqsSns}`,
+    queueContents: (queueName) => sqsQueueContents(endpoints.sqs, queueName),
     pids: children.flatMap(({ process: child }) => (child.pid === undefined ? [] : [child.pid])),
     stop,
   };

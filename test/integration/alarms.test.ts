@@ -190,6 +190,19 @@ async function expectMetricsOfFailingReadings(): Promise<void> {
         { Id: "invocations", MetricStat: lambda("Invocations") },
         { Id: "errors", MetricStat: lambda("Errors") },
         {
+          // Sampled while the failure queue filled: its oldest record's age (in scaled seconds).
+          Id: "age",
+          MetricStat: {
+            Metric: {
+              Namespace: "AWS/SQS",
+              MetricName: "ApproximateAgeOfOldestMessage",
+              Dimensions: [{ Name: "QueueName", Value: stack.outputs.ReadingsFailureQueueUrl.split("/").pop() }],
+            },
+            Period: 60,
+            Stat: "Maximum",
+          },
+        },
+        {
           Id: "retried",
           MetricStat: {
             Metric: {
@@ -209,6 +222,7 @@ async function expectMetricsOfFailingReadings(): Promise<void> {
   expect(total("invocations")).toBeGreaterThan(5);
   expect(total("errors"), JSON.stringify(data.MetricDataResults)).toBe(0);
   expect(total("retried")).toBeGreaterThan(0);
+  expect(Math.max(...(data.MetricDataResults?.find((r) => r.Id === "age")?.Values ?? []))).toBeGreaterThan(0);
 }
 
 test("bad input fires the rejected-records alarm as its threshold and period say", async () => {
