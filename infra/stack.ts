@@ -138,8 +138,9 @@ export class TripwireStack extends Stack {
         new cloudwatch.Alarm(this, `${name}TableThrottleAlarm`, {
           alarmDescription: `${name} table requests are throttled`,
           metric: new cloudwatch.MathExpression({
-            // DynamoDB publishes a throttle metric only when there are throttles: without FILL a
-            // minute with write throttles and no read ones has no data point, and never alarms.
+            // DynamoDB publishes a throttle metric only when there are throttles. Metric math counts
+            // a missing value as 0 against the other series; FILL makes it explicit, and makes a
+            // minute without throttles a data point of 0 rather than none.
             expression: "FILL(r, 0) + FILL(w, 0)",
             usingMetrics: {
               r: table.metric("ReadThrottleEvents", { statistic: "Sum", period: Duration.minutes(1) }),

@@ -170,7 +170,7 @@ export class StreamFunction extends Construct {
       // A stream function answers with a partial batch response: a record it cannot finish (a refused
       // call, a service error) is handed back to Lambda, and the invocation is not an error. Lambda's
       // Errors alone never saw a role missing a grant (the local stack's alarms showed it), so the
-      // alarm adds the records the function handed back (its own metric). FILL: either is sparse.
+      // alarm adds the records the function handed back (its own metric; FILLed: it is sparse).
       new cloudwatch.Alarm(this, "ErrorsAlarm", {
         alarmDescription: `${props.handler}: the function fails, or hands records back to be retried`,
         metric: new cloudwatch.MathExpression({

@@ -46,7 +46,10 @@ export interface AlarmDefinition {
     | { readonly kind: "metric"; readonly stat: MetricStat }
     | {
         readonly kind: "math";
-        readonly expression: string;
+        /** The id of the expression whose series the alarm is decided on. */
+        readonly result: string;
+        /** Every expression of the alarm by id (more than one may build the result). */
+        readonly expressions: ReadonlyMap<string, string>;
         readonly metrics: ReadonlyMap<string, MetricStat>;
       };
 }
@@ -92,7 +95,9 @@ export function alarmDefinition(alarm: Resource): AlarmDefinition {
       throw new Error(`${where}: exactly one metric math expression must return data`);
     }
     const metrics = new Map<string, MetricStat>();
+    const expressions = new Map<string, string>();
     for (const q of queries) {
+      if (q.Expression !== undefined) expressions.set(q.Id, q.Expression);
       if (!q.MetricStat) continue;
       metrics.set(q.Id, {
         metric: metricIdOf(q.MetricStat.Metric),
@@ -100,11 +105,18 @@ export function alarmDefinition(alarm: Resource): AlarmDefinition {
         periodSeconds: Number(q.MetricStat.Period),
       });
     }
-    for (const id of idsOf(parseExpression(result.Expression))) {
-      if (!metrics.has(id)) throw new Error(`${where}: the expression reads ${id}, which is not a metric of the alarm`);
+    for (const [id, expression] of expressions) {
+      let read: string[];
+      try {
+        read = idsOf(parseExpression(expression));
+      } catch (err) {
+        throw new Error(`${where}: ${(err as Error).message}`);
+      }
+      const unknown = read.find((r) => !metrics.has(r) && !expressions.has(r));
+      if (unknown !== undefined) throw new Error(`${where}: ${id} reads ${unknown}, which is no query of the alarm`);
     }
     periodSeconds = Number(result.Period ?? [...metrics.values()][0]?.periodSeconds ?? 60);
-    source = { kind: "math", expression: result.Expression, metrics };
+    source = { kind: "math", result: result.Id, expressions, metrics };
   }
   const list = (v: unknown) => ((v as unknown[] | undefined) ?? []).map(String);
   return {
@@ -156,20 +168,21 @@ export function alarmDatapoints(
   const end = Math.floor(now / periodMs) * periodMs;
   const start = end - def.evaluationPeriods * periodMs;
   const asQuery = (id: string, m: MetricStat): SeriesQuery => ({ id, metric: m.metric, stat: m.stat });
-  const queries: SeriesQuery[] =
-    def.source.kind === "metric"
-      ? [asQuery(RESULT, def.source.stat)]
+  const { source } = def;
+  const [resultId, queries]: [string, SeriesQuery[]] =
+    source.kind === "metric"
+      ? ["m", [asQuery("m", source.stat)]]
       : [
-          ...[...def.source.metrics].map(([id, m]) => asQuery(id, m)),
-          { id: RESULT, expression: def.source.expression },
+          source.result,
+          [
+            ...[...source.metrics].map(([id, m]) => asQuery(id, m)),
+            ...[...source.expressions].map(([id, expression]) => ({ id, expression })),
+          ],
         ];
-  const { times, values } = querySeries(store, queries, periodMs, start, end);
-  const result = values.get(RESULT) ?? [];
+  const { times, values } = querySeries(store, queries, periodMs, start, end, def.periodSeconds);
+  const result = values.get(resultId) ?? [];
   return times.map((t, i) => ({ t, value: result[i] }));
 }
-
-/** The id of the series an alarm is decided on (no template id can contain a space). */
-const RESULT = "alarm result";
 
 export interface Evaluation {
   readonly state: AlarmState;

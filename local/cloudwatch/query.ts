@@ -1,9 +1,10 @@
-import { evaluateExpression, parseExpression } from "./math.js";
+import { asSeries, evaluateExpression, parseExpression, type Series } from "./math.js";
 import type { MetricId, MetricStore, Statistic } from "./metric-store.js";
 
 // One way to read metrics as time series, for everything that does: an alarm's data points,
 // GetMetricData, the dashboard's widgets. Each query is a metric's statistic per period or an
-// expression over the queries before it; every series has one value (or none) per period.
+// expression over the other queries (in any order; one that reads itself is refused); every series
+// has one value (or none) per period.
 
 export type SeriesQuery =
   | { readonly id: string; readonly metric: MetricId; readonly stat: Statistic }
@@ -22,22 +23,43 @@ export function querySeries(
   periodMs: number,
   start: number,
   end: number,
+  /** The period as metric math's PERIOD and RATE read it (the alarms' time scale shrinks periodMs). */
+  periodSeconds = periodMs / 1000,
 ): SeriesResult {
   const from = Math.floor(start / periodMs) * periodMs;
   const times: number[] = [];
   for (let t = from; t < end; t += periodMs) times.push(t);
-  const values = new Map<string, (number | undefined)[]>();
+  const values = new Map<string, Series>();
+  const metricIds: string[] = [];
   for (const q of queries) {
-    if ("metric" in q)
-      values.set(
-        q.id,
-        store.query(q.metric, q.stat, periodMs, from, end).map((p) => p.value),
-      );
+    if (!("metric" in q)) continue;
+    metricIds.push(q.id);
+    values.set(
+      q.id,
+      store.query(q.metric, q.stat, periodMs, from, end).map((p) => p.value),
+    );
   }
-  for (const q of queries) {
-    if (!("expression" in q)) continue;
-    const result = evaluateExpression(parseExpression(q.expression), (id) => values.get(id) ?? [], times.length);
-    values.set(q.id, typeof result === "number" ? times.map(() => result) : [...result]);
-  }
+  const expressions = new Map(queries.flatMap((q) => ("expression" in q ? [[q.id, q.expression] as const] : [])));
+  const evaluating = new Set<string>();
+  const series = (id: string): Series => {
+    const known = values.get(id);
+    if (known) return known;
+    const expression = expressions.get(id);
+    if (expression === undefined) throw new Error(`the expression reads ${id}, which no query of the request is`);
+    if (evaluating.has(id)) throw new Error(`the expression ${id} reads itself`);
+    evaluating.add(id);
+    const result = asSeries(
+      evaluateExpression(parseExpression(expression), {
+        series,
+        metricIds,
+        length: times.length,
+        periodSeconds,
+      }),
+      times.length,
+    );
+    values.set(id, result);
+    return result;
+  };
+  for (const id of expressions.keys()) series(id);
   return { times, values };
 }

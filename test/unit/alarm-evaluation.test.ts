@@ -7,7 +7,6 @@ import {
   evaluateAlarm,
   type TreatMissingData,
 } from "../../local/cloudwatch/alarm-evaluation.js";
-import { evaluateExpression, parseExpression } from "../../local/cloudwatch/math.js";
 import { MetricStore, statistic } from "../../local/cloudwatch/metric-store.js";
 
 // CloudWatch's alarm evaluation from its documented rules: M of N data points breaching put the
@@ -101,16 +100,6 @@ describe("data points from the metrics", () => {
     expect(store.query({ ...id, dimensions: [] }, "Sum", 60_000, base, base + 60_000)).toEqual([
       { t: base, value: undefined },
     ]);
-  });
-
-  test("metric math: a period where one operand has no data point has none, unless FILLed", () => {
-    const r = [1, undefined, undefined];
-    const w = [undefined, 2, undefined];
-    const series = (id: string) => (id === "r" ? r : w);
-    expect(evaluateExpression(parseExpression("r + w"), series, 3)).toEqual([undefined, undefined, undefined]);
-    expect(evaluateExpression(parseExpression("FILL(r, 0) + FILL(w, 0)"), series, 3)).toEqual([1, 2, 0]);
-    expect(evaluateExpression(parseExpression("100 * (r - -1) / 2"), series, 3)).toEqual([100, undefined, undefined]);
-    expect(() => parseExpression("ANOMALY_DETECTION_BAND(m)")).toThrow(/not evaluated locally/);
   });
 
   test("an alarm over metric math reads its metrics and evaluates the expression", () => {
