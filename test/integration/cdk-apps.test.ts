@@ -204,11 +204,12 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     expect(inline.every((i) => i.outcome === "ok")).toBe(true);
   });
 
-  test("the app's own alarms run: the failing functions' errors alarms go to ALARM and page the on-call through SnsAction", async () => {
+  test("the app's own alarms run: the failing functions' errors and error-rate alarms go to ALARM, the errors alarms page the on-call through SnsAction", async () => {
     // The failing batches of the test before, as CloudWatch counts them: Lambda's Errors per function.
     const alarmOf = (fn: string) =>
       [...(stack.cloudwatch.alarms?.alarms.values() ?? [])].find((a) => a.def.logicalId.startsWith(fn));
-    for (const fn of ["FailToTopicErrors", "FailToBucketErrors"]) {
+    const fired = ["FailToTopicErrors", "FailToBucketErrors", "FailToTopicErrorRate", "FailToBucketErrorRate"];
+    for (const fn of fired) {
       const deadline = Date.now() + 15_000;
       while (!alarmChanges.some((c) => c.alarm.logicalId.startsWith(fn) && c.to === "ALARM")) {
         if (Date.now() > deadline)
@@ -227,10 +228,15 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
       NewStateValue: "ALARM",
       Trigger: { MetricName: "Errors", Namespace: "AWS/Lambda", ComparisonOperator: "GreaterThanOrEqualToThreshold" },
     });
-    // No other alarm of the app fired.
+    // The error rate (metric math with IF) of every failing invocation is 100 %.
+    const changeOf = (fn: string, to: string) =>
+      alarmChanges.find((c) => c.alarm.logicalId.startsWith(fn) && c.to === to);
+    expect(changeOf("FailToTopicErrorRate", "ALARM")?.reason).toMatch(/\[100\.0 /);
+    // No other alarm of the app fired: the inline function's error rate, on the same records, stayed OK.
     expect(
       new Set(alarmChanges.filter((c) => c.to === "ALARM").map((c) => c.alarm.logicalId.replace(/[0-9A-F]{8}$/, ""))),
-    ).toEqual(new Set(["FailToTopicErrors", "FailToBucketErrors"]));
+    ).toEqual(new Set(fired));
+    expect(changeOf("InlineCounterErrorRate", "OK")?.reason).toMatch(/\[0\.0 /);
   });
 });
 
