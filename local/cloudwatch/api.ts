@@ -20,8 +20,9 @@ export class CloudWatchError extends Error {
 
 type Input = Record<string, unknown>;
 
-export function cloudWatchApi(store: MetricStore, runner: AlarmRunner | undefined) {
-  const alarms = () => [...(runner?.alarms.values() ?? [])];
+/** The API over the store and the alarms being run (read per call: they start after the API is up). */
+export function cloudWatchApi(store: MetricStore, runner: () => AlarmRunner | undefined) {
+  const alarms = () => [...(runner()?.alarms.values() ?? [])];
   const operations: Record<string, (input: Input) => Promise<unknown> | unknown> = {
     DescribeAlarms: (input) => {
       const names = input.AlarmNames as string[] | undefined;
@@ -60,13 +61,14 @@ export function cloudWatchApi(store: MetricStore, runner: AlarmRunner | undefine
     SetAlarmState: async (input) => {
       const name = String(input.AlarmName ?? "");
       const state = String(input.StateValue ?? "") as AlarmState;
-      if (!runner?.alarms.has(name))
+      const running = runner();
+      if (!running?.alarms.has(name))
         throw new CloudWatchError("ResourceNotFound", `Alarm ${name} does not exist.`, 404);
       if (!["OK", "ALARM", "INSUFFICIENT_DATA"].includes(state)) {
         throw new CloudWatchError("InvalidParameterValue", `Invalid value for StateValue: ${state}`);
       }
       const data = typeof input.StateReasonData === "string" ? (JSON.parse(input.StateReasonData) as Input) : {};
-      await runner.setState(name, state, String(input.StateReason ?? ""), data);
+      await running.setState(name, state, String(input.StateReason ?? ""), data);
       return {};
     },
     PutMetricData: (input) => {

@@ -38,7 +38,7 @@ export class LocalCloudWatch {
   }
 
   /** CloudWatch's API for the gateway. */
-  readonly handle: CloudWatchHandler = (operation, input) => cloudWatchApi(this.store, this.runner)(operation, input);
+  readonly handle: CloudWatchHandler = cloudWatchApi(this.store, () => this.runner);
 
   /**
    * Runs the stacks' alarms; SNS actions publish through `sns` (the account's client). Returns
