@@ -11,6 +11,8 @@ import { condition, pseudoParameters, resolve, type Scope, TemplateError } from 
 export const LOCAL_ACCOUNT = "000000000000";
 
 /** Resource types the local stack creates and runs. */
+const ALARMS = new Set(["AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"]);
+
 const EMULATED = new Set([
   "AWS::Kinesis::Stream",
   "AWS::DynamoDB::Table",
@@ -201,7 +203,7 @@ export interface StackDeployment {
   /** A function's bundle directory, by the function's logical id. */
   readonly bundles: Record<string, string>;
   byType(type: string): Resource[];
-  /** The template's CloudWatch alarms, resolved (run by the local CloudWatch). */
+  /** The template's CloudWatch alarms, metric and composite, resolved (run by the local CloudWatch). */
   readonly alarms: readonly Resource[];
   /** The template's CloudWatch dashboards, resolved (drawn by the local dashboard page). */
   readonly dashboards: readonly Resource[];
@@ -366,7 +368,8 @@ export function deployStack(
         id = { name, arn, ref: name, attrs: {} };
         break;
       }
-      case "AWS::CloudWatch::Alarm": {
+      case "AWS::CloudWatch::Alarm":
+      case "AWS::CloudWatch::CompositeAlarm": {
         const name = given("AlarmName") ?? physicalName(stackName, logicalId, 255);
         const arn = `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn } };
@@ -409,12 +412,12 @@ export function deployStack(
   const bundles: Record<string, string> = {};
   for (const [logicalId, resource] of Object.entries(raw)) {
     if (resource.Condition !== undefined && !scope.condition(resource.Condition)) continue;
-    if (resource.Type === "AWS::CloudWatch::Alarm" || resource.Type === "AWS::CloudWatch::Dashboard") {
-      // Alarms are run by the local CloudWatch over the metrics the stack records (local/cloudwatch/),
-      // dashboards drawn from them (local/dashboard/).
+    if (ALARMS.has(resource.Type) || resource.Type === "AWS::CloudWatch::Dashboard") {
+      // Alarms (metric and composite) are run by the local CloudWatch over the metrics the stack
+      // records (local/cloudwatch/), dashboards drawn from them (local/dashboard/).
       const { name, arn, ref } = identity(logicalId);
       const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
-      (resource.Type === "AWS::CloudWatch::Alarm" ? alarms : dashboards).push({
+      (ALARMS.has(resource.Type) ? alarms : dashboards).push({
         logicalId,
         type: resource.Type,
         properties,

@@ -28,6 +28,7 @@ export interface MetricStat {
 }
 
 export interface AlarmDefinition {
+  readonly kind: "metric";
   readonly logicalId: string;
   readonly name: string;
   readonly arn: string;
@@ -120,6 +121,7 @@ export function alarmDefinition(alarm: Resource): AlarmDefinition {
   }
   const list = (v: unknown) => ((v as unknown[] | undefined) ?? []).map(String);
   return {
+    kind: "metric",
     logicalId: alarm.logicalId,
     name: alarm.name,
     arn: alarm.arn,

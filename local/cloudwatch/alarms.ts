@@ -5,14 +5,18 @@ import {
   type Evaluation,
   evaluateAlarm,
 } from "./alarm-evaluation.js";
+import { alarmsOfRule, type CompositeAlarmDefinition, reasonTime, ruleHolds } from "./composite.js";
 import type { MetricStore } from "./metric-store.js";
 
-// The template's alarms, run: each evaluated once a minute (CloudWatch's cadence, shrunk by the
-// time scale), a change of state recorded in its history, handed to `onChange` (npm start prints
-// it) and its actions carried out — an SNS topic gets the message CloudWatch sends.
+// The template's alarms, run: each metric alarm evaluated once a minute (CloudWatch's cadence,
+// shrunk by the time scale), each composite alarm whenever an alarm its rule names changes state; a
+// change of state recorded in its history, handed to `onChange` (npm start prints it) and its
+// actions carried out — an SNS topic gets the message CloudWatch sends.
+
+export type AnyAlarmDefinition = AlarmDefinition | CompositeAlarmDefinition;
 
 export interface AlarmStatus {
-  readonly def: AlarmDefinition;
+  readonly def: AnyAlarmDefinition;
   state: AlarmState;
   reason: string;
   reasonData: Record<string, unknown>;
@@ -21,7 +25,7 @@ export interface AlarmStatus {
 }
 
 export interface StateChange {
-  readonly alarm: AlarmDefinition;
+  readonly alarm: AnyAlarmDefinition;
   readonly from: AlarmState;
   readonly to: AlarmState;
   readonly reason: string;
@@ -43,8 +47,11 @@ export class AlarmRunner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
+  /** Alarm names by ARN (a composite alarm's rule may name either). */
+  private readonly names = new Map<string, string>();
+
   constructor(
-    defs: readonly AlarmDefinition[],
+    defs: readonly AnyAlarmDefinition[],
     private readonly store: MetricStore,
     private readonly options: AlarmRunnerOptions,
   ) {
@@ -58,14 +65,31 @@ export class AlarmRunner {
         updated: now,
         history: [],
       });
+      this.names.set(def.arn, def.name);
     }
+  }
+
+  /** The state of an alarm a composite alarm's rule names (one the stack does not have: INSUFFICIENT_DATA). */
+  stateOf(nameOrArn: string): AlarmState {
+    return this.alarms.get(this.names.get(nameOrArn) ?? nameOrArn)?.state ?? "INSUFFICIENT_DATA";
+  }
+
+  /** Whether the stack has the alarm a rule names. */
+  has(nameOrArn: string): boolean {
+    return this.alarms.has(this.names.get(nameOrArn) ?? nameOrArn);
   }
 
   get timeScale(): number {
     return this.options.timeScale ?? 1;
   }
 
+  /** Decides every composite alarm on its children's states, then evaluates the metric alarms once a minute. */
   start(): void {
+    this.running = this.running.then(async () => {
+      for (const status of this.alarms.values()) {
+        if (status.def.kind === "composite") await this.decideComposite(status, status.def, undefined, Date.now());
+      }
+    });
     const everyMs = 60_000 / this.timeScale;
     this.timer = setInterval(() => {
       this.running = this.running.then(() => this.evaluateAll());
@@ -76,6 +100,7 @@ export class AlarmRunner {
   /** Evaluates every alarm now; changes are recorded and acted on before it resolves. */
   async evaluateAll(now = Date.now()): Promise<void> {
     for (const status of this.alarms.values()) {
+      if (status.def.kind !== "metric") continue;
       const points = alarmDatapoints(status.def, this.store, now, this.timeScale);
       await this.apply(status, evaluateAlarm(status.def, points, status.state), now);
     }
@@ -105,6 +130,35 @@ export class AlarmRunner {
         this.options.onActionError?.(status.def.name, action, err);
       });
     }
+    // The composite alarms whose rules name this one decide again.
+    for (const other of this.alarms.values()) {
+      const def = other.def;
+      if (def.kind !== "composite" || !ruleNames(def, status.def)) continue;
+      await this.decideComposite(other, def, status, now);
+    }
+  }
+
+  /** A composite alarm's state from its rule: ALARM when it holds, OK when not; `trigger` the child that changed. */
+  private async decideComposite(
+    status: AlarmStatus,
+    def: CompositeAlarmDefinition,
+    trigger: AlarmStatus | undefined,
+    now: number,
+  ): Promise<void> {
+    const holds = ruleHolds(def.rule, (alarm) => this.stateOf(alarm));
+    // Its reason names the child whose change moved it: a change that does not move it leaves it.
+    if ((holds ? "ALARM" : "OK") === status.state) return;
+    const reason = trigger
+      ? `${trigger.def.arn} transitioned to ${trigger.state} at ${reasonTime(trigger.updated)}`
+      : `The alarm rule is ${holds ? "TRUE" : "FALSE"} for its alarms' states at creation`;
+    const triggering = trigger
+      ? [{ arn: trigger.def.arn, state: { value: trigger.state, timestamp: new Date(trigger.updated).toISOString() } }]
+      : [];
+    await this.apply(
+      status,
+      { state: holds ? "ALARM" : "OK", reason, reasonData: { triggeringAlarms: triggering } },
+      now,
+    );
   }
 
   async stop(): Promise<void> {
@@ -113,11 +167,16 @@ export class AlarmRunner {
   }
 }
 
+/** Whether a composite alarm's rule names an alarm (by name or ARN). */
+function ruleNames(def: CompositeAlarmDefinition, alarm: AnyAlarmDefinition): boolean {
+  return alarmsOfRule(def.rule).some((a) => a === alarm.name || a === alarm.arn);
+}
+
 /** An alarm action the local stack carries out: an SNS topic. */
 const isSnsAction = (action: string) => action.startsWith("arn:aws:sns:");
 
 /** The actions of a template's alarms that are not SNS topics: not carried out locally. */
-export function unsupportedActions(defs: readonly AlarmDefinition[]): { alarm: string; action: string }[] {
+export function unsupportedActions(defs: readonly AnyAlarmDefinition[]): { alarm: string; action: string }[] {
   return defs.flatMap((def) =>
     Object.values(def.actions)
       .flat()
@@ -148,19 +207,8 @@ export function alarmMessage(
   const { def } = status;
   const region = REGION_NAMES[where.region] ?? where.region;
   const p = def.properties;
-  const trigger =
-    def.source.kind === "metric"
-      ? {
-          MetricName: def.source.stat.metric.name,
-          Namespace: def.source.stat.metric.namespace,
-          StatisticType: p.ExtendedStatistic ? "ExtendedStatistic" : "Statistic",
-          Statistic: String(p.ExtendedStatistic ?? p.Statistic ?? "").toUpperCase(),
-          Unit: p.Unit ?? null,
-          Dimensions: def.source.stat.metric.dimensions.map((d) => ({ value: d.Value, name: d.Name })),
-          Period: def.periodSeconds,
-        }
-      : { Metrics: p.Metrics, Period: def.periodSeconds };
-  const message = {
+  const subject = `${status.state}: "${def.name}" in ${region}`;
+  const common = {
     AlarmName: def.name,
     AlarmDescription: p.AlarmDescription ?? null,
     AWSAccountId: where.account,
@@ -174,6 +222,37 @@ export function alarmMessage(
     OKActions: def.actions.OK,
     AlarmActions: def.actions.ALARM,
     InsufficientDataActions: def.actions.INSUFFICIENT_DATA,
+  };
+  if (def.kind === "composite") {
+    // A composite alarm's message has its rule and the children that triggered it instead of a trigger.
+    const triggering = (status.reasonData.triggeringAlarms ?? []) as {
+      arn: string;
+      state: { value: string; timestamp: string };
+    }[];
+    const message = {
+      ...common,
+      AlarmRule: p.AlarmRule,
+      TriggeringChildren: triggering.map((c) => ({
+        Arn: c.arn,
+        State: { Value: c.state.value, Timestamp: c.state.timestamp },
+      })),
+    };
+    return { subject, message: JSON.stringify(message) };
+  }
+  const trigger =
+    def.source.kind === "metric"
+      ? {
+          MetricName: def.source.stat.metric.name,
+          Namespace: def.source.stat.metric.namespace,
+          StatisticType: p.ExtendedStatistic ? "ExtendedStatistic" : "Statistic",
+          Statistic: String(p.ExtendedStatistic ?? p.Statistic ?? "").toUpperCase(),
+          Unit: p.Unit ?? null,
+          Dimensions: def.source.stat.metric.dimensions.map((d) => ({ value: d.Value, name: d.Name })),
+          Period: def.periodSeconds,
+        }
+      : { Metrics: p.Metrics, Period: def.periodSeconds };
+  const message = {
+    ...common,
     Trigger: {
       ...trigger,
       EvaluationPeriods: def.evaluationPeriods,
@@ -184,5 +263,5 @@ export function alarmMessage(
       EvaluateLowSampleCountPercentile: "",
     },
   };
-  return { subject: `${status.state}: "${def.name}" in ${region}`, message: JSON.stringify(message) };
+  return { subject, message: JSON.stringify(message) };
 }

@@ -35,7 +35,9 @@ export function cloudWatchApi(store: MetricStore, runner: () => AlarmRunner | un
           (prefix === undefined || a.def.name.startsWith(prefix)) &&
           (state === undefined || a.state === state),
       );
-      return { MetricAlarms: types.includes("MetricAlarm") ? matching.map(metricAlarm) : [], CompositeAlarms: [] };
+      const ofKind = (kind: string, type: string) =>
+        types.includes(type) ? matching.filter((a) => a.def.kind === kind).map(describedAlarm) : [];
+      return { MetricAlarms: ofKind("metric", "MetricAlarm"), CompositeAlarms: ofKind("composite", "CompositeAlarm") };
     },
     DescribeAlarmHistory: (input) => {
       const name = input.AlarmName as string | undefined;
@@ -45,7 +47,7 @@ export function cloudWatchApi(store: MetricStore, runner: () => AlarmRunner | un
           .flatMap((a) =>
             a.history.map((h) => ({
               AlarmName: a.def.name,
-              AlarmType: "MetricAlarm",
+              AlarmType: a.def.kind === "composite" ? "CompositeAlarm" : "MetricAlarm",
               Timestamp: new Date(h.t),
               HistoryItemType: "StateUpdate",
               HistorySummary: `Alarm updated from ${h.from} to ${h.to}`,
@@ -192,7 +194,8 @@ export function metricData(store: MetricStore, queries: readonly Input[], start:
     });
 }
 
-function metricAlarm(a: AlarmStatus) {
+/** An alarm as DescribeAlarms lists it: a metric alarm's metric and thresholds, a composite alarm's rule. */
+function describedAlarm(a: AlarmStatus) {
   const { def } = a;
   const p = def.properties;
   return {
@@ -209,7 +212,7 @@ function metricAlarm(a: AlarmStatus) {
     StateReasonData: JSON.stringify(a.reasonData),
     StateUpdatedTimestamp: new Date(a.updated),
     StateTransitionedTimestamp: new Date(a.updated),
-    ...definitionFields(def),
+    ...(def.kind === "metric" ? definitionFields(def) : { AlarmRule: p.AlarmRule }),
   };
 }
 

@@ -1,9 +1,10 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { StackDeployment } from "../cloudformation/assembly.js";
 import type { CloudWatchHandler } from "../gateway/gateway.js";
-import { type AlarmDefinition, alarmDefinition } from "./alarm-evaluation.js";
-import { AlarmRunner, type StateChange, unsupportedActions } from "./alarms.js";
+import { alarmDefinition } from "./alarm-evaluation.js";
+import { AlarmRunner, type AnyAlarmDefinition, type StateChange, unsupportedActions } from "./alarms.js";
 import { cloudWatchApi } from "./api.js";
+import { alarmsOfRule, COMPOSITE, compositeDefinition } from "./composite.js";
 import { MetricStore } from "./metric-store.js";
 import { ArrivalClock, oldestMessageAgeSeconds, type QueueContents } from "./queue-age.js";
 import { ServiceMetrics } from "./service-metrics.js";
@@ -46,14 +47,28 @@ export class LocalCloudWatch {
    */
   startAlarms(stacks: readonly StackDeployment[], sns: SNSClient): string[] {
     const notes: string[] = [];
-    const defs: AlarmDefinition[] = [];
+    const defs: AnyAlarmDefinition[] = [];
     for (const stack of stacks) {
       for (const alarm of stack.alarms) {
         try {
-          defs.push(alarmDefinition(alarm));
+          defs.push(alarm.type === COMPOSITE ? compositeDefinition(alarm) : alarmDefinition(alarm));
         } catch (err) {
           notes.push(`${(err as Error).message}: the alarm is not run`);
         }
+      }
+    }
+    const known = new Set(defs.flatMap((d) => [d.name, d.arn]));
+    for (const def of defs) {
+      if (def.kind !== "composite") continue;
+      for (const child of alarmsOfRule(def.rule).filter((c) => !known.has(c))) {
+        notes.push(
+          `composite alarm ${def.logicalId}: its rule names ${child}, no alarm of the stack (read as INSUFFICIENT_DATA)`,
+        );
+      }
+      if (def.properties.ActionsSuppressor !== undefined) {
+        notes.push(
+          `composite alarm ${def.logicalId}: ActionsSuppressor is not honoured locally (its actions are carried out)`,
+        );
       }
     }
     for (const { alarm, action } of unsupportedActions(defs)) {

@@ -208,7 +208,13 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     // The failing batches of the test before, as CloudWatch counts them: Lambda's Errors per function.
     const alarmOf = (fn: string) =>
       [...(stack.cloudwatch.alarms?.alarms.values() ?? [])].find((a) => a.def.logicalId.startsWith(fn));
-    const fired = ["FailToTopicErrors", "FailToBucketErrors", "FailToTopicErrorRate", "FailToBucketErrorRate"];
+    const fired = [
+      "FailToTopicErrors",
+      "FailToBucketErrors",
+      "FailToTopicErrorRate",
+      "FailToBucketErrorRate",
+      "AllFailing",
+    ];
     for (const fn of fired) {
       const deadline = Date.now() + 15_000;
       while (!alarmChanges.some((c) => c.alarm.logicalId.startsWith(fn) && c.to === "ALARM")) {
@@ -222,8 +228,22 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     );
     const alarmed = pages.filter((p) => p.Subject.startsWith("ALARM: "));
     expect(alarmed.map((p) => (JSON.parse(p.Message) as { AlarmName: string }).AlarmName).sort()).toEqual(
-      ["FailToTopicErrors", "FailToBucketErrors"].map((fn) => alarmOf(fn)?.def.name).sort(),
+      ["FailToTopicErrors", "FailToBucketErrors", "AllFailing"].map((fn) => alarmOf(fn)?.def.name).sort(),
     );
+    // The composite alarm (CompositeAlarm with AlarmRule.allOf) paged once both were in ALARM, with its
+    // rule and the child whose change moved it.
+    const composite = alarmed
+      .map((p) => JSON.parse(p.Message) as { AlarmName: string; AlarmRule?: string; TriggeringChildren?: unknown[] })
+      .find((m) => m.AlarmName === alarmOf("AllFailing")?.def.name);
+    expect(composite?.AlarmRule).toMatch(
+      /^\(ALARM\(".*FailToTopicErrors.*"\) AND ALARM\(".*FailToBucketErrors.*"\)\)$/,
+    );
+    expect(composite?.TriggeringChildren).toEqual([
+      {
+        Arn: expect.stringMatching(/:alarm:.*FailTo(Topic|Bucket)Errors/),
+        State: { Value: "ALARM", Timestamp: expect.any(String) },
+      },
+    ]);
     expect(JSON.parse(alarmed[0]?.Message ?? "{}")).toMatchObject({
       NewStateValue: "ALARM",
       Trigger: { MetricName: "Errors", Namespace: "AWS/Lambda", ComparisonOperator: "GreaterThanOrEqualToThreshold" },
