@@ -29,7 +29,8 @@ import { FunctionHost } from "./lambda/function-host.js";
 import { findHost, invokeWithLogs } from "./lambda/invoke.js";
 import { kinesisEventProblem } from "./lambda/kinesis-event.js";
 import { EventSourceRunner, type Mapping, type RunnerOptions } from "./lambda/kinesis-poller.js";
-import { mappingSpec } from "./lambda/mapping.js";
+import { mappingSpec, queueMappingSpec } from "./lambda/mapping.js";
+import { type QueueMapping, QueuePoller, type QueuePollerOptions } from "./lambda/sqs-poller.js";
 import { watchApp } from "./watch.js";
 
 // The synthesized stack, run on this machine as `cdk deploy` would deploy it to an account: the
@@ -59,6 +60,8 @@ export interface LocalStackOptions {
   /** One function's environment under the Node inspector (`--inspect FUNCTION`). */
   readonly inspect?: { readonly function: string; readonly port: number };
   readonly runner?: Partial<RunnerOptions>;
+  /** What the SQS queues' pollers report (invocations, filtered messages, poll errors). */
+  readonly queues?: Omit<QueuePollerOptions, "region">;
   /** Faults injected into the functions' calls to DynamoDB, SQS and SNS (reliability tests). */
   readonly faults?: FaultPlan;
   /** Enforce the functions' IAM roles (default on). */
@@ -82,6 +85,8 @@ export interface LocalStack {
   /** Where each function's and emulator's log file is. */
   readonly logDir: string;
   readonly runner: EventSourceRunner | undefined;
+  /** The SQS queues' mappings, polled (none: undefined). */
+  readonly queues: QueuePoller | undefined;
   /** Function hosts by function logical id. */
   readonly hosts: ReadonlyMap<string, FunctionHost>;
   /** The account administrator's clients, through the gateway (never faulted, never refused). */
@@ -249,8 +254,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const chaos = options.chaos ? new ChaosCounts() : undefined;
     const accessKeys = new Map<string, { key: string; faults: boolean }[]>();
     let runner: EventSourceRunner | undefined;
+    let queuePoller: QueuePoller | undefined;
     if (options.runFunctions !== false) {
       const mappings: Mapping[] = [];
+      const queueMappings: QueueMapping[] = [];
       for (const stack of stacks) {
         const identities = roleIdentities(stack, { unknownManagedPolicy: identityOptions.unknownManagedPolicy });
         for (const fn of stack.byType("AWS::Lambda::Function")) {
@@ -309,18 +316,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           );
           const host = fn && hosts.get(fn.logicalId);
           const source = stack.byArn(String(m.properties.EventSourceArn));
-          if (!fn || !host || source?.type !== "AWS::Kinesis::Stream") {
+          if (!fn || !host || (source?.type !== "AWS::Kinesis::Stream" && source?.type !== "AWS::SQS::Queue")) {
             throw new TemplateError(
-              `${m.logicalId}: only Kinesis streams feeding a function of the template are run locally`,
+              `${m.logicalId}: only Kinesis streams and SQS queues feeding a function of the template are run locally`,
             );
           }
-          const spec = mappingSpec(m);
           const credentials = {
             accessKeyId: accessKeyFor(stack.stackName, fn.logicalId, "mapping"),
             secretAccessKey: "local",
             sessionToken: "local",
           };
           const common = { region, endpoint: gateway.url, credentials };
+          if (source.type === "AWS::SQS::Queue") {
+            const fifo = source.properties.FifoQueue === true || source.properties.FifoQueue === "true";
+            queueMappings.push({
+              ...queueMappingSpec(m, fifo),
+              functionName: fn.name,
+              queueName: source.name,
+              queueArn: source.arn,
+              queueUrl: source.ref,
+              fifo,
+              invoke: (event) => host.invoke(event),
+              sqs: new SQSClient(common),
+            });
+            continue;
+          }
+          const spec = mappingSpec(m);
           const destination =
             spec.destinationArn === undefined
               ? undefined
@@ -381,6 +402,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await runner.start();
         const started = runner;
         stopAll.push(() => started.stop());
+        if (queueMappings.length > 0) {
+          const poller = new QueuePoller(queueMappings, { region, ...options.queues });
+          poller.start();
+          stopAll.push(() => poller.stop());
+          queuePoller = poller;
+        }
       }
       // `npm run invoke` against this stack: one invocation of a function, with its log lines.
       gateway.addRoute(INVOKE_PATH, async (name, body) => {
@@ -427,6 +454,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       envFile,
       logDir,
       runner,
+      queues: queuePoller,
       hosts,
       clients,
       notes,

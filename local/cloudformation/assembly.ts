@@ -135,6 +135,7 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
       "FilterCriteria",
       "TumblingWindowInSeconds",
       "StartingPositionTimestamp",
+      "ScalingConfig",
     ],
     // Encrypting the filter criteria at rest, and the mapping's own CloudWatch metrics.
     ignored: ["KmsKeyArn", "MetricsConfig", "Tags"],

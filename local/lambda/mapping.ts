@@ -3,9 +3,10 @@ import type { Resource } from "../cloudformation/assembly.js";
 import { TemplateError } from "../cloudformation/intrinsics.js";
 import { parseFilterCriteria } from "./filters.js";
 
-// An AWS::Lambda::EventSourceMapping of a Kinesis stream, read as Lambda reads it: its settings
+// An AWS::Lambda::EventSourceMapping, read as Lambda reads it: of a Kinesis stream, its settings
 // with Lambda's defaults for what the template leaves out, its filters, its tumbling window and its
-// on-failure destination. What the local runner cannot honour stops the start, by name.
+// on-failure destination; of an SQS queue, its batch, window, filters and scaling. What the local
+// runner cannot honour, or Lambda would refuse, stops the start, by name.
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-eventsourcemapping.html
 
 export interface MappingSpec {
@@ -73,5 +74,61 @@ export function mappingSpec(r: Resource): MappingSpec {
     tumblingWindowSeconds: window,
     ...(typeof timestamp === "number" ? { startingTimestampMs: timestamp * 1000 } : {}),
     ...(destination === undefined ? {} : { destinationArn: destination }),
+  };
+}
+
+/** How an SQS queue feeds a function. */
+export interface QueueMappingSpec {
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly reportBatchItemFailures: boolean;
+  /** Batches under way at once: ScalingConfig.MaximumConcurrency, or the five pollers Lambda starts with. */
+  readonly concurrency: number;
+  readonly filters: ReturnType<typeof parseFilterCriteria>;
+}
+
+/** Properties only a stream's mapping takes (Lambda refuses them on a queue's). */
+const STREAM_ONLY = [
+  "StartingPosition",
+  "StartingPositionTimestamp",
+  "BisectBatchOnFunctionError",
+  "MaximumRetryAttempts",
+  "MaximumRecordAgeInSeconds",
+  "ParallelizationFactor",
+  "DestinationConfig",
+  "TumblingWindowInSeconds",
+];
+
+/** Lambda's first pollers of a queue; it scales past them, which one machine has no need to. */
+const QUEUE_POLLERS = 5;
+
+export function queueMappingSpec(r: Resource, fifo: boolean): QueueMappingSpec {
+  const p = r.properties;
+  const where = r.logicalId;
+  const streamOnly = STREAM_ONLY.filter((k) => p[k] !== undefined);
+  if (streamOnly.length > 0) {
+    throw new TemplateError(`${where}: ${streamOnly.join(", ")} belong to a stream's mapping, not a queue's`);
+  }
+  const batchSize = Number(p.BatchSize ?? 10);
+  const maxBatch = fifo ? 10 : 10_000;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > maxBatch) {
+    throw new TemplateError(`${where}: BatchSize ${p.BatchSize} must be 1 to ${maxBatch} for this queue`);
+  }
+  const window = Number(p.MaximumBatchingWindowInSeconds ?? 0);
+  if (batchSize > 10 && window < 1) {
+    throw new TemplateError(`${where}: a BatchSize above 10 needs a MaximumBatchingWindowInSeconds of at least 1`);
+  }
+  const maximum = (p.ScalingConfig as { MaximumConcurrency?: unknown } | undefined)?.MaximumConcurrency;
+  if (maximum !== undefined && (!Number.isInteger(Number(maximum)) || Number(maximum) < 2)) {
+    throw new TemplateError(`${where}: ScalingConfig.MaximumConcurrency ${maximum} must be 2 or more`);
+  }
+  return {
+    batchSize,
+    maxBatchingWindowSeconds: window,
+    reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+      "ReportBatchItemFailures",
+    ),
+    concurrency: Math.min(QUEUE_POLLERS, maximum === undefined ? QUEUE_POLLERS : Number(maximum)),
+    filters: parseFilterCriteria(p.FilterCriteria, where),
   };
 }

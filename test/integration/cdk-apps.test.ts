@@ -4,12 +4,14 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { FailureRecord } from "#shared/failure-record.js";
 import { TemplateError } from "../../local/cloudformation/intrinsics.js";
 import type { StateChange } from "../../local/cloudwatch/alarms.js";
 import type { InvokeInfo } from "../../local/lambda/kinesis-poller.js";
+import type { QueueInvokeInfo } from "../../local/lambda/sqs-poller.js";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
 import { runNode } from "../helpers/processes.js";
@@ -19,7 +21,9 @@ import { editTemplate } from "../helpers/template-edit.js";
 // The local stack runs a CDK app as a user writes it from AWS's documentation (test/fixtures/cdk-app):
 // NodejsFunction with its defaults (a role with AWSLambdaBasicExecutionRole, a CommonJS bundle that
 // takes the SDK from the runtime), an ES module one, KinesisEventSource with filters,
-// parallelization, a tumbling window, and on-failure destinations in SQS, SNS and S3 — IAM enforced.
+// parallelization, a tumbling window, and on-failure destinations in SQS, SNS and S3; SqsEventSource
+// with partial batch responses, a filter and a dead-letter queue; alarms in metric math and a
+// composite alarm — IAM enforced.
 
 let assembly = "";
 let stack: LocalStack;
@@ -27,6 +31,8 @@ const invocations: InvokeInfo[] = [];
 const filtered = new Map<string, number>();
 const failures: FailureRecord[] = [];
 const alarmChanges: StateChange[] = [];
+const queueInvocations: QueueInvokeInfo[] = [];
+let queueFiltered = 0;
 
 beforeAll(async () => {
   assembly = mkdtempSync(path.join(tmpdir(), "tripwire-cdk-app-"));
@@ -45,7 +51,12 @@ beforeAll(async () => {
     },
     undefined,
     // A minute lasts a second for the app's alarms.
-    { app: assembly, alarmTimeScale: 60, onAlarm: (c) => alarmChanges.push(c) },
+    {
+      app: assembly,
+      alarmTimeScale: 60,
+      onAlarm: (c) => alarmChanges.push(c),
+      queues: { onInvoke: (i) => queueInvocations.push(i), onFiltered: (_fn, n) => (queueFiltered += n) },
+    },
   );
 }, 180_000);
 afterAll(async () => stack?.stop());
@@ -105,6 +116,46 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     const report = stack.gateway.report().find((f) => f.functionName === functionNamed("OrderTotals"));
     expect(report?.refused).toEqual({});
     expect(Object.keys(report?.used ?? {})).toContain("dynamodb:UpdateItem");
+  });
+
+  test("an SQS queue feeds a function as Lambda's SqsEventSource does: partial batch responses, a filter, the dead-letter queue after maxReceiveCount, two batches at most", async () => {
+    // 24 jobs: 18 to do, 3 the function cannot do (poison), 3 the filter leaves out.
+    const kinds = Array.from({ length: 24 }, (_, i) => (i % 8 === 3 ? "poison" : i % 8 === 6 ? "ignore" : "do"));
+    for (let i = 0; i < kinds.length; i += 10) {
+      await stack.clients.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: out("JobsQueueUrl"),
+          Entries: kinds.slice(i, i + 10).map((kind, j) => ({
+            Id: String(j),
+            MessageBody: JSON.stringify({ id: `job-${i + j}`, kind }),
+          })),
+        }),
+      );
+    }
+    await stack.queues?.drained(30_000);
+    const done = await scan("JobsDoneTableName");
+    const toDo = kinds.flatMap((k, i) => (k === "do" ? [`job-${i}`] : []));
+    // Each job done once, on its first receive: the batch's poison messages did not bring it back.
+    expect(done.map((d) => d.id).sort()).toEqual([...toDo].sort());
+    expect(done.every((d) => d.done === 1 && d.receiveCount === 1)).toBe(true);
+    // The poison ones came back after the visibility timeout, then went to the dead-letter queue.
+    const dead = await drainQueue(stack.clients.sqs, out("JobsDlqUrl"), 500);
+    expect(dead.map((m) => (JSON.parse(m.Body ?? "") as { id: string }).id).sort()).toEqual(
+      kinds.flatMap((k, i) => (k === "poison" ? [`job-${i}`] : [])).sort(),
+    );
+    expect(queueFiltered).toBe(3);
+    const work = queueInvocations.filter((i) => i.functionName === functionNamed("Work"));
+    expect(work.every((i) => i.messageIds.length <= 5)).toBe(true);
+    expect(work.filter((i) => i.outcome === "partial").flatMap((i) => i.failed)).toHaveLength(6);
+    // Batches ran at once, never more than MaximumConcurrency's 2.
+    const host = [...stack.hosts.values()].find((h) => h.spec.logicalId.startsWith("Work"));
+    expect(host?.concurrency.peak).toBe(2);
+    // As the function's role, which SqsEventSource granted what the mapping needs.
+    const report = stack.gateway.report().find((f) => f.functionName === functionNamed("Work"));
+    expect(report?.refused).toEqual({});
+    expect(Object.keys(report?.used ?? {})).toEqual(
+      expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage", "dynamodb:UpdateItem"]),
+    );
   });
 
   test("an ES module function behind FilterCriteria (its grant a customer managed policy) is sent only the records its filter matches; the rest are checkpointed and counted", async () => {
