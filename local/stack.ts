@@ -11,7 +11,13 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
 import { ChaosCounts, type ChaosPlan, chaosRandom, reshardNowAndThen } from "./chaos.js";
-import { LOCAL_ACCOUNT, readAssembly, type StackDeployment, stableId } from "./cloudformation/assembly.js";
+import {
+  LOCAL_ACCOUNT,
+  readAssembly,
+  type StackDeployment,
+  stableId,
+  unqualifiedFunctionName,
+} from "./cloudformation/assembly.js";
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
 import { assemblyFor } from "./cloudformation/synth.js";
@@ -309,11 +315,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         }
         for (const m of stack.byType("AWS::Lambda::EventSourceMapping")) {
           if (m.properties.Enabled === false) continue;
-          const fn = stack.resources.find(
-            (r) =>
-              r.type === "AWS::Lambda::Function" &&
-              (r.name === m.properties.FunctionName || r.arn === m.properties.FunctionName),
-          );
+          // A mapping may name the function, its ARN, or a version or alias of it.
+          const fnName = unqualifiedFunctionName(String(m.properties.FunctionName));
+          const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === fnName);
           const host = fn && hosts.get(fn.logicalId);
           const source = stack.byArn(String(m.properties.EventSourceArn));
           if (!fn || !host || (source?.type !== "AWS::Kinesis::Stream" && source?.type !== "AWS::SQS::Queue")) {

@@ -11,6 +11,19 @@ import { condition, pseudoParameters, resolve, type Scope, TemplateError } from 
 export const LOCAL_ACCOUNT = "000000000000";
 
 /** Resource types the local stack creates and runs. */
+/** The one published version of a function locally. */
+const LOCAL_VERSION = "1";
+
+/**
+ * A function's name from what names it — its name, its ARN, or a qualified one (`name:alias`,
+ * `arn:…:function:name:1`) — as Lambda reads FunctionName.
+ */
+export function unqualifiedFunctionName(nameOrArn: string): string {
+  const parts = nameOrArn.split(":");
+  if (parts[0] === "arn") return parts[6] ?? nameOrArn;
+  return parts[0] ?? nameOrArn;
+}
+
 const ALARMS = new Set(["AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"]);
 
 const EMULATED = new Set([
@@ -39,6 +52,10 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
   "AWS::Lambda::Permission": "resource policies of functions: only the template's mappings invoke them locally",
   "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
+  "AWS::Lambda::Version":
+    "one version of each function runs locally: a mapping on a version or an alias feeds the function; provisioned concurrency has no local meaning",
+  "AWS::Lambda::Alias":
+    "one version of each function runs locally: a mapping on a version or an alias feeds the function; provisioned concurrency has no local meaning",
 };
 
 /** What both kinds of DynamoDB table declare and the local table is made of. */
@@ -312,6 +329,15 @@ export function deployStack(
         const name = given("FunctionName") ?? physicalName(stackName, logicalId, 64);
         const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      case "AWS::Lambda::Version":
+      case "AWS::Lambda::Alias": {
+        // Qualified ARNs of the function (a name or an ARN in FunctionName); one version runs locally.
+        const fn = unqualifiedFunctionName(given("FunctionName") ?? "");
+        const qualifier = resource.Type === "AWS::Lambda::Alias" ? (given("Name") ?? logicalId) : LOCAL_VERSION;
+        const arn = `arn:aws:lambda:${region}:${account}:function:${fn}:${qualifier}`;
+        id = { name: `${fn}:${qualifier}`, arn, ref: arn, attrs: { Version: LOCAL_VERSION, AliasArn: arn } };
         break;
       }
       case "AWS::S3::Bucket": {

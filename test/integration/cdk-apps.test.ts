@@ -133,6 +133,17 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
       );
     }
     await stack.queues?.drained(30_000);
+    // The mapping names the alias (CDK writes `name:live` from the AWS::Lambda::Alias), which feeds the function.
+    const template = JSON.parse(readFileSync(path.join(assembly, "Orders.template.json"), "utf8")) as {
+      Resources: Record<string, { Type: string; Properties?: { FunctionName?: unknown } }>;
+    };
+    const aliases = Object.entries(template.Resources).filter(([, r]) => r.Type === "AWS::Lambda::Alias");
+    const aliasMapped = Object.values(template.Resources).filter(
+      (r) =>
+        r.Type === "AWS::Lambda::EventSourceMapping" &&
+        aliases.some(([id]) => JSON.stringify(r.Properties?.FunctionName).includes(`{"Ref":"${id}"}`)),
+    );
+    expect(aliasMapped).toHaveLength(1);
     const done = await scan("JobsDoneTableName");
     const toDo = kinds.flatMap((k, i) => (k === "do" ? [`job-${i}`] : []));
     // Each job done once, on its first receive: the batch's poison messages did not bring it back.
