@@ -12,11 +12,11 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
 import { ChaosCounts, type ChaosPlan, chaosRandom, reshardNowAndThen } from "./chaos.js";
 import {
+  functionReference,
   LOCAL_ACCOUNT,
   readAssembly,
   type StackDeployment,
   stableId,
-  unqualifiedFunctionName,
 } from "./cloudformation/assembly.js";
 import { createResources, type Notes, secretValue } from "./cloudformation/deploy.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
@@ -316,8 +316,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         for (const m of stack.byType("AWS::Lambda::EventSourceMapping")) {
           if (m.properties.Enabled === false) continue;
           // A mapping may name the function, its ARN, or a version or alias of it.
-          const fnName = unqualifiedFunctionName(String(m.properties.FunctionName));
-          const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === fnName);
+          const target = functionReference(String(m.properties.FunctionName));
+          const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === target.name);
           const host = fn && hosts.get(fn.logicalId);
           const source = stack.byArn(String(m.properties.EventSourceArn));
           if (!fn || !host || (source?.type !== "AWS::Kinesis::Stream" && source?.type !== "AWS::SQS::Queue")) {
@@ -340,7 +340,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               queueArn: source.arn,
               queueUrl: source.ref,
               fifo,
-              invoke: (event) => host.invoke(event),
+              invoke: (event) => host.invoke(event, target.qualifier),
               sqs: new SQSClient(common),
             });
             continue;
@@ -355,7 +355,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             functionArn: fn.arn,
             streamName: source.name,
             streamArn: source.arn,
-            invoke: (event) => host.invoke(event),
+            invoke: (event) => host.invoke(event, target.qualifier),
             settings: spec.settings,
             filters: spec.filters,
             tumblingWindowSeconds: spec.tumblingWindowSeconds,

@@ -11,17 +11,17 @@ import { condition, pseudoParameters, resolve, type Scope, TemplateError } from 
 export const LOCAL_ACCOUNT = "000000000000";
 
 /** Resource types the local stack creates and runs. */
-/** The one published version of a function locally. */
-const LOCAL_VERSION = "1";
+/** The one published version of a function locally (its qualified ARNs and metrics name it). */
+export const LOCAL_VERSION = "1";
 
 /**
- * A function's name from what names it — its name, its ARN, or a qualified one (`name:alias`,
- * `arn:…:function:name:1`) — as Lambda reads FunctionName.
+ * A function's name, and its qualifier (a version or an alias) if any, from what names it — its
+ * name, its ARN, or a qualified one (`name:live`, `arn:…:function:name:1`) — as Lambda reads FunctionName.
  */
-export function unqualifiedFunctionName(nameOrArn: string): string {
+export function functionReference(nameOrArn: string): { name: string; qualifier?: string } {
   const parts = nameOrArn.split(":");
-  if (parts[0] === "arn") return parts[6] ?? nameOrArn;
-  return parts[0] ?? nameOrArn;
+  const [name, qualifier] = parts[0] === "arn" ? [parts[6], parts[7]] : [parts[0], parts[1]];
+  return { name: name ?? nameOrArn, ...(qualifier ? { qualifier } : {}) };
 }
 
 const ALARMS = new Set(["AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"]);
@@ -334,7 +334,7 @@ export function deployStack(
       case "AWS::Lambda::Version":
       case "AWS::Lambda::Alias": {
         // Qualified ARNs of the function (a name or an ARN in FunctionName); one version runs locally.
-        const fn = unqualifiedFunctionName(given("FunctionName") ?? "");
+        const fn = functionReference(given("FunctionName") ?? "").name;
         const qualifier = resource.Type === "AWS::Lambda::Alias" ? (given("Name") ?? logicalId) : LOCAL_VERSION;
         const arn = `arn:aws:lambda:${region}:${account}:function:${fn}:${qualifier}`;
         id = { name: `${fn}:${qualifier}`, arn, ref: arn, attrs: { Version: LOCAL_VERSION, AliasArn: arn } };

@@ -1,3 +1,4 @@
+import { LOCAL_VERSION } from "../cloudformation/assembly.js";
 import type { AwsRequest } from "../iam/request.js";
 import type { Dimension, MetricStore } from "./metric-store.js";
 
@@ -21,13 +22,30 @@ export class ServiceMetrics {
     this.store.put({ namespace, name, dimensions: dims(d) }, value, t, unit);
   }
 
-  /** One invocation of a function: Invocations, Errors (0 or 1), Duration; IteratorAge for a stream's batch. */
-  invocation(functionName: string, o: { durationMs: number; error: boolean; iteratorAgeMs?: number }): void {
-    const d = { FunctionName: functionName };
-    this.put("AWS/Lambda", "Invocations", d, 1, "Count");
-    this.put("AWS/Lambda", "Errors", d, o.error ? 1 : 0, "Count");
-    this.put("AWS/Lambda", "Duration", d, o.durationMs, "Milliseconds");
-    if (o.iteratorAgeMs !== undefined) this.put("AWS/Lambda", "IteratorAge", d, o.iteratorAgeMs, "Milliseconds");
+  /**
+   * One invocation of a function: Invocations, Errors (0 or 1), Duration; IteratorAge for a stream's
+   * batch. Through a version or an alias (`qualifier`) also by Resource (`name:qualifier`) and by
+   * ExecutedVersion, as Lambda publishes them.
+   */
+  invocation(
+    functionName: string,
+    o: { durationMs: number; error: boolean; iteratorAgeMs?: number; qualifier?: string },
+  ): void {
+    const dimensionSets: Record<string, string>[] = [
+      { FunctionName: functionName },
+      ...(o.qualifier === undefined
+        ? []
+        : [
+            { FunctionName: functionName, Resource: `${functionName}:${o.qualifier}` },
+            { FunctionName: functionName, ExecutedVersion: LOCAL_VERSION },
+          ]),
+    ];
+    for (const d of dimensionSets) {
+      this.put("AWS/Lambda", "Invocations", d, 1, "Count");
+      this.put("AWS/Lambda", "Errors", d, o.error ? 1 : 0, "Count");
+      this.put("AWS/Lambda", "Duration", d, o.durationMs, "Milliseconds");
+      if (o.iteratorAgeMs !== undefined) this.put("AWS/Lambda", "IteratorAge", d, o.iteratorAgeMs, "Milliseconds");
+    }
   }
 
   /** Invocations under way when one starts (its Maximum is Lambda's ConcurrentExecutions). */

@@ -41,7 +41,10 @@ export type Invocation =
 
 /** What a host reports as it runs, for the metrics Lambda publishes and the function's own (EMF). */
 export interface HostObserver {
-  invocation(functionName: string, o: { durationMs: number; error: boolean; iteratorAgeMs?: number }): void;
+  invocation(
+    functionName: string,
+    o: { durationMs: number; error: boolean; iteratorAgeMs?: number; qualifier?: string },
+  ): void;
   concurrency(functionName: string, running: number): void;
   throttle(functionName: string): void;
   /** A line the function printed on stdout. */
@@ -253,20 +256,23 @@ export class FunctionHost {
     return new Promise((resolve) => this.log.write("", () => resolve()));
   }
 
-  /** Invokes the function with an event, as Lambda's synchronous invoke from an event-source mapping. */
-  async invoke(event: unknown): Promise<Invocation> {
+  /**
+   * Invokes the function with an event, as Lambda's synchronous invoke from an event-source mapping;
+   * `qualifier`: the version or alias the mapping names (one version runs; the metrics say which).
+   */
+  async invoke(event: unknown, qualifier?: string): Promise<Invocation> {
     if (this.stopped)
       return { kind: "error", errorType: "Runtime.Stopped", errorMessage: "the local stack is stopping" };
     if (this.debugPort !== undefined) {
       // One environment under the debugger: invocations take turns in it.
-      const turn = this.queue.then(() => this.invokeCounted(event));
+      const turn = this.queue.then(() => this.invokeCounted(event, qualifier));
       this.queue = turn.catch(() => undefined);
       return turn;
     }
-    return this.invokeCounted(event);
+    return this.invokeCounted(event, qualifier);
   }
 
-  private async invokeCounted(event: unknown): Promise<Invocation> {
+  private async invokeCounted(event: unknown, qualifier: string | undefined): Promise<Invocation> {
     const cap = this.current.reservedConcurrency;
     // Past its reserved concurrency Lambda throttles, and the mapping retries: here the call waits its turn.
     const name = this.current.functionName;
@@ -284,6 +290,7 @@ export class FunctionHost {
         durationMs: performance.now() - started,
         error: outcome.kind === "error",
         ...iteratorAge(event),
+        ...(qualifier === undefined ? {} : { qualifier }),
       });
       return outcome;
     } finally {

@@ -158,6 +158,23 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     const work = queueInvocations.filter((i) => i.functionName === functionNamed("Work"));
     expect(work.every((i) => i.messageIds.length <= 5)).toBe(true);
     expect(work.filter((i) => i.outcome === "partial").flatMap((i) => i.failed)).toHaveLength(6);
+    // Through the alias, Lambda's metrics are also the alias's (Resource name:live), as an alias's alarm reads them.
+    const fn = functionNamed("Work");
+    const byAlias = stack.cloudwatch.store.query(
+      {
+        namespace: "AWS/Lambda",
+        name: "Invocations",
+        dimensions: [
+          { Name: "FunctionName", Value: fn },
+          { Name: "Resource", Value: `${fn}:live` },
+        ],
+      },
+      "Sum",
+      3_600_000,
+      Date.now() - 3_600_000,
+      Date.now() + 1,
+    );
+    expect(byAlias.reduce((n, p) => n + (p.value ?? 0), 0)).toBe(work.length);
     // Batches ran at once, never more than MaximumConcurrency's 2.
     const host = [...stack.hosts.values()].find((h) => h.spec.logicalId.startsWith("Work"));
     expect(host?.concurrency.peak).toBe(2);
