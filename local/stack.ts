@@ -12,6 +12,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
 import { ChaosCounts, type ChaosPlan, chaosRandom, reshardNowAndThen } from "./chaos.js";
 import {
+  consumedStreamArn,
   functionReference,
   LOCAL_ACCOUNT,
   readAssembly,
@@ -319,7 +320,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           const target = functionReference(String(m.properties.FunctionName));
           const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === target.name);
           const host = fn && hosts.get(fn.logicalId);
-          const source = stack.byArn(String(m.properties.EventSourceArn));
+          // An enhanced fan-out consumer's mapping reads its stream (polled here, with the role's stream grants).
+          const source = stack.byArn(consumedStreamArn(String(m.properties.EventSourceArn)));
           if (!fn || !host || (source?.type !== "AWS::Kinesis::Stream" && source?.type !== "AWS::SQS::Queue")) {
             throw new TemplateError(
               `${m.logicalId}: only Kinesis streams and SQS queues feeding a function of the template are run locally`,

@@ -11,6 +11,15 @@ import { condition, pseudoParameters, resolve, type Scope, TemplateError } from 
 export const LOCAL_ACCOUNT = "000000000000";
 
 /** Resource types the local stack creates and runs. */
+/** A stream consumer's creation time in its ARN: fixed, so a re-synthesized template names it alike. */
+const CONSUMER_CREATED = 1_700_000_000;
+
+/** The stream an enhanced fan-out consumer's ARN (`…:stream/NAME/consumer/CONSUMER:TIME`) reads; other ARNs as they are. */
+export function consumedStreamArn(arn: string): string {
+  const at = arn.indexOf("/consumer/");
+  return arn.startsWith("arn:aws:kinesis:") && at > 0 ? arn.slice(0, at) : arn;
+}
+
 /** The one published version of a function locally (its qualified ARNs and metrics name it). */
 export const LOCAL_VERSION = "1";
 
@@ -52,6 +61,8 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
   "AWS::Lambda::Permission": "resource policies of functions: only the template's mappings invoke them locally",
   "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
+  "AWS::Kinesis::StreamConsumer":
+    "an enhanced fan-out consumer's mapping polls its stream locally (no throughput of its own to reserve)",
   "AWS::Lambda::Version":
     "one version of each function runs locally: a mapping on a version or an alias feeds the function; provisioned concurrency has no local meaning",
   "AWS::Lambda::Alias":
@@ -329,6 +340,24 @@ export function deployStack(
         const name = given("FunctionName") ?? physicalName(stackName, logicalId, 64);
         const arn = `arn:aws:lambda:${region}:${account}:function:${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      case "AWS::Kinesis::StreamConsumer": {
+        // Its ARN is the stream's with the consumer's name (and, in an account, its creation time).
+        const name = given("ConsumerName") ?? logicalId;
+        const arn = `${given("StreamARN") ?? ""}/consumer/${name}:${CONSUMER_CREATED}`;
+        id = {
+          name,
+          arn,
+          ref: arn,
+          attrs: {
+            ConsumerARN: arn,
+            ConsumerName: name,
+            StreamARN: given("StreamARN") ?? "",
+            ConsumerStatus: "ACTIVE",
+            ConsumerCreationTimestamp: String(CONSUMER_CREATED),
+          },
+        };
         break;
       }
       case "AWS::Lambda::Version":

@@ -20,7 +20,8 @@ import { editTemplate } from "../helpers/template-edit.js";
 
 // The local stack runs a CDK app as a user writes it from AWS's documentation (test/fixtures/cdk-app):
 // NodejsFunction with its defaults (a role with AWSLambdaBasicExecutionRole, a CommonJS bundle that
-// takes the SDK from the runtime), an ES module one, KinesisEventSource with filters,
+// takes the SDK from the runtime), an ES module one, KinesisEventSource with filters, an enhanced
+// fan-out consumer (KinesisConsumerEventSource),
 // parallelization, a tumbling window, and on-failure destinations in SQS, SNS and S3; SqsEventSource
 // with partial batch responses, a filter and a dead-letter queue; alarms in metric math and a
 // composite alarm — IAM enforced.
@@ -116,6 +117,8 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     const report = stack.gateway.report().find((f) => f.functionName === functionNamed("OrderTotals"));
     expect(report?.refused).toEqual({});
     expect(Object.keys(report?.used ?? {})).toContain("dynamodb:UpdateItem");
+    // The enhanced fan-out consumer of the same stream (KinesisConsumerEventSource) got every order, the bad one too.
+    expect(await scan("AuditTableName")).toEqual([{ stream: out("OrdersStreamName"), records: orders.length + 1 }]);
   });
 
   test("an SQS queue feeds a function as Lambda's SqsEventSource does: partial batch responses, a filter, the dead-letter queue after maxReceiveCount, two batches at most", async () => {
