@@ -37,6 +37,7 @@ import { findHost, invokeWithLogs } from "./lambda/invoke.js";
 import { kinesisEventProblem } from "./lambda/kinesis-event.js";
 import { EventSourceRunner, type Mapping, type RunnerOptions } from "./lambda/kinesis-poller.js";
 import { mappingSpec, queueMappingSpec } from "./lambda/mapping.js";
+import { type FunctionSubscription, relaySubscription, SnsInvoker } from "./lambda/sns-subscriptions.js";
 import { type QueueMapping, QueuePoller, type QueuePollerOptions } from "./lambda/sqs-poller.js";
 import { watchApp } from "./watch.js";
 
@@ -69,6 +70,8 @@ export interface LocalStackOptions {
   readonly runner?: Partial<RunnerOptions>;
   /** What the SQS queues' pollers report (invocations, filtered messages, poll errors). */
   readonly queues?: Omit<QueuePollerOptions, "region">;
+  /** What the functions' SNS subscriptions report (each invocation and retry). */
+  readonly subscriptions?: ConstructorParameters<typeof SnsInvoker>[2];
   /** Faults injected into the functions' calls to DynamoDB, SQS and SNS (reliability tests). */
   readonly faults?: FaultPlan;
   /** Enforce the functions' IAM roles (default on). */
@@ -94,6 +97,8 @@ export interface LocalStack {
   readonly runner: EventSourceRunner | undefined;
   /** The SQS queues' mappings, polled (none: undefined). */
   readonly queues: QueuePoller | undefined;
+  /** The functions subscribed to SNS topics, invoked for each message (none: undefined). */
+  readonly subscriptions: SnsInvoker | undefined;
   /** Function hosts by function logical id. */
   readonly hosts: ReadonlyMap<string, FunctionHost>;
   /** The account administrator's clients, through the gateway (never faulted, never refused). */
@@ -262,6 +267,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const accessKeys = new Map<string, { key: string; faults: boolean }[]>();
     let runner: EventSourceRunner | undefined;
     let queuePoller: QueuePoller | undefined;
+    let snsInvoker: SnsInvoker | undefined;
     if (options.runFunctions !== false) {
       const mappings: Mapping[] = [];
       const queueMappings: QueueMapping[] = [];
@@ -408,6 +414,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await runner.start();
         const started = runner;
         stopAll.push(() => started.stop());
+        const subscriptions = await functionSubscriptions(stacks, hosts, clients, gateway.url, region, notes);
+        if (subscriptions.length > 0) {
+          const invoker = new SnsInvoker(subscriptions, clients.sqs, options.subscriptions ?? {});
+          invoker.start();
+          stopAll.push(() => invoker.stop());
+          snsInvoker = invoker;
+        }
         if (queueMappings.length > 0) {
           const poller = new QueuePoller(queueMappings, { region, ...options.queues });
           poller.start();
@@ -461,6 +474,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       logDir,
       runner,
       queues: queuePoller,
+      subscriptions: snsInvoker,
       hosts,
       clients,
       notes,
@@ -474,4 +488,51 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stop();
     throw err;
   }
+}
+
+/**
+ * Each SNS subscription of a function (Protocol lambda), relayed through a queue of the local
+ * stack's own; its dead-letter queue (DeadLetterConfig, an SQS queue) written as the function's role.
+ */
+async function functionSubscriptions(
+  stacks: readonly StackDeployment[],
+  hosts: ReadonlyMap<string, FunctionHost>,
+  clients: AdminClients,
+  endpoint: string,
+  region: string,
+  notes: Notes,
+): Promise<FunctionSubscription[]> {
+  const out: FunctionSubscription[] = [];
+  for (const stack of stacks) {
+    for (const sub of stack.byType("AWS::SNS::Subscription")) {
+      if (sub.properties.Protocol !== "lambda") continue;
+      const target = functionReference(String(sub.properties.Endpoint));
+      const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === target.name);
+      const host = fn && hosts.get(fn.logicalId);
+      if (!fn || !host) throw new TemplateError(`${sub.logicalId}: its Endpoint names no function of the template`);
+      const dlqArn = (fn.properties.DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn;
+      const dlq = dlqArn === undefined ? undefined : stack.byArn(dlqArn);
+      if (dlqArn !== undefined && dlq?.type !== "AWS::SQS::Queue") {
+        notes.push(
+          `${fn.logicalId}: DeadLetterConfig ${dlqArn} is not an SQS queue of the template; failed events are dropped`,
+        );
+      }
+      const credentials = {
+        accessKeyId: accessKeyFor(stack.stackName, fn.logicalId, "mapping"),
+        secretAccessKey: "local",
+        sessionToken: "local",
+      };
+      out.push({
+        functionName: fn.name,
+        topicArn: String(sub.properties.TopicArn),
+        ...(await relaySubscription(clients, sub)),
+        invoke: (event) => host.invoke(event, target.qualifier),
+        retries: 2,
+        ...(dlq?.type === "AWS::SQS::Queue"
+          ? { deadLetter: { queueUrl: dlq.ref, sqs: new SQSClient({ region, endpoint, credentials }) } }
+          : {}),
+      });
+    }
+  }
+  return out;
 }

@@ -61,6 +61,8 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
   "AWS::Lambda::Permission": "resource policies of functions: only the template's mappings invoke them locally",
   "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
+  "AWS::Lambda::EventInvokeConfig":
+    "asynchronous invocations are retried twice, as by default; its destinations are not carried out locally",
   "AWS::Kinesis::StreamConsumer":
     "an enhanced fan-out consumer's mapping polls its stream locally (no throughput of its own to reserve)",
   "AWS::Lambda::Version":
@@ -141,10 +143,12 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
       "Role",
       "FunctionName",
       "ReservedConcurrentExecutions",
+      "DeadLetterConfig",
     ],
     // arm64: the bundles are JavaScript without native code, so they run the same on this machine.
-    // DeadLetterConfig: asynchronous invocations only; a mapping's failures go to its own destination.
-    ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags", "Description", "DeadLetterConfig"],
+    // (DeadLetterConfig, honoured: where an asynchronous invocation — an SNS subscription's — goes when
+    // its retries fail; a mapping's failures go to the mapping's own destination.)
+    ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags", "Description"],
   },
   "AWS::Lambda::EventSourceMapping": {
     honoured: [

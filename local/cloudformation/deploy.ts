@@ -179,8 +179,10 @@ async function createTopic(sns: SNSClient, r: Resource): Promise<void> {
 
 async function subscribe(sns: SNSClient, r: Resource): Promise<void> {
   const p = r.properties;
+  // A function's subscription is relayed when its function runs (local/lambda/sns-subscriptions.ts).
+  if (p.Protocol === "lambda") return;
   if (p.Protocol !== "sqs")
-    throw new TemplateError(`${r.logicalId}: only sqs subscriptions are emulated, not ${p.Protocol}`);
+    throw new TemplateError(`${r.logicalId}: only sqs and lambda subscriptions are emulated, not ${p.Protocol}`);
   const attributes: Record<string, string> = {};
   if (p.RawMessageDelivery !== undefined) attributes.RawMessageDelivery = String(p.RawMessageDelivery);
   if (p.FilterPolicy !== undefined) attributes.FilterPolicy = JSON.stringify(p.FilterPolicy);

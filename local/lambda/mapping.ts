@@ -25,9 +25,16 @@ export interface MappingSpec {
 const MAX_PARALLELIZATION = 10;
 const MAX_WINDOW_SECONDS = 900;
 
+/** Properties only a queue's mapping takes (Lambda refuses them on a stream's). */
+const QUEUE_ONLY = ["ScalingConfig"];
+
 export function mappingSpec(r: Resource): MappingSpec {
   const p = r.properties;
   const where = r.logicalId;
+  const queueOnly = QUEUE_ONLY.filter((k) => p[k] !== undefined);
+  if (queueOnly.length > 0) {
+    throw new TemplateError(`${where}: ${queueOnly.join(", ")} belong to a queue's mapping, not a stream's`);
+  }
   const parallelization = Number(p.ParallelizationFactor ?? 1);
   if (!Number.isInteger(parallelization) || parallelization < 1 || parallelization > MAX_PARALLELIZATION) {
     throw new TemplateError(

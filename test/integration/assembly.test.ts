@@ -57,8 +57,8 @@ test("an assembly edited to add a queue, change a batch size and an environment 
 });
 
 test.each([
-  // SQS's concurrency cap: not a setting of a Kinesis mapping.
-  [{ ScalingConfig: { MaximumConcurrency: 2 } }, /sets ScalingConfig, which the local stack cannot honour/],
+  // SQS's concurrency cap: not a setting of a Kinesis mapping (Lambda refuses it there).
+  [{ ScalingConfig: { MaximumConcurrency: 2 } }, /ScalingConfig belong to a queue's mapping, not a stream's/],
   [
     { TumblingWindowInSeconds: 60, ParallelizationFactor: 2 },
     /TumblingWindowInSeconds with a ParallelizationFactor above 1/,

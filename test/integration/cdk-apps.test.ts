@@ -6,11 +6,13 @@ import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { FailureRecord } from "#shared/failure-record.js";
 import { TemplateError } from "../../local/cloudformation/intrinsics.js";
 import type { StateChange } from "../../local/cloudwatch/alarms.js";
 import type { InvokeInfo } from "../../local/lambda/kinesis-poller.js";
+import type { SnsInvokeInfo } from "../../local/lambda/sns-subscriptions.js";
 import type { QueueInvokeInfo } from "../../local/lambda/sqs-poller.js";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
@@ -34,6 +36,7 @@ const failures: FailureRecord[] = [];
 const alarmChanges: StateChange[] = [];
 const queueInvocations: QueueInvokeInfo[] = [];
 let queueFiltered = 0;
+const snsInvocations: SnsInvokeInfo[] = [];
 
 beforeAll(async () => {
   assembly = mkdtempSync(path.join(tmpdir(), "tripwire-cdk-app-"));
@@ -57,6 +60,7 @@ beforeAll(async () => {
       alarmTimeScale: 60,
       onAlarm: (c) => alarmChanges.push(c),
       queues: { onInvoke: (i) => queueInvocations.push(i), onFiltered: (_fn, n) => (queueFiltered += n) },
+      subscriptions: { onInvoke: (i) => snsInvocations.push(i) },
     },
   );
 }, 180_000);
@@ -306,7 +310,7 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
       }
     }
     const pages = (await drainQueue(stack.clients.sqs, out("OnCallInboxUrl"), 1000)).map(
-      (m) => JSON.parse(m.Body ?? "") as { Type: string; Subject: string; Message: string },
+      (m) => JSON.parse(m.Body ?? "") as { Type: string; MessageId: string; Subject: string; Message: string },
     );
     const alarmed = pages.filter((p) => p.Subject.startsWith("ALARM: "));
     expect(alarmed.map((p) => (JSON.parse(p.Message) as { AlarmName: string }).AlarmName).sort()).toEqual(
@@ -339,6 +343,24 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
       new Set(alarmChanges.filter((c) => c.to === "ALARM").map((c) => c.alarm.logicalId.replace(/[0-9A-F]{8}$/, ""))),
     ).toEqual(new Set(fired));
     expect(changeOf("InlineCounterErrorRate", "OK")?.reason).toMatch(/\[0\.0 /);
+
+    // The functions subscribed to the on-call topic (LambdaSubscription) got each page as SNS's event:
+    // the pager kept them all; the broken one failed each three times (Lambda's two retries of an
+    // asynchronous invocation) and its dead-letter queue has each event, with the error.
+    await stack.subscriptions?.drained(30_000);
+    const kept = await scan("PagesTableName");
+    expect(kept.map((p) => p.id)).toEqual(expect.arrayContaining(pages.map((p) => p.MessageId)));
+    expect(Object.fromEntries(kept.map((p) => [p.id, p.subject]))).toMatchObject(
+      Object.fromEntries(pages.map((p) => [p.MessageId, p.Subject])),
+    );
+    const dead = await drainQueue(stack.clients.sqs, out("BrokenPagerDlqUrl"), 500);
+    expect(dead.map((m) => (JSON.parse(m.Body ?? "") as SNSEvent).Records[0]?.Sns.MessageId).sort()).toEqual(
+      kept.map((p) => p.id).sort(),
+    );
+    const broken = snsInvocations.filter((i) => i.functionName === functionNamed("BrokenPager"));
+    expect(broken.filter((i) => i.gaveUp === "dead-letter queue")).toHaveLength(kept.length);
+    expect(broken.every((i) => i.outcome === "error")).toBe(true);
+    expect(broken).toHaveLength(3 * kept.length);
   });
 });
 

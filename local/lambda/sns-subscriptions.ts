@@ -1,0 +1,220 @@
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { SNSEvent, SNSEventRecord } from "aws-lambda";
+import type { Resource } from "../cloudformation/assembly.js";
+import type { Invocation } from "./function-host.js";
+
+// A function subscribed to an SNS topic (Protocol lambda; CDK's LambdaSubscription), run as SNS and
+// Lambda run it: each message the topic delivers — after the subscription's filter policy — invokes
+// the function asynchronously with SNS's event; an invocation that fails is retried as Lambda
+// retries asynchronous ones (MaximumRetryAttempts of the function's EventInvokeConfig, two by
+// default; after 1 s and 2 s here, 1 and 2 minutes in an account), then the event goes to the
+// function's dead-letter queue (DeadLetterConfig, an SQS queue), sent as the function's role.
+// The SNS emulator delivers to queues only, so each such subscription is a queue of the local
+// stack's own subscribed in its place (raw delivery off: SNS's envelope), read here.
+// https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+// https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+
+export interface FunctionSubscription {
+  readonly functionName: string;
+  readonly topicArn: string;
+  readonly subscriptionArn: string;
+  /** The local stack's queue subscribed in the function's place. */
+  readonly relayUrl: string;
+  readonly invoke: (event: SNSEvent) => Promise<Invocation>;
+  /** Retries after a failed invocation (EventInvokeConfig's MaximumRetryAttempts, 0–2). */
+  readonly retries: number;
+  /** The function's dead-letter queue URL, sent to as the function's role. */
+  readonly deadLetter?: { readonly queueUrl: string; readonly sqs: SQSClient };
+}
+
+export interface SnsInvokeInfo {
+  readonly functionName: string;
+  readonly topicArn: string;
+  readonly messageId: string;
+  readonly outcome: "ok" | "error";
+  /** 1 for the first invocation, 2 and 3 for retries. */
+  readonly attempt: number;
+  readonly error?: string;
+  /** After the last attempt: where the event went ("dead-letter queue", or "dropped" without one). */
+  readonly gaveUp?: "dead-letter queue" | "dropped";
+}
+
+/** The relay queue's visibility: longer than an event's retries take. */
+const RELAY_VISIBILITY_SECONDS = 60;
+/** Lambda waits 1 minute before the first retry and 2 before the second; here seconds. */
+const RETRY_DELAYS_MS = [1000, 2000];
+
+/** Subscribes a queue of the local stack's own to the topic in a lambda subscription's place. */
+export async function relaySubscription(
+  clients: { sns: SNSClient; sqs: SQSClient },
+  subscription: Resource,
+): Promise<{ relayUrl: string; subscriptionArn: string }> {
+  const p = subscription.properties;
+  const hash = createHash("sha256").update(subscription.arn).digest("hex").slice(0, 16);
+  const { QueueUrl } = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: `tripwire-sns-relay-${hash}`,
+      Attributes: { VisibilityTimeout: String(RELAY_VISIBILITY_SECONDS) },
+    }),
+  );
+  const { Attributes } = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  const attributes: Record<string, string> = {};
+  if (p.FilterPolicy !== undefined) attributes.FilterPolicy = JSON.stringify(p.FilterPolicy);
+  if (p.FilterPolicyScope !== undefined) attributes.FilterPolicyScope = String(p.FilterPolicyScope);
+  const { SubscriptionArn } = await clients.sns.send(
+    new SubscribeCommand({
+      TopicArn: String(p.TopicArn),
+      Protocol: "sqs",
+      Endpoint: Attributes?.QueueArn,
+      Attributes: attributes,
+    }),
+  );
+  if (!QueueUrl || !SubscriptionArn) throw new Error(`${subscription.logicalId}: the relay queue was not subscribed`);
+  return { relayUrl: QueueUrl, subscriptionArn: SubscriptionArn };
+}
+
+/** SNS's envelope as the relay queue holds it, made the record Lambda's SNS event carries. */
+export function snsRecord(body: string, subscriptionArn: string): SNSEventRecord {
+  const n = JSON.parse(body) as Record<string, unknown>;
+  return {
+    EventVersion: "1.0",
+    EventSubscriptionArn: subscriptionArn,
+    EventSource: "aws:sns",
+    Sns: {
+      SignatureVersion: String(n.SignatureVersion ?? "1"),
+      Timestamp: String(n.Timestamp),
+      Signature: String(n.Signature ?? ""),
+      SigningCertUrl: String(n.SigningCertURL ?? ""),
+      MessageId: String(n.MessageId),
+      Message: String(n.Message),
+      MessageAttributes: (n.MessageAttributes ?? {}) as SNSEventRecord["Sns"]["MessageAttributes"],
+      Type: String(n.Type ?? "Notification"),
+      UnsubscribeUrl: String(n.UnsubscribeURL ?? ""),
+      TopicArn: String(n.TopicArn),
+      Subject: (n.Subject ?? null) as string,
+    },
+  };
+}
+
+export class SnsInvoker {
+  private stopping = false;
+  private busy = 0;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly subscriptions: readonly FunctionSubscription[],
+    private readonly relay: SQSClient,
+    private readonly options: {
+      readonly onInvoke?: (info: SnsInvokeInfo) => void;
+      readonly onError?: (functionName: string, err: unknown) => void;
+    } = {},
+  ) {}
+
+  start(): void {
+    for (const s of this.subscriptions) this.loops.push(this.poll(s));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled(this.loops);
+  }
+
+  /** Resolves once every relay queue is empty and no event is being invoked or retried. */
+  async drained(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const held = await Promise.all(
+        this.subscriptions.map(async (s) => {
+          const { Attributes: a = {} } = await this.relay.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: s.relayUrl,
+              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            }),
+          );
+          return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+        }),
+      );
+      if (this.busy === 0 && held.every((n) => n === 0)) return;
+      if (Date.now() > deadline) throw new Error("SNS subscriptions of functions did not drain in time");
+      await sleep(100);
+    }
+  }
+
+  private async poll(s: FunctionSubscription): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const { Messages = [] } = await this.relay.send(
+          new ReceiveMessageCommand({ QueueUrl: s.relayUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        );
+        // Asynchronous invocations: each message its own, at once.
+        await Promise.all(
+          Messages.map(async (m) => {
+            this.busy++;
+            try {
+              await this.deliver(s, snsRecord(m.Body ?? "{}", s.subscriptionArn));
+              await this.relay.send(new DeleteMessageCommand({ QueueUrl: s.relayUrl, ReceiptHandle: m.ReceiptHandle }));
+            } finally {
+              this.busy--;
+            }
+          }),
+        );
+      } catch (err) {
+        if (this.stopping) return;
+        this.options.onError?.(s.functionName, err);
+        await sleep(1000);
+      }
+    }
+  }
+
+  /** One event: invoked, retried as Lambda retries an asynchronous invocation, then given up. */
+  private async deliver(s: FunctionSubscription, record: SNSEventRecord): Promise<void> {
+    const event: SNSEvent = { Records: [record] };
+    const report = (info: Omit<SnsInvokeInfo, "functionName" | "topicArn" | "messageId">) =>
+      this.options.onInvoke?.({
+        functionName: s.functionName,
+        topicArn: record.Sns.TopicArn,
+        messageId: record.Sns.MessageId,
+        ...info,
+      });
+    let last: { errorType: string; errorMessage: string } | undefined;
+    for (let attempt = 1; attempt <= s.retries + 1; attempt++) {
+      if (attempt > 1) await sleep(RETRY_DELAYS_MS[attempt - 2] ?? 2000);
+      const result = await s.invoke(event);
+      if (result.kind === "result") {
+        report({ outcome: "ok", attempt });
+        return;
+      }
+      last = result;
+      const error = `${result.errorType}: ${result.errorMessage}`;
+      if (attempt <= s.retries) report({ outcome: "error", attempt, error });
+      else {
+        report({ outcome: "error", attempt, error, gaveUp: s.deadLetter ? "dead-letter queue" : "dropped" });
+      }
+    }
+    if (!s.deadLetter || !last) return;
+    // Lambda's dead-letter message: the event, with the request and the error as attributes.
+    await s.deadLetter.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: s.deadLetter.queueUrl,
+        MessageBody: JSON.stringify(event),
+        MessageAttributes: {
+          RequestID: { DataType: "String", StringValue: record.Sns.MessageId },
+          ErrorCode: { DataType: "Number", StringValue: "200" },
+          ErrorMessage: { DataType: "String", StringValue: last.errorMessage.slice(0, 256) },
+        },
+      }),
+    );
+  }
+}
