@@ -119,7 +119,6 @@ export function alarmDefinition(alarm: Resource): AlarmDefinition {
     periodSeconds = Number(result.Period ?? [...metrics.values()][0]?.periodSeconds ?? 60);
     source = { kind: "math", result: result.Id, expressions, metrics };
   }
-  const list = (v: unknown) => ((v as unknown[] | undefined) ?? []).map(String);
   return {
     kind: "metric",
     logicalId: alarm.logicalId,
@@ -137,12 +136,19 @@ export function alarmDefinition(alarm: Resource): AlarmDefinition {
     treatMissingData: readsDynamoDb(source)
       ? "ignore"
       : ((p.TreatMissingData as TreatMissingData | undefined) ?? "missing"),
+    ...alarmActions(p),
+  };
+}
+
+/** Whether an alarm (metric or composite) acts, and on which state what it does, from its properties. */
+export function alarmActions(p: Readonly<Record<string, unknown>>): {
+  actionsEnabled: boolean;
+  actions: Readonly<Record<AlarmState, readonly string[]>>;
+} {
+  const list = (v: unknown) => ((v as unknown[] | undefined) ?? []).map(String);
+  return {
     actionsEnabled: p.ActionsEnabled !== false,
-    actions: {
-      ALARM: list(p.AlarmActions),
-      OK: list(p.OKActions),
-      INSUFFICIENT_DATA: list(p.InsufficientDataActions),
-    },
+    actions: { ALARM: list(p.AlarmActions), OK: list(p.OKActions), INSUFFICIENT_DATA: list(p.InsufficientDataActions) },
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Resource } from "../cloudformation/assembly.js";
-import type { AlarmState } from "./alarm-evaluation.js";
+import { type AlarmState, alarmActions } from "./alarm-evaluation.js";
 
 // A composite alarm of the template, as CloudWatch runs one: its AlarmRule — ALARM(x), OK(x),
 // INSUFFICIENT_DATA(x), TRUE, FALSE, joined by AND, OR, NOT and parentheses, x an alarm's name or
@@ -116,7 +116,6 @@ export function compositeDefinition(alarm: Resource): CompositeAlarmDefinition {
   } catch (err) {
     throw new Error(`${where}: ${(err as Error).message}`);
   }
-  const list = (v: unknown) => ((v as unknown[] | undefined) ?? []).map(String);
   return {
     kind: "composite",
     logicalId: alarm.logicalId,
@@ -124,8 +123,7 @@ export function compositeDefinition(alarm: Resource): CompositeAlarmDefinition {
     arn: alarm.arn,
     properties: p,
     rule,
-    actionsEnabled: p.ActionsEnabled !== false,
-    actions: { ALARM: list(p.AlarmActions), OK: list(p.OKActions), INSUFFICIENT_DATA: list(p.InsufficientDataActions) },
+    ...alarmActions(p),
   };
 }
 

@@ -12,6 +12,7 @@ import {
 import type { SNSEvent, SNSEventRecord } from "aws-lambda";
 import type { Resource } from "../cloudformation/assembly.js";
 import type { Invocation } from "./function-host.js";
+import { untilQueuesEmpty } from "./sqs-poller.js";
 
 // A function subscribed to an SNS topic (Protocol lambda; CDK's LambdaSubscription), run as SNS and
 // Lambda run it: each message the topic delivers — after the subscription's filter policy — invokes
@@ -133,23 +134,12 @@ export class SnsInvoker {
 
   /** Resolves once every relay queue is empty and no event is being invoked or retried. */
   async drained(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const held = await Promise.all(
-        this.subscriptions.map(async (s) => {
-          const { Attributes: a = {} } = await this.relay.send(
-            new GetQueueAttributesCommand({
-              QueueUrl: s.relayUrl,
-              AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            }),
-          );
-          return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-        }),
-      );
-      if (this.busy === 0 && held.every((n) => n === 0)) return;
-      if (Date.now() > deadline) throw new Error("SNS subscriptions of functions did not drain in time");
-      await sleep(100);
-    }
+    await untilQueuesEmpty(
+      this.subscriptions.map((s) => ({ sqs: this.relay, queueUrl: s.relayUrl })),
+      () => this.busy === 0,
+      timeoutMs,
+      "SNS subscriptions of functions",
+    );
   }
 
   private async poll(s: FunctionSubscription): Promise<void> {

@@ -81,22 +81,12 @@ export class QueuePoller {
 
   /** Resolves once every mapped queue holds no message (visible or in flight) and no batch is under way. */
   async drained(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const held = async (m: QueueMapping) => {
-      const { Attributes: a = {} } = await m.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: m.queueUrl,
-          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        }),
-      );
-      return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
-    };
-    for (;;) {
-      const counts = await Promise.all(this.mappings.map(held));
-      if (this.busy === 0 && counts.every((n) => n === 0)) return;
-      if (Date.now() > deadline) throw new Error(`queue mappings did not drain in time: ${counts.join(", ")} held`);
-      await sleep(100);
-    }
+    await untilQueuesEmpty(
+      this.mappings.map((m) => ({ sqs: m.sqs, queueUrl: m.queueUrl })),
+      () => this.busy === 0,
+      timeoutMs,
+      "queue mappings",
+    );
   }
 
   private async poll(mapping: QueueMapping): Promise<void> {
@@ -250,4 +240,32 @@ function passesQueueFilters(mapping: QueueMapping, record: SQSRecord): boolean {
   }
   const view = { ...record, body };
   return mapping.filters.some((p) => matches(p, view));
+}
+
+/**
+ * Resolves once every queue holds no message, visible or in flight, and `idle()` holds; throws,
+ * naming `what` and the messages held, past the timeout.
+ */
+export async function untilQueuesEmpty(
+  queues: readonly { readonly sqs: SQSClient; readonly queueUrl: string }[],
+  idle: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const held = async ({ sqs, queueUrl }: (typeof queues)[number]) => {
+    const { Attributes: a = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+  for (;;) {
+    const counts = await Promise.all(queues.map(held));
+    if (idle() && counts.every((n) => n === 0)) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not drain in time: ${counts.join(", ")} messages held`);
+    await sleep(100);
+  }
 }
