@@ -31,9 +31,11 @@ import { dashboardPage } from "./dashboard/page.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
 import { roleIdentities } from "./iam/policy.js";
+import type { AsyncTarget } from "./lambda/async-invoke.js";
 import { type FailureDestination, s3Destination, snsDestination, sqsDestination } from "./lambda/destinations.js";
 import { FunctionHost } from "./lambda/function-host.js";
 import { findHost, invokeWithLogs } from "./lambda/invoke.js";
+import { lambdaInvokeApi } from "./lambda/invoke-api.js";
 import { kinesisEventProblem } from "./lambda/kinesis-event.js";
 import { EventSourceRunner, type Mapping, type RunnerOptions } from "./lambda/kinesis-poller.js";
 import { mappingSpec, queueMappingSpec } from "./lambda/mapping.js";
@@ -414,7 +416,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         await runner.start();
         const started = runner;
         stopAll.push(() => started.stop());
-        const subscriptions = await functionSubscriptions(stacks, hosts, clients, gateway.url, region, notes);
+        const targets = asyncTargets(stacks, hosts, gateway.url, region, notes);
+        gateway.setLambda(lambdaInvokeApi((name) => targets.get(name), { region, account: LOCAL_ACCOUNT }));
+        const subscriptions = await functionSubscriptions(stacks, targets, clients);
         if (subscriptions.length > 0) {
           const invoker = new SnsInvoker(subscriptions, clients.sqs, options.subscriptions ?? {});
           invoker.start();
@@ -491,25 +495,21 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 /**
- * Each SNS subscription of a function (Protocol lambda), relayed through a queue of the local
- * stack's own; its dead-letter queue (DeadLetterConfig, an SQS queue) written as the function's role.
+ * How each function is invoked asynchronously (an SNS subscription's event, an Invoke of type Event):
+ * retried twice, then to its dead-letter queue (DeadLetterConfig, an SQS queue) as its role.
  */
-async function functionSubscriptions(
+function asyncTargets(
   stacks: readonly StackDeployment[],
   hosts: ReadonlyMap<string, FunctionHost>,
-  clients: AdminClients,
   endpoint: string,
   region: string,
   notes: Notes,
-): Promise<FunctionSubscription[]> {
-  const out: FunctionSubscription[] = [];
+): Map<string, { host: FunctionHost; async: (qualifier: string | undefined) => AsyncTarget }> {
+  const out = new Map<string, { host: FunctionHost; async: (qualifier: string | undefined) => AsyncTarget }>();
   for (const stack of stacks) {
-    for (const sub of stack.byType("AWS::SNS::Subscription")) {
-      if (sub.properties.Protocol !== "lambda") continue;
-      const target = functionReference(String(sub.properties.Endpoint));
-      const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === target.name);
-      const host = fn && hosts.get(fn.logicalId);
-      if (!fn || !host) throw new TemplateError(`${sub.logicalId}: its Endpoint names no function of the template`);
+    for (const fn of stack.byType("AWS::Lambda::Function")) {
+      const host = hosts.get(fn.logicalId);
+      if (!host) continue;
       const dlqArn = (fn.properties.DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn;
       const dlq = dlqArn === undefined ? undefined : stack.byArn(dlqArn);
       if (dlqArn !== undefined && dlq?.type !== "AWS::SQS::Queue") {
@@ -522,15 +522,41 @@ async function functionSubscriptions(
         secretAccessKey: "local",
         sessionToken: "local",
       };
+      const deadLetter =
+        dlq?.type === "AWS::SQS::Queue"
+          ? { queueUrl: dlq.ref, sqs: new SQSClient({ region, endpoint, credentials }) }
+          : undefined;
+      out.set(fn.name, {
+        host,
+        async: (qualifier) => ({
+          invoke: (event) => host.invoke(event, qualifier),
+          retries: 2,
+          ...(deadLetter ? { deadLetter } : {}),
+        }),
+      });
+    }
+  }
+  return out;
+}
+
+/** Each SNS subscription of a function (Protocol lambda), relayed through a queue of the local stack's own. */
+async function functionSubscriptions(
+  stacks: readonly StackDeployment[],
+  targets: ReturnType<typeof asyncTargets>,
+  clients: AdminClients,
+): Promise<FunctionSubscription[]> {
+  const out: FunctionSubscription[] = [];
+  for (const stack of stacks) {
+    for (const sub of stack.byType("AWS::SNS::Subscription")) {
+      if (sub.properties.Protocol !== "lambda") continue;
+      const named = functionReference(String(sub.properties.Endpoint));
+      const target = targets.get(named.name);
+      if (!target) throw new TemplateError(`${sub.logicalId}: its Endpoint names no function of the template`);
       out.push({
-        functionName: fn.name,
+        functionName: named.name,
         topicArn: String(sub.properties.TopicArn),
         ...(await relaySubscription(clients, sub)),
-        invoke: (event) => host.invoke(event, target.qualifier),
-        retries: 2,
-        ...(dlq?.type === "AWS::SQS::Queue"
-          ? { deadLetter: { queueUrl: dlq.ref, sqs: new SQSClient({ region, endpoint, credentials }) } }
-          : {}),
+        ...target.async(named.qualifier),
       });
     }
   }

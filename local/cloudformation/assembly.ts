@@ -25,11 +25,14 @@ export const LOCAL_VERSION = "1";
 
 /**
  * A function's name, and its qualifier (a version or an alias) if any, from what names it — its
- * name, its ARN, or a qualified one (`name:live`, `arn:…:function:name:1`) — as Lambda reads FunctionName.
+ * name, its ARN, a partial ARN or a qualified one (`name:live`, `arn:…:function:name:1`) — as
+ * Lambda reads FunctionName.
  */
 export function functionReference(nameOrArn: string): { name: string; qualifier?: string } {
   const parts = nameOrArn.split(":");
-  const [name, qualifier] = parts[0] === "arn" ? [parts[6], parts[7]] : [parts[0], parts[1]];
+  // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:Q], ACCOUNT:function:NAME[:Q] (a partial ARN), NAME[:Q].
+  const at = parts[0] === "arn" ? 6 : parts[1] === "function" ? 2 : 0;
+  const [name, qualifier] = [parts[at], parts[at + 1]];
   return { name: name ?? nameOrArn, ...(qualifier ? { qualifier } : {}) };
 }
 

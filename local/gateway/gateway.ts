@@ -15,17 +15,19 @@ import { Meter } from "./metering.js";
 import {
   accessDenied,
   answerCloudWatch,
+  answerLambda,
   answerSecret,
   type CloudWatchHandler,
   faultBody,
   injected,
+  type LambdaHandler,
   sendError,
   withEmulatorQueueUrl,
 } from "./wire.js";
 
 export type { Access } from "../iam/policy.js";
 export type { Fault, FaultPlan } from "./faults.js";
-export type { CloudWatchHandler } from "./wire.js";
+export type { CloudWatchHandler, LambdaHandler } from "./wire.js";
 
 // One endpoint on loopback for every service, like LocalStack's 4566: each request is routed by its
 // SigV4 credential scope to the emulator behind it (or to the local stack's own answers: Secrets
@@ -73,6 +75,8 @@ export interface Gateway {
   setFaults(plan: FaultPlan | undefined): void;
   /** A secret of the template: the gateway answers GetSecretValue for it (no emulator has Secrets Manager). */
   addSecret(secret: { arn: string; name: string; value: string }): void;
+  /** Lambda's Invoke, answered by the function hosts once they run. */
+  setLambda(handler: LambdaHandler): void;
   resetStats(): void;
   /** The local stack's own endpoints (unsigned, loopback only): POST <prefix><rest> answered by `route`. */
   addRoute(prefix: string, route: LocalRoute): void;
@@ -96,6 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const faultable = new Set<string>();
   const accesses: Access[] = [];
   const localRoutes = new Map<string, LocalRoute>();
+  let lambda: LambdaHandler | undefined;
   const localPages = new Map<string, LocalPage>();
   const seen = new Set<string>();
   const secrets = new Map<string, { arn: string; name: string; value: string }>(); // by ARN and by name
@@ -249,6 +254,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         answerCloudWatch(res, call, options.cloudwatch);
         return;
       }
+      if (call.service === "lambda") {
+        void answerLambda(res, call, lambda);
+        return;
+      }
       const fault = faults.draw(call, faultable.has(call.accessKeyId ?? ""));
       if (fault === "hang") {
         // A call lost in the network: no answer until the caller gives up or the connection closes.
@@ -293,6 +302,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     addSecret(secret) {
       secrets.set(secret.arn, secret);
       secrets.set(secret.name, secret);
+    },
+    setLambda(handler) {
+      lambda = handler;
     },
     setFaults(p) {
       faults.setPlan(p);

@@ -7,6 +7,11 @@ import { type AwsRequest, param, type Service } from "../iam/request.js";
 // and RPC v2 CBOR carry them, AccessDenied as each service words it, and the two services the
 // local stack answers itself (Secrets Manager's GetSecretValue, CloudWatch).
 
+/** Answers a Lambda call: its status, headers and body as the service sends them. */
+export type LambdaHandler = (
+  call: AwsRequest,
+) => Promise<{ status: number; headers?: Record<string, string>; body: string | Buffer }>;
+
 /** Answers a CloudWatch operation; a thrown error with `code` and `status` is the service's error. */
 export type CloudWatchHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
 
@@ -18,6 +23,7 @@ const JSON_CONTENT: Record<Service, string> = {
   sns: "text/xml",
   secretsmanager: "application/x-amz-json-1.1",
   cloudwatch: "application/x-amz-json-1.0",
+  lambda: "application/json",
 };
 
 /**
@@ -71,6 +77,7 @@ export function accessDenied(res: ServerResponse<IncomingMessage>, call: AwsRequ
     s3: [403, "AccessDenied", undefined],
     secretsmanager: [400, "AccessDeniedException", undefined],
     cloudwatch: [403, "AccessDenied", undefined],
+    lambda: [403, "AccessDeniedException", undefined],
   }[call.service] as [number, string, string | undefined];
   sendError(res, call, status, code, message, queryCode ?? code);
 }
@@ -101,6 +108,26 @@ export function answerSecret(
       CreatedDate: 0,
     }),
   );
+}
+
+/** Lambda's Invoke, answered by the function hosts; nothing else of Lambda's API is emulated. */
+export async function answerLambda(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest,
+  handler: LambdaHandler | undefined,
+): Promise<void> {
+  if (call.operation !== "Invoke" || handler === undefined) {
+    sendError(res, call, 400, "InvalidRequestContentException", `${call.operation} is not emulated by the local stack`);
+    return;
+  }
+  try {
+    const answer = await handler(call);
+    res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
+    res.end(answer.body);
+  } catch (err) {
+    const e = err as Error & { code?: string; status?: number };
+    sendError(res, call, e.status ?? 500, e.code ?? "ServiceException", e.message);
+  }
 }
 
 /** CloudWatch's operations in the protocol the client spoke: RPC v2 CBOR or JSON 1.0. */

@@ -1,14 +1,24 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { decode as decodeCbor } from "cbor2";
+import { functionReference } from "../cloudformation/assembly.js";
 
 // What an AWS API request asks for, read off the wire as the service reads it: which service
 // (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
 // credentials, and which resources it names (ARNs, as IAM matches them) — the inputs of an IAM decision.
 
-export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "s3" | "secretsmanager" | "cloudwatch";
-export const SERVICES: readonly Service[] = ["kinesis", "dynamodb", "sqs", "sns", "s3", "secretsmanager", "cloudwatch"];
-/** The services an emulator answers; Secrets Manager and CloudWatch are answered by the local stack itself. */
-export type EmulatedService = Exclude<Service, "secretsmanager" | "cloudwatch">;
+export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "s3" | "secretsmanager" | "cloudwatch" | "lambda";
+export const SERVICES: readonly Service[] = [
+  "kinesis",
+  "dynamodb",
+  "sqs",
+  "sns",
+  "s3",
+  "secretsmanager",
+  "cloudwatch",
+  "lambda",
+];
+/** The services an emulator answers; Secrets Manager, CloudWatch and Lambda are answered by the local stack itself. */
+export type EmulatedService = Exclude<Service, "secretsmanager" | "cloudwatch" | "lambda">;
 
 /** Services whose SigV4 signing name is not their IAM prefix. */
 const SIGNING_NAMES: Readonly<Record<string, Service>> = { monitoring: "cloudwatch" };
@@ -49,6 +59,7 @@ export function parseRequest(
   const target = typeof headers["x-amz-target"] === "string" ? headers["x-amz-target"] : undefined;
   let service = SERVICES.find((s) => s === scope) ?? SIGNING_NAMES[scope ?? ""];
   if (service === "s3") return s3Request(headers, url, method, accessKeyId);
+  if (service === "lambda") return lambdaRequest(headers, url, body, accessKeyId);
   const rpc = /^\/service\/([^/]+)\/operation\/([^/?]+)/.exec(url);
   if (rpc && headers["smithy-protocol"] === "rpc-v2-cbor") {
     service ??= TARGET_PREFIX[rpc[1] ?? ""];
@@ -110,6 +121,38 @@ function s3Request(
   return { service: "s3", operation, accessKeyId, json: undefined, form: undefined, bucket, key };
 }
 
+/**
+ * A Lambda REST call. Invoke (POST /2015-03-31/functions/NAME/invocations) is read into `json`:
+ * FunctionName, Qualifier, InvocationType and LogType (headers), Payload (the body, as text);
+ * any other call is named by its method and path (answered as not emulated).
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
+ */
+function lambdaRequest(
+  headers: IncomingHttpHeaders,
+  url: string,
+  body: Buffer,
+  accessKeyId: string | undefined,
+): AwsRequest {
+  const parsed = new URL(url, "http://gateway");
+  const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(parsed.pathname);
+  if (!invoke) return { service: "lambda", operation: parsed.pathname, accessKeyId, json: {}, form: undefined };
+  const header = (name: string) => (typeof headers[name] === "string" ? (headers[name] as string) : undefined);
+  const qualifier = parsed.searchParams.get("Qualifier");
+  return {
+    service: "lambda",
+    operation: "Invoke",
+    accessKeyId,
+    json: {
+      FunctionName: decodeURIComponent(invoke[1] ?? ""),
+      ...(qualifier ? { Qualifier: qualifier } : {}),
+      InvocationType: header("x-amz-invocation-type") ?? "RequestResponse",
+      ...(header("x-amz-log-type") ? { LogType: header("x-amz-log-type") } : {}),
+      Payload: body.toString("utf8"),
+    },
+    form: undefined,
+  };
+}
+
 /** A parameter of the request, whichever protocol carries it. */
 export function param(request: AwsRequest, name: string): string | undefined {
   const value = request.json?.[name] ?? request.form?.get(name) ?? undefined;
@@ -126,6 +169,7 @@ export function iamAction(request: AwsRequest): string {
   if (service === "sqs" && operation.endsWith("Batch")) return `sqs:${operation.slice(0, -"Batch".length)}`;
   if (service === "sns" && operation === "PublishBatch") return "sns:Publish";
   if (service === "s3") return `s3:${S3_ACTIONS[operation] ?? operation}`;
+  if (service === "lambda" && operation === "Invoke") return "lambda:InvokeFunction";
   return `${service}:${operation}`;
 }
 
@@ -186,6 +230,14 @@ export function requestResources(req: AwsRequest, names: ResourceNames): string[
     }
     case "sns":
       return [p("TopicArn") ?? p("TargetArn") ?? "*"];
+    case "lambda": {
+      // A name, an ARN or a partial one, qualified in the name or by Qualifier: the function's ARN as IAM matches it.
+      const named = p("FunctionName");
+      if (named === undefined) return ["*"];
+      const { name, qualifier } = functionReference(named);
+      const q = p("Qualifier") ?? qualifier;
+      return [`arn:aws:lambda:${region}:${account}:function:${name}${q ? `:${q}` : ""}`];
+    }
     case "s3":
       if (!req.bucket) return ["*"];
       return [

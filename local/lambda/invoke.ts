@@ -27,7 +27,7 @@ export interface InvokeResult {
   readonly logs: string[];
 }
 
-export async function invokeWithLogs(host: FunctionHost, event: unknown): Promise<InvokeResult> {
+export async function invokeWithLogs(host: FunctionHost, event: unknown, qualifier?: string): Promise<InvokeResult> {
   const size = () => {
     try {
       return statSync(host.logFile).size;
@@ -37,7 +37,7 @@ export async function invokeWithLogs(host: FunctionHost, event: unknown): Promis
   };
   await host.flushed();
   const from = size();
-  const invocation = await host.invoke(event);
+  const invocation = await host.invoke(event, qualifier);
   // The environment's output reaches the log through a pipe: give it a moment to arrive.
   await sleep(100);
   await host.flushed();

@@ -6,54 +6,37 @@ import {
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  SendMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SNSEvent, SNSEventRecord } from "aws-lambda";
 import type { Resource } from "../cloudformation/assembly.js";
-import type { Invocation } from "./function-host.js";
+import { type AsyncAttempt, type AsyncTarget, invokeAsync } from "./async-invoke.js";
 import { untilQueuesEmpty } from "./sqs-poller.js";
 
 // A function subscribed to an SNS topic (Protocol lambda; CDK's LambdaSubscription), run as SNS and
 // Lambda run it: each message the topic delivers — after the subscription's filter policy — invokes
-// the function asynchronously with SNS's event; an invocation that fails is retried as Lambda
-// retries asynchronous ones (MaximumRetryAttempts of the function's EventInvokeConfig, two by
-// default; after 1 s and 2 s here, 1 and 2 minutes in an account), then the event goes to the
-// function's dead-letter queue (DeadLetterConfig, an SQS queue), sent as the function's role.
+// the function asynchronously with SNS's event (async-invoke.ts: retried, then the dead-letter queue).
 // The SNS emulator delivers to queues only, so each such subscription is a queue of the local
 // stack's own subscribed in its place (raw delivery off: SNS's envelope), read here.
 // https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
 // https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
 
-export interface FunctionSubscription {
+export interface FunctionSubscription extends AsyncTarget {
   readonly functionName: string;
   readonly topicArn: string;
   readonly subscriptionArn: string;
   /** The local stack's queue subscribed in the function's place. */
   readonly relayUrl: string;
-  readonly invoke: (event: SNSEvent) => Promise<Invocation>;
-  /** Retries after a failed invocation (EventInvokeConfig's MaximumRetryAttempts, 0–2). */
-  readonly retries: number;
-  /** The function's dead-letter queue URL, sent to as the function's role. */
-  readonly deadLetter?: { readonly queueUrl: string; readonly sqs: SQSClient };
 }
 
-export interface SnsInvokeInfo {
+export interface SnsInvokeInfo extends AsyncAttempt {
   readonly functionName: string;
   readonly topicArn: string;
   readonly messageId: string;
-  readonly outcome: "ok" | "error";
-  /** 1 for the first invocation, 2 and 3 for retries. */
-  readonly attempt: number;
-  readonly error?: string;
-  /** After the last attempt: where the event went ("dead-letter queue", or "dropped" without one). */
-  readonly gaveUp?: "dead-letter queue" | "dropped";
 }
 
 /** The relay queue's visibility: longer than an event's retries take. */
 const RELAY_VISIBILITY_SECONDS = 60;
-/** Lambda waits 1 minute before the first retry and 2 before the second; here seconds. */
-const RETRY_DELAYS_MS = [1000, 2000];
 
 /** Subscribes a queue of the local stack's own to the topic in a lambda subscription's place. */
 export async function relaySubscription(
@@ -168,42 +151,14 @@ export class SnsInvoker {
     }
   }
 
-  /** One event: invoked, retried as Lambda retries an asynchronous invocation, then given up. */
+  /** One event, invoked asynchronously (retried, then given up to the dead-letter queue). */
   private async deliver(s: FunctionSubscription, record: SNSEventRecord): Promise<void> {
-    const event: SNSEvent = { Records: [record] };
-    const report = (info: Omit<SnsInvokeInfo, "functionName" | "topicArn" | "messageId">) =>
+    await invokeAsync(s, { Records: [record] } satisfies SNSEvent, record.Sns.MessageId, (attempt) =>
       this.options.onInvoke?.({
         functionName: s.functionName,
         topicArn: record.Sns.TopicArn,
         messageId: record.Sns.MessageId,
-        ...info,
-      });
-    let last: { errorType: string; errorMessage: string } | undefined;
-    for (let attempt = 1; attempt <= s.retries + 1; attempt++) {
-      if (attempt > 1) await sleep(RETRY_DELAYS_MS[attempt - 2] ?? 2000);
-      const result = await s.invoke(event);
-      if (result.kind === "result") {
-        report({ outcome: "ok", attempt });
-        return;
-      }
-      last = result;
-      const error = `${result.errorType}: ${result.errorMessage}`;
-      if (attempt <= s.retries) report({ outcome: "error", attempt, error });
-      else {
-        report({ outcome: "error", attempt, error, gaveUp: s.deadLetter ? "dead-letter queue" : "dropped" });
-      }
-    }
-    if (!s.deadLetter || !last) return;
-    // Lambda's dead-letter message: the event, with the request and the error as attributes.
-    await s.deadLetter.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: s.deadLetter.queueUrl,
-        MessageBody: JSON.stringify(event),
-        MessageAttributes: {
-          RequestID: { DataType: "String", StringValue: record.Sns.MessageId },
-          ErrorCode: { DataType: "Number", StringValue: "200" },
-          ErrorMessage: { DataType: "String", StringValue: last.errorMessage.slice(0, 256) },
-        },
+        ...attempt,
       }),
     );
   }

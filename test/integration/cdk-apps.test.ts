@@ -1,10 +1,13 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { type Message, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { SNSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -14,7 +17,7 @@ import type { StateChange } from "../../local/cloudwatch/alarms.js";
 import type { InvokeInfo } from "../../local/lambda/kinesis-poller.js";
 import type { SnsInvokeInfo } from "../../local/lambda/sns-subscriptions.js";
 import type { QueueInvokeInfo } from "../../local/lambda/sqs-poller.js";
-import type { LocalStack } from "../../local/stack.js";
+import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
 import { runNode } from "../helpers/processes.js";
 import { localStackForTests, resourcesOf } from "../helpers/stack.js";
@@ -191,6 +194,79 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     expect(Object.keys(report?.used ?? {})).toEqual(
       expect.arrayContaining(["sqs:ReceiveMessage", "sqs:DeleteMessage", "dynamodb:UpdateItem"]),
     );
+  });
+
+  test("Lambda's Invoke on the endpoint: the SDK and the AWS CLI invoke functions, a function invokes another within its grant, an Event invocation is retried to the dead-letter queue", async () => {
+    const client = new LambdaClient({
+      region: "us-east-1",
+      endpoint: stack.gateway.url,
+      credentials: ADMIN_CREDENTIALS,
+    });
+    const invoke = async (input: ConstructorParameters<typeof InvokeCommand>[0]) => {
+      const answer = await client.send(new InvokeCommand(input));
+      return { ...answer, json: JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString() || "null") };
+    };
+    // RequestResponse, with the end of the log.
+    const counted = await invoke({
+      FunctionName: out("InlineCounterName"),
+      Payload: JSON.stringify({ Records: [1, 2] }),
+      LogType: "Tail",
+    });
+    expect(counted).toMatchObject({ StatusCode: 200, ExecutedVersion: "$LATEST", json: { counted: 2 } });
+    expect(counted.FunctionError).toBeUndefined();
+    expect(typeof counted.LogResult).toBe("string");
+    // A function error is an answer, not a failed call (a function no alarm of the app watches).
+    const failed = await invoke({
+      FunctionName: out("BrokenPagerName"),
+      Payload: JSON.stringify({ Records: [1] }),
+    });
+    expect(failed).toMatchObject({
+      StatusCode: 200,
+      FunctionError: "Unhandled",
+      json: { errorMessage: "refusing 1 records" },
+    });
+    await expect(invoke({ FunctionName: "no-such-function" })).rejects.toMatchObject({
+      name: "ResourceNotFoundException",
+    });
+    // A function invoking others as its role: the one it was granted, and not another.
+    const granted = await invoke({
+      FunctionName: out("DispatchName"),
+      Payload: JSON.stringify({ target: out("InlineCounterName"), payload: { Records: [1, 2, 3] } }),
+    });
+    expect(granted.json).toEqual({ functionError: null, answer: { counted: 3 } });
+    const refused = await invoke({
+      FunctionName: out("DispatchName"),
+      Payload: JSON.stringify({ target: functionNamed("FailToTopic"), payload: {} }),
+    });
+    expect(refused.json).toEqual({ callError: "AccessDeniedException" });
+    // The AWS CLI, as a user runs it against the endpoint.
+    const file = path.join(assembly, "cli-answer.json");
+    await promisify(execFile)(
+      "aws",
+      ["lambda", "invoke", "--function-name", out("InlineCounterName"), "--payload", '{"Records":[1,2,3,4]}', file],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: stack.gateway.url,
+          AWS_DEFAULT_REGION: "us-east-1",
+          AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
+        },
+      },
+    );
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ counted: 4 });
+    // An Event invocation is accepted at once, retried twice, then left in the dead-letter queue.
+    const accepted = await invoke({
+      FunctionName: out("BrokenPagerName"),
+      InvocationType: "Event",
+      Payload: JSON.stringify({ Records: ["event"] }),
+    });
+    expect(accepted.StatusCode).toBe(202);
+    const deadline = Date.now() + 15_000;
+    let dead: Message[] = [];
+    while (dead.length === 0 && Date.now() < deadline)
+      dead = await drainQueue(stack.clients.sqs, out("BrokenPagerDlqUrl"), 500);
+    expect(dead.map((m) => JSON.parse(m.Body ?? ""))).toEqual([{ Records: ["event"] }]);
   });
 
   test("an ES module function behind FilterCriteria (its grant a customer managed policy) is sent only the records its filter matches; the rest are checkpointed and counted", async () => {
