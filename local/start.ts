@@ -254,7 +254,7 @@ async function main(): Promise<void> {
   console.log(
     `IAM      ${values["no-iam"] ? "off (--no-iam)" : "enforced: each function may make only the calls its role allows"}`,
   );
-  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS, SNS, S3 and CloudWatch)`);
+  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS, SNS, S3, CloudWatch and Lambda's Invoke)`);
   const alarmCount = stack.cloudwatch.alarms?.alarms.size ?? 0;
   const scale = stack.cloudwatch.timeScale;
   console.log(
