@@ -122,6 +122,9 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
       cwd,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      // A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) reaches the
+      // local stack, which stops the emulators last, after reading what it reports from them.
+      detached: true,
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
