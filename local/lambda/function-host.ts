@@ -301,12 +301,34 @@ export class FunctionHost {
 
   private async invokeIn(env: Environment, event: unknown): Promise<Invocation> {
     const { spec } = this;
-    const deadline = Date.now() + spec.timeoutSeconds * 1000;
+    // The timeout is the invocation's: Lambda's init phase (a cold environment loading its code) has
+    // 10 s of its own, then is retried within the invocation's timeout — on a loaded machine a cold
+    // start used to time out a 3 s function here. An environment not ready by then is a timeout.
+    const initLimitMs = (INIT_SECONDS + spec.timeoutSeconds) * 1000;
+    let initTimer: NodeJS.Timeout | undefined;
     try {
+      const ready = await Promise.race([
+        env.ready.then(() => true),
+        new Promise<false>((resolve) => {
+          initTimer = setTimeout(() => resolve(false), initLimitMs);
+        }),
+      ]);
+      if (!ready && !this.debuggerAttached) {
+        env.dead = true;
+        env.child.kill("SIGKILL");
+        return {
+          kind: "error",
+          errorType: "Sandbox.Timedout",
+          errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds (the init phase did not finish)`,
+        };
+      }
       await env.ready;
     } catch (err) {
       return { kind: "error", errorType: "Runtime.ExitError", errorMessage: (err as Error).message };
+    } finally {
+      clearTimeout(initTimer);
     }
+    const deadline = Date.now() + spec.timeoutSeconds * 1000;
     const id = randomUUID();
     const outcome = await new Promise<Invocation>((resolve) => {
       const timedOut = () => {
@@ -396,6 +418,9 @@ export class FunctionHost {
 }
 
 /** A stream batch's IteratorAge: how old its last record was when the function got it. */
+/** Lambda's init phase limit before it is retried within the first invocation. */
+const INIT_SECONDS = 10;
+
 function iteratorAge(event: unknown): { iteratorAgeMs?: number } {
   const records = (event as { Records?: { kinesis?: { approximateArrivalTimestamp?: number } }[] } | null)?.Records;
   const arrival = records?.at(-1)?.kinesis?.approximateArrivalTimestamp;
