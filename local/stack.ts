@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
@@ -31,7 +31,7 @@ import { dashboardPage } from "./dashboard/page.js";
 import { type Emulators, startEmulators } from "./emulators/emulators.js";
 import { type Access, type FaultPlan, type Gateway, startGateway } from "./gateway/gateway.js";
 import { roleIdentities } from "./iam/policy.js";
-import type { AsyncTarget } from "./lambda/async-invoke.js";
+import { type AsyncTarget, type InvocationRecord, invokeAsync } from "./lambda/async-invoke.js";
 import { type FailureDestination, s3Destination, snsDestination, sqsDestination } from "./lambda/destinations.js";
 import { FunctionHost } from "./lambda/function-host.js";
 import { findHost, invokeWithLogs } from "./lambda/invoke.js";
@@ -522,21 +522,75 @@ function asyncTargets(
         secretAccessKey: "local",
         sessionToken: "local",
       };
+      const client = { region, endpoint, credentials };
       const deadLetter =
-        dlq?.type === "AWS::SQS::Queue"
-          ? { queueUrl: dlq.ref, sqs: new SQSClient({ region, endpoint, credentials }) }
-          : undefined;
+        dlq?.type === "AWS::SQS::Queue" ? { queueUrl: dlq.ref, sqs: new SQSClient(client) } : undefined;
+      // EventInvokeConfig: retries and destinations (of the function or any of its qualifiers).
+      const config = stack
+        .byType("AWS::Lambda::EventInvokeConfig")
+        .find((c) => functionReference(String(c.properties.FunctionName)).name === fn.name)?.properties;
+      const destinations = config?.DestinationConfig as
+        | { OnSuccess?: { Destination?: string }; OnFailure?: { Destination?: string } }
+        | undefined;
+      const send = (arn: string | undefined) =>
+        arn === undefined ? undefined : recordDestination(stack, fn.logicalId, arn, client, out, notes);
+      const onSuccess = send(destinations?.OnSuccess?.Destination);
+      const onFailure = send(destinations?.OnFailure?.Destination);
       out.set(fn.name, {
         host,
         async: (qualifier) => ({
           invoke: (event) => host.invoke(event, qualifier),
-          retries: 2,
+          functionArn: `${fn.arn}:${qualifier ?? "$LATEST"}`,
+          retries: Number(config?.MaximumRetryAttempts ?? 2),
           ...(deadLetter ? { deadLetter } : {}),
+          ...(onSuccess ? { onSuccess } : {}),
+          ...(onFailure ? { onFailure } : {}),
         }),
       });
     }
   }
   return out;
+}
+
+/**
+ * An asynchronous invocation's destination (EventInvokeConfig), sending Lambda's invocation record as
+ * the function's role: an SQS queue or an SNS topic gets it as the message, a function as its event
+ * (invoked asynchronously). Other kinds (an EventBridge bus, a bucket) are named and not sent.
+ */
+function recordDestination(
+  stack: StackDeployment,
+  functionId: string,
+  arn: string,
+  client: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } },
+  functions: ReadonlyMap<string, { async: (qualifier: string | undefined) => AsyncTarget }>,
+  notes: Notes,
+): ((record: InvocationRecord) => Promise<void>) | undefined {
+  const target = stack.byArn(arn);
+  switch (target?.type) {
+    case "AWS::SQS::Queue": {
+      const sqs = new SQSClient(client);
+      return async (record) => {
+        await sqs.send(new SendMessageCommand({ QueueUrl: target.ref, MessageBody: JSON.stringify(record) }));
+      };
+    }
+    case "AWS::SNS::Topic": {
+      const sns = new SNSClient(client);
+      return async (record) => {
+        await sns.send(new PublishCommand({ TopicArn: target.arn, Message: JSON.stringify(record) }));
+      };
+    }
+    default: {
+      const named = functionReference(arn).name;
+      if (arn.startsWith("arn:aws:lambda:")) {
+        return async (record) => {
+          const to = functions.get(named);
+          if (to) void invokeAsync(to.async(undefined), record, record.requestContext.requestId);
+        };
+      }
+      notes.push(`${functionId}: the destination ${arn} of its asynchronous invocations is not carried out locally`);
+      return undefined;
+    }
+  }
 }
 
 /** Each SNS subscription of a function (Protocol lambda), relayed through a queue of the local stack's own. */

@@ -47,6 +47,7 @@ const EMULATED = new Set([
   "AWS::SNS::Subscription",
   "AWS::Lambda::Function",
   "AWS::Lambda::EventSourceMapping",
+  "AWS::Lambda::EventInvokeConfig",
   "AWS::IAM::Role",
   "AWS::IAM::Policy",
   "AWS::IAM::ManagedPolicy",
@@ -64,8 +65,6 @@ export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
   "AWS::Lambda::Permission": "resource policies of functions: only the template's mappings invoke them locally",
   "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
-  "AWS::Lambda::EventInvokeConfig":
-    "asynchronous invocations are retried twice, as by default; its destinations are not carried out locally",
   "AWS::Kinesis::StreamConsumer":
     "an enhanced fan-out consumer's mapping polls its stream locally (no throughput of its own to reserve)",
   "AWS::Lambda::Version":
@@ -152,6 +151,10 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     // (DeadLetterConfig, honoured: where an asynchronous invocation — an SNS subscription's — goes when
     // its retries fail; a mapping's failures go to the mapping's own destination.)
     ignored: ["Architectures", "LoggingConfig", "TracingConfig", "Tags", "Description"],
+  },
+  // Read by the function's asynchronous invocations (local/lambda/async-invoke.ts).
+  "AWS::Lambda::EventInvokeConfig": {
+    honoured: ["FunctionName", "Qualifier", "MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"],
   },
   "AWS::Lambda::EventSourceMapping": {
     honoured: [

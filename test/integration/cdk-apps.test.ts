@@ -267,6 +267,30 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     while (dead.length === 0 && Date.now() < deadline)
       dead = await drainQueue(stack.clients.sqs, out("BrokenPagerDlqUrl"), 500);
     expect(dead.map((m) => JSON.parse(m.Body ?? ""))).toEqual([{ Records: ["event"] }]);
+    // A function's EventInvokeConfig (retryAttempts 1, an on-failure destination): two attempts, then
+    // Lambda's invocation record in the destination.
+    expect(
+      (await invoke({ FunctionName: out("NotifyName"), InvocationType: "Event", Payload: '{"Records":["n"]}' }))
+        .StatusCode,
+    ).toBe(202);
+    let notices: Message[] = [];
+    while (notices.length === 0 && Date.now() < deadline + 10_000)
+      notices = await drainQueue(stack.clients.sqs, out("FailedNoticesUrl"), 500);
+    expect(notices.map((m) => JSON.parse(m.Body ?? ""))).toEqual([
+      {
+        version: "1.0",
+        timestamp: expect.any(String),
+        requestContext: {
+          requestId: expect.any(String),
+          functionArn: expect.stringMatching(/:function:.*Notify.*:\$LATEST$/),
+          condition: "RetriesExhausted",
+          approximateInvokeCount: 2,
+        },
+        requestPayload: { Records: ["n"] },
+        responseContext: { statusCode: 200, executedVersion: "$LATEST", functionError: "Unhandled" },
+        responsePayload: { errorType: "Error", errorMessage: "refusing 1 records", trace: [] },
+      },
+    ]);
   });
 
   test("an ES module function behind FilterCriteria (its grant a customer managed policy) is sent only the records its filter matches; the rest are checkpointed and counted", async () => {
@@ -431,6 +455,14 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     );
     const dead = await drainQueue(stack.clients.sqs, out("BrokenPagerDlqUrl"), 500);
     expect(dead.map((m) => (JSON.parse(m.Body ?? "") as SNSEvent).Records[0]?.Sns.MessageId).sort()).toEqual(
+      kept.map((p) => p.id).sort(),
+    );
+    // The pager's on-success destination has a record of each page it kept.
+    const succeeded = (await drainQueue(stack.clients.sqs, out("PagedRecordsUrl"), 500)).map(
+      (m) => JSON.parse(m.Body ?? "") as { requestContext: { condition: string }; requestPayload: SNSEvent },
+    );
+    expect(succeeded.every((r) => r.requestContext.condition === "Success")).toBe(true);
+    expect(succeeded.map((r) => r.requestPayload.Records[0]?.Sns.MessageId).sort()).toEqual(
       kept.map((p) => p.id).sort(),
     );
     const broken = snsInvocations.filter((i) => i.functionName === functionNamed("BrokenPager"));
