@@ -1,12 +1,14 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import type { KinesisClient } from "@aws-sdk/client-kinesis";
 import { inject } from "vitest";
 import { partitionKeyOf, type StreamName } from "#apps/index.js";
 import type { FaultPlan } from "../../local/gateway/gateway.js";
 import type { RunnerOptions } from "../../local/lambda/kinesis-poller.js";
-import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.js";
+import { ADMIN_CREDENTIALS, type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.js";
 import { putRecords } from "../../shared/producer.js";
 import { type EditableTemplate, editTemplate } from "./template-edit.js";
 
@@ -59,4 +61,18 @@ export async function memberClicks(stack: LocalStack): Promise<void> {
     "MarsupialHoodie, ClickConversion, kangak@fakeemail.com, Instagram",
   ]);
   await stack.runner?.drained();
+}
+
+/** The AWS CLI as a user runs it against a local stack (its endpoint, the administrator's keys): its stdout. */
+export async function awsCli(stack: LocalStack, args: readonly string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)("aws", [...args], {
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL: stack.gateway.url,
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
+    },
+  });
+  return stdout;
 }

@@ -1,13 +1,11 @@
-import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { StateChange } from "../../local/cloudwatch/alarms.js";
 import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
 import { dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/queues.js";
-import { editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
+import { awsCli, editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
 
 // The template's alarms run on the local stack as CloudWatch runs them (a minute lasts three seconds
 // here: --alarm-time-scale 20; at 60 a one-second period could fall between two failing polls of a
@@ -70,28 +68,16 @@ async function untilState(names: readonly string[], state: string, withinMs = 30
 
 /** `aws cloudwatch describe-alarms --state-value STATE` as a user runs it against the local endpoint. */
 async function cliAlarmNames(state: string): Promise<string[]> {
-  const { stdout } = await promisify(execFile)(
-    "aws",
-    [
-      "cloudwatch",
-      "describe-alarms",
-      "--state-value",
-      state,
-      "--query",
-      "MetricAlarms[].AlarmName",
-      "--output",
-      "json",
-    ],
-    {
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL: stack.gateway.url,
-        AWS_DEFAULT_REGION: "us-east-1",
-        AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
-      },
-    },
-  );
+  const stdout = await awsCli(stack, [
+    "cloudwatch",
+    "describe-alarms",
+    "--state-value",
+    state,
+    "--query",
+    "MetricAlarms[].AlarmName",
+    "--output",
+    "json",
+  ]);
   return JSON.parse(stdout) as string[];
 }
 

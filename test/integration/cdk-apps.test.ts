@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { promisify } from "node:util";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
@@ -20,7 +18,7 @@ import type { QueueInvokeInfo } from "../../local/lambda/sqs-poller.js";
 import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
 import { runNode } from "../helpers/processes.js";
-import { localStackForTests, resourcesOf } from "../helpers/stack.js";
+import { awsCli, localStackForTests, resourcesOf } from "../helpers/stack.js";
 import { editTemplate } from "../helpers/template-edit.js";
 
 // The local stack runs a CDK app as a user writes it from AWS's documentation (test/fixtures/cdk-app):
@@ -243,19 +241,15 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     expect(refused.json).toEqual({ callError: "AccessDeniedException" });
     // The AWS CLI, as a user runs it against the endpoint.
     const file = path.join(assembly, "cli-answer.json");
-    await promisify(execFile)(
-      "aws",
-      ["lambda", "invoke", "--function-name", out("InlineCounterName"), "--payload", '{"Records":[1,2,3,4]}', file],
-      {
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL: stack.gateway.url,
-          AWS_DEFAULT_REGION: "us-east-1",
-          AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
-        },
-      },
-    );
+    await awsCli(stack, [
+      "lambda",
+      "invoke",
+      "--function-name",
+      out("InlineCounterName"),
+      "--payload",
+      '{"Records":[1,2,3,4]}',
+      file,
+    ]);
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ counted: 4 });
     // An Event invocation is accepted at once, retried twice, then left in the dead-letter queue.
     const accepted = await invoke({
