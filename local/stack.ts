@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { KinesisClient } from "@aws-sdk/client-kinesis";
 import { S3Client } from "@aws-sdk/client-s3";
-import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { StackOutputs } from "../infra/outputs.js";
@@ -163,6 +163,11 @@ function failureDestination(
         `${mappingId}: its on-failure destination ${arn} is not an SQS queue, SNS topic or S3 bucket of the template`,
       );
   }
+}
+
+/** The credentials a function's mapping, destinations and dead-letter queue use: they name its role. */
+function roleCredentials(stack: string, logicalId: string) {
+  return { accessKeyId: accessKeyFor(stack, logicalId, "mapping"), secretAccessKey: "local", sessionToken: "local" };
 }
 
 /** Each function's access key: the gateway knows the role by it, as STS credentials name a role. */
@@ -335,12 +340,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
               `${m.logicalId}: only Kinesis streams and SQS queues feeding a function of the template are run locally`,
             );
           }
-          const credentials = {
-            accessKeyId: accessKeyFor(stack.stackName, fn.logicalId, "mapping"),
-            secretAccessKey: "local",
-            sessionToken: "local",
-          };
-          const common = { region, endpoint: gateway.url, credentials };
+          const common = { region, endpoint: gateway.url, credentials: roleCredentials(stack.stackName, fn.logicalId) };
           if (source.type === "AWS::SQS::Queue") {
             const fifo = source.properties.FifoQueue === true || source.properties.FifoQueue === "true";
             queueMappings.push({
@@ -517,12 +517,7 @@ function asyncTargets(
           `${fn.logicalId}: DeadLetterConfig ${dlqArn} is not an SQS queue of the template; failed events are dropped`,
         );
       }
-      const credentials = {
-        accessKeyId: accessKeyFor(stack.stackName, fn.logicalId, "mapping"),
-        secretAccessKey: "local",
-        sessionToken: "local",
-      };
-      const client = { region, endpoint, credentials };
+      const client = { region, endpoint, credentials: roleCredentials(stack.stackName, fn.logicalId) };
       const deadLetter =
         dlq?.type === "AWS::SQS::Queue" ? { queueUrl: dlq.ref, sqs: new SQSClient(client) } : undefined;
       // EventInvokeConfig: retries and destinations (of the function or any of its qualifiers).
@@ -567,18 +562,10 @@ function recordDestination(
 ): ((record: InvocationRecord) => Promise<void>) | undefined {
   const target = stack.byArn(arn);
   switch (target?.type) {
-    case "AWS::SQS::Queue": {
-      const sqs = new SQSClient(client);
-      return async (record) => {
-        await sqs.send(new SendMessageCommand({ QueueUrl: target.ref, MessageBody: JSON.stringify(record) }));
-      };
-    }
-    case "AWS::SNS::Topic": {
-      const sns = new SNSClient(client);
-      return async (record) => {
-        await sns.send(new PublishCommand({ TopicArn: target.arn, Message: JSON.stringify(record) }));
-      };
-    }
+    case "AWS::SQS::Queue":
+      return sqsDestination(new SQSClient(client), target.ref);
+    case "AWS::SNS::Topic":
+      return snsDestination(new SNSClient(client), target.arn);
     default: {
       const named = functionReference(arn).name;
       if (arn.startsWith("arn:aws:lambda:")) {

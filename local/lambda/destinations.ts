@@ -5,21 +5,23 @@ import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { KinesisStreamRecord } from "aws-lambda";
 import type { FailureRecord } from "../../shared/failure-record.js";
 
-// Where an event-source mapping puts a batch it gave up on, each kind as Lambda writes it: the
-// invocation record as an SQS message or an SNS message; in S3, an object holding the record and
+// Where an event-source mapping puts a batch it gave up on (and an asynchronous invocation its
+// record), each kind as Lambda writes it: the invocation record as an SQS message or an SNS message; in S3, an object holding the record and
 // the batch itself (`payload.Records`), under aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/….
 // https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
 
 /** Sends one failed batch's invocation record (the records themselves where the kind keeps them). */
 export type FailureDestination = (record: FailureRecord, records: readonly KinesisStreamRecord[]) => Promise<void>;
 
-export function sqsDestination(sqs: SQSClient, queueUrl: string): FailureDestination {
+/** An SQS queue as a destination: the record (a mapping's or an asynchronous invocation's) is the message. */
+export function sqsDestination(sqs: SQSClient, queueUrl: string): (record: object) => Promise<void> {
   return async (record) => {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(record) }));
   };
 }
 
-export function snsDestination(sns: SNSClient, topicArn: string): FailureDestination {
+/** An SNS topic as a destination: the record is the message. */
+export function snsDestination(sns: SNSClient, topicArn: string): (record: object) => Promise<void> {
   return async (record) => {
     await sns.send(new PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(record) }));
   };
