@@ -48,7 +48,9 @@ export class EmulatorStartError extends Error {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const childGuard = path.join(here, "child-guard.mjs");
-const REGION = "us-east-1";
+/** The region the emulators and the local stack answer as. */
+export const LOCAL_REGION = "us-east-1";
+const REGION = LOCAL_REGION;
 const START_TIMEOUT_MS = 60_000;
 
 /** Asks the OS for a free loopback port. */

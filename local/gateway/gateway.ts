@@ -47,16 +47,20 @@ export interface GatewayStats {
 }
 
 export interface GatewayOptions {
-  readonly upstreams: Record<EmulatedService, string>;
   readonly region: string;
   readonly account: string;
   /** Fixed port (e.g. 4566); a free one when absent. */
   readonly port?: number;
   /** Enforce IAM for the functions' credentials (default on). */
   readonly iam?: boolean;
+  readonly onRefusal?: (access: Access) => void;
+}
+
+/** What answers behind the endpoint, connected once the emulators run ({@link Gateway.connect}). */
+export interface GatewayServices {
+  readonly upstreams: Record<EmulatedService, string>;
   /** Where the SQS emulator's own queue URLs start, rewritten to and from the gateway's. */
   readonly sqsUrlPrefix: string;
-  readonly onRefusal?: (access: Access) => void;
   /** CloudWatch's operations, answered by the local stack (the gateway speaks the client's protocol). */
   readonly cloudwatch?: CloudWatchHandler;
   /** Every call to an AWS service, once answered: what it named and how it was answered (for metrics). */
@@ -65,6 +69,11 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly url: string;
+  /**
+   * The services behind the endpoint. The gateway listens first, so that its address is known when
+   * the assembly is read (queue URLs name it); until connected, AWS calls are answered 503.
+   */
+  connect(services: GatewayServices): void;
   readonly port: number;
   readonly stats: GatewayStats;
   readonly accesses: Access[];
@@ -108,6 +117,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let stats = freshStats();
   const meter = new Meter();
   let origin = "";
+  let services: GatewayServices | undefined;
 
   // What a call names, as IAM sees it: the Kinesis iterators and the secrets this gateway knows help.
   const names = {
@@ -181,8 +191,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     resources: readonly string[],
     body: Buffer,
     after: { fault: Fault | undefined; metered: boolean; byFunction: boolean },
+    connected: GatewayServices,
   ) => {
-    const upstream = new URL(options.upstreams[call.service as EmulatedService]);
+    const upstream = new URL(connected.upstreams[call.service as EmulatedService]);
     const outgoing = request(
       {
         hostname: upstream.hostname,
@@ -204,11 +215,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           if (after.byFunction) stats.forwarded++;
           let answer = Buffer.concat(parts);
           if (call.service === "sqs") {
-            answer = Buffer.from(answer.toString("utf8").split(options.sqsUrlPrefix).join(origin));
+            answer = Buffer.from(answer.toString("utf8").split(connected.sqsUrlPrefix).join(origin));
           }
           const text = answer.toString("utf8");
           meter.record(call, text, after.metered, resources[0] ?? "*");
-          options.observe?.(call, resources, upstreamRes.statusCode ?? 502, text);
+          connected.observe?.(call, resources, upstreamRes.statusCode ?? 502, text);
           const headers = { ...upstreamRes.headers };
           delete headers["content-length"];
           res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, "content-length": String(answer.length) });
@@ -231,6 +242,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
         return;
       }
+      const connected = services;
+      if (connected === undefined) {
+        sendError(res, call, 503, "ServiceUnavailable", "the local stack is starting; try again in a moment");
+        return;
+      }
       // What the call names, read once: before its answer is metered, which forgets a used shard iterator.
       const resources = requestResources(call, names);
       // IAM: a function's credentials are decided against its role; anyone else is the administrator.
@@ -251,7 +267,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       if (call.service === "cloudwatch") {
-        answerCloudWatch(res, call, options.cloudwatch);
+        answerCloudWatch(res, call, connected.cloudwatch);
         return;
       }
       if (call.service === "lambda") {
@@ -267,16 +283,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (fault === "throttle" || fault === "error") {
         stats.injected[fault]++;
         injected(res, call, fault);
-        options.observe?.(call, resources, fault === "throttle" ? 400 : 500, faultBody(call, fault));
+        connected.observe?.(call, resources, fault === "throttle" ? 400 : 500, faultBody(call, fault));
         return;
       }
       const metered = meter.metered(call, identity !== undefined);
-      if (call.service === "sqs") body = withEmulatorQueueUrl(call, body, options.sqsUrlPrefix);
-      forward(req, res, call, resources, meter.prepare(call, body, metered), {
-        fault,
-        metered,
-        byFunction: identity !== undefined,
-      });
+      if (call.service === "sqs") body = withEmulatorQueueUrl(call, body, connected.sqsUrlPrefix);
+      forward(
+        req,
+        res,
+        call,
+        resources,
+        meter.prepare(call, body, metered),
+        { fault, metered, byFunction: identity !== undefined },
+        connected,
+      );
     });
   });
   // Keep-alive connections from many SDK clients: no per-request timeout on a local gateway.
@@ -290,6 +310,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: origin,
     port,
+    connect(connected) {
+      services = connected;
+    },
     get stats() {
       return { ...stats, capacity: meter.capacity };
     },

@@ -1,5 +1,10 @@
 import type { EventSourceSettings } from "../../infra/event-sources.js";
-import type { Resource } from "../cloudformation/assembly.js";
+import {
+  consumedStreamArn,
+  functionReference,
+  type Resource,
+  type StackDeployment,
+} from "../cloudformation/assembly.js";
 import { TemplateError } from "../cloudformation/intrinsics.js";
 import { parseFilterCriteria } from "./filters.js";
 
@@ -138,4 +143,63 @@ export function queueMappingSpec(r: Resource, fifo: boolean): QueueMappingSpec {
     concurrency: Math.min(QUEUE_POLLERS, maximum === undefined ? QUEUE_POLLERS : Number(maximum)),
     filters: parseFilterCriteria(p.FilterCriteria, where),
   };
+}
+
+/** A mapping of the template, resolved: the function it feeds (and the qualifier it names), its source and its settings. */
+export type TemplateMapping = {
+  readonly mapping: Resource;
+  readonly fn: Resource;
+  readonly qualifier: string | undefined;
+  readonly source: Resource;
+} & (
+  | { readonly kind: "stream"; readonly spec: MappingSpec }
+  | { readonly kind: "queue"; readonly fifo: boolean; readonly spec: QueueMappingSpec }
+);
+
+/**
+ * Every enabled event-source mapping of a stack, read and checked: each must feed a function of the
+ * template from a Kinesis stream (or an enhanced fan-out consumer of one) or an SQS queue.
+ */
+export function templateMappings(stack: StackDeployment): TemplateMapping[] {
+  return stack.byType("AWS::Lambda::EventSourceMapping").flatMap((m): TemplateMapping[] => {
+    if (m.properties.Enabled === false) return [];
+    // A mapping may name the function, its ARN, or a version or alias of it.
+    const target = functionReference(String(m.properties.FunctionName));
+    const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === target.name);
+    // An enhanced fan-out consumer's mapping reads its stream (polled here, with the role's stream grants).
+    const source = stack.byArn(consumedStreamArn(String(m.properties.EventSourceArn)));
+    if (!fn || (source?.type !== "AWS::Kinesis::Stream" && source?.type !== "AWS::SQS::Queue")) {
+      throw new TemplateError(
+        `${m.logicalId}: only Kinesis streams and SQS queues feeding a function of the template are run locally`,
+      );
+    }
+    const common = { mapping: m, fn, qualifier: target.qualifier, source };
+    if (source.type === "AWS::Kinesis::Stream") return [{ ...common, kind: "stream", spec: mappingSpec(m) }];
+    const fifo = source.properties.FifoQueue === true || source.properties.FifoQueue === "true";
+    return [{ ...common, kind: "queue", fifo, spec: queueMappingSpec(m, fifo) }];
+  });
+}
+
+/** An SNS subscription of a function, and the function (and qualifier) it names. */
+export interface FunctionSubscriptionOf {
+  readonly subscription: Resource;
+  readonly functionName: string;
+  readonly qualifier: string | undefined;
+}
+
+/** Every SNS subscription of a function (Protocol lambda) in the stacks, checked to name a function of theirs. */
+export function functionSubscriptionsOf(stacks: readonly StackDeployment[]): FunctionSubscriptionOf[] {
+  const names = new Set(stacks.flatMap((s) => s.byType("AWS::Lambda::Function").map((f) => f.name)));
+  return stacks.flatMap((stack) =>
+    stack
+      .byType("AWS::SNS::Subscription")
+      .filter((sub) => sub.properties.Protocol === "lambda")
+      .map((subscription) => {
+        const named = functionReference(String(subscription.properties.Endpoint));
+        if (!names.has(named.name)) {
+          throw new TemplateError(`${subscription.logicalId}: its Endpoint names no function of the template`);
+        }
+        return { subscription, functionName: named.name, qualifier: named.qualifier };
+      }),
+  );
 }

@@ -1,8 +1,11 @@
+import { execFileSync } from "node:child_process";
+import { connect } from "node:net";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterEach, expect, test } from "vitest";
 import { ZONE_ENV } from "#apps/zones/config.js";
 import type { Alert } from "#apps/zones/zone.js";
 import { TemplateError } from "../../local/cloudformation/intrinsics.js";
+import { freePort } from "../../local/emulators/emulators.js";
 import type { InvokeInfo } from "../../local/lambda/kinesis-poller.js";
 import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
@@ -93,4 +96,27 @@ test("an alarm edited to watch a queue that does not exist is named at start as 
   } finally {
     await stack.stop();
   }
+});
+
+test("a start that fails at a late stage stops the stages before it: no emulator left, the endpoint's port free", async () => {
+  const children = () =>
+    execFileSync("ps", ["-o", "pid=", "--ppid", String(process.pid)], { encoding: "utf8" })
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && l !== String(process.pid));
+  const before = new Set(children());
+  const port = await freePort();
+  // The template reads well; only Kinesis, once the emulators run, refuses a stream of no shards.
+  const app = editedAssembly((template) => {
+    template.Resources.EmptyStream = { Type: "AWS::Kinesis::Stream", Properties: { ShardCount: 0 } };
+  });
+  await expect(localStackForTests({}, undefined, { app, port })).rejects.toThrow(/ShardCount|shard/i);
+  // `ps` itself is a child while it runs: only processes started by the stack count.
+  expect(children().filter((pid) => !before.has(pid)).length).toBeLessThanOrEqual(1);
+  await expect(
+    new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => resolve("connected"));
+      socket.on("error", reject);
+    }),
+  ).rejects.toThrow(/ECONNREFUSED/);
 });

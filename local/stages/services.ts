@@ -1,0 +1,81 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { LOCAL_ACCOUNT } from "../cloudformation/assembly.js";
+import { LocalCloudWatch } from "../cloudwatch/cloudwatch.js";
+import { type Emulators, LOCAL_REGION, startEmulators } from "../emulators/emulators.js";
+import { type Gateway, startGateway } from "../gateway/gateway.js";
+import { ADMIN_CREDENTIALS } from "../iam/credentials.js";
+import { type LocalStackOptions, logDirOf } from "./options.js";
+import type { Parts } from "./stages.js";
+
+// Stages: the endpoint (the gateway, listening), then the services behind the endpoint — the emulators (Kinesis, DynamoDB, SQS, SNS, S3) and the
+// local CloudWatch (metrics store, alarms, API) — connected to the gateway, and the account
+// administrator's clients through it.
+
+export interface AdminClients {
+  readonly kinesis: KinesisClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+  readonly sns: SNSClient;
+  readonly s3: S3Client;
+}
+
+export function adminClients(endpoint: string, region: string): AdminClients {
+  const common = { region, endpoint, credentials: ADMIN_CREDENTIALS };
+  const dynamodb = new DynamoDBClient(common);
+  return {
+    kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
+    dynamodb,
+    documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    sqs: new SQSClient(common),
+    sns: new SNSClient(common),
+    s3: new S3Client(common),
+  };
+}
+
+export interface Services {
+  readonly emulators: Emulators;
+  readonly cloudwatch: LocalCloudWatch;
+  readonly region: string;
+  /** The account administrator's clients, through the gateway (never faulted, never refused). */
+  readonly clients: AdminClients;
+}
+
+/** The endpoint first: the gateway listening, its address known to the assembly, its services not yet behind it. */
+export async function startEndpoint(parts: Parts, options: LocalStackOptions): Promise<Gateway> {
+  const gateway = await startGateway({
+    region: LOCAL_REGION,
+    account: LOCAL_ACCOUNT,
+    ...(options.port === undefined ? {} : { port: options.port }),
+    iam: options.iam !== false,
+    ...(options.onRefusal ? { onRefusal: options.onRefusal } : {}),
+  });
+  parts.add(() => gateway.stop());
+  return gateway;
+}
+
+export async function startServices(parts: Parts, options: LocalStackOptions, gateway: Gateway): Promise<Services> {
+  const emulators = await startEmulators({ logDir: logDirOf(options) });
+  parts.add(() => emulators.stop());
+  const { region } = emulators;
+  const cloudwatch = new LocalCloudWatch({
+    region,
+    account: LOCAL_ACCOUNT,
+    ...(options.alarmTimeScale === undefined ? {} : { timeScale: options.alarmTimeScale }),
+    ...(options.onAlarm ? { onAlarm: options.onAlarm } : {}),
+  });
+  parts.add(() => cloudwatch.stop());
+  gateway.connect({
+    upstreams: emulators.endpoints,
+    sqsUrlPrefix: emulators.sqsUrlPrefix,
+    cloudwatch: cloudwatch.handle,
+    observe: (call, resources, status, answer) => cloudwatch.metrics.call(call, resources, status, answer),
+  });
+  return { emulators, cloudwatch, region, clients: adminClients(gateway.url, region) };
+}
