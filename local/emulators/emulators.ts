@@ -180,7 +180,8 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
     await Promise.all(
       children.map(async ({ process: child, exited }) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill("SIGTERM");
+        // SIGINT: kinesis-mock lingers for seconds on SIGTERM, and every emulator ends at once on SIGINT.
+        child.kill("SIGINT");
         const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
         await exited;
         clearTimeout(timer);
@@ -196,9 +197,11 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
     s3: `http://127.0.0.1:${ports.sqsSns}`,
   };
   const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+  // Each probe's client is destroyed after its call: an open keep-alive connection makes an emulator
+  // wait for it when it is told to stop.
   const probes: Record<EmulatorName, () => Promise<unknown>> = {
-    kinesis: () =>
-      new KinesisClient({
+    kinesis: async () => {
+      const client = new KinesisClient({
         region: REGION,
         endpoint: endpoints.kinesis,
         credentials,
@@ -208,11 +211,21 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
           requestTimeout: 2000,
           throwOnRequestTimeout: true,
         }),
-      }).send(new ListStreamsCommand({})),
-    dynamodb: () =>
-      new DynamoDBClient({ region: REGION, endpoint: endpoints.dynamodb, credentials, maxAttempts: 1 }).send(
-        new ListTablesCommand({}),
-      ),
+      });
+      try {
+        return await client.send(new ListStreamsCommand({}));
+      } finally {
+        client.destroy();
+      }
+    },
+    dynamodb: async () => {
+      const client = new DynamoDBClient({ region: REGION, endpoint: endpoints.dynamodb, credentials, maxAttempts: 1 });
+      try {
+        return await client.send(new ListTablesCommand({}));
+      } finally {
+        client.destroy();
+      }
+    },
     "sqs-sns": async () => {
       const res = await fetch(`${endpoints.sqs}/health`);
       if (!res.ok) throw new Error(`health answered ${res.status}`);

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ACCESS_REPORT_PATH } from "../contract.js";
 import {
@@ -74,6 +74,8 @@ export interface Gateway {
    * the assembly is read (queue URLs name it); until connected, AWS calls are answered 503.
    */
   connect(services: GatewayServices): void;
+  /** The services go: calls are answered 503 again, and the connections to them are closed. */
+  disconnect(): void;
   readonly port: number;
   readonly stats: GatewayStats;
   readonly accesses: Access[];
@@ -118,6 +120,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const meter = new Meter();
   let origin = "";
   let services: GatewayServices | undefined;
+  // Connections to the emulators are kept alive, and closed when they are disconnected: an
+  // emulator told to stop waits for its open connections (kinesis-mock for seconds).
+  let upstreamAgent = new Agent({ keepAlive: true });
 
   // What a call names, as IAM sees it: the Kinesis iterators and the secrets this gateway knows help.
   const names = {
@@ -200,6 +205,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         port: upstream.port,
         path: req.url,
         method: req.method,
+        agent: upstreamAgent,
         headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
       },
       (upstreamRes) => {
@@ -312,6 +318,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     connect(connected) {
       services = connected;
+    },
+    disconnect() {
+      services = undefined;
+      upstreamAgent.destroy();
+      upstreamAgent = new Agent({ keepAlive: true });
     },
     get stats() {
       return { ...stats, capacity: meter.capacity };

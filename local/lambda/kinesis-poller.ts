@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type _Record,
@@ -139,6 +140,12 @@ type Outcome = { kind: "ok" } | { kind: "partial"; from: number } | { kind: "err
 export class EventSourceRunner {
   private readonly region: string;
   private stopping = false;
+  /** Aborted by stop(): every wait of the runner ends at once (one listener per shard loop waiting). */
+  private readonly stopped = (() => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  })();
   private readonly loops: Promise<void>[] = [];
   private readonly shards = new Map<string, ShardContext>();
   private busy = 0;
@@ -159,7 +166,13 @@ export class EventSourceRunner {
   /** Stops polling; resolves when every shard loop has finished its current batch. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopped.abort();
     await Promise.allSettled(this.loops);
+  }
+
+  /** Waits, or less once the runner is stopping. */
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.stopped.signal }).catch(() => undefined);
   }
 
   /** Per mapped function and shard, the last sequence number the mapping has moved past. */
@@ -198,14 +211,14 @@ export class EventSourceRunner {
   private async waitFor(condition: () => boolean, deadline: number): Promise<void> {
     while (!condition()) {
       if (Date.now() > deadline) throw new Error("event source runner did not drain in time");
-      await sleep(50);
+      await this.pause(50);
     }
   }
 
   private async watchShards(mapping: Mapping): Promise<void> {
     const interval = this.options.discoverIntervalMs ?? 5000;
     while (!this.stopping) {
-      await sleep(interval);
+      await this.pause(interval);
       if (this.stopping) return;
       try {
         await this.discover(mapping);
@@ -267,7 +280,7 @@ export class EventSourceRunner {
         // An emulator hiccup or a refused call: start again from the last checkpoint, like Lambda's poller.
         if (this.stopping) return;
         this.options.onPollError?.(context.mapping.functionName, context.shardId, err);
-        await sleep(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
+        await this.pause(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
       }
     }
   }
@@ -307,7 +320,7 @@ export class EventSourceRunner {
       const windowEnds = Date.now() + settings.maxBatchingWindowSeconds * 1000;
       while (records.length > 0 && records.length < readLimit && Date.now() < windowEnds && !this.stopping) {
         if (!out.NextShardIterator) break;
-        await sleep(Math.min(pollInterval, Math.max(0, windowEnds - Date.now())));
+        await this.pause(Math.min(pollInterval, Math.max(0, windowEnds - Date.now())));
         out = await get(out.NextShardIterator, readLimit - records.length);
         records.push(...(out.Records ?? []));
       }
@@ -316,7 +329,7 @@ export class EventSourceRunner {
         context.caughtUp = true;
         // A tumbling window whose end has passed with nothing more to read is closed now.
         if (context.window && Date.now() >= context.window.end) await this.closeWindow(context);
-        if (iterator) await sleep(pollInterval);
+        if (iterator) await this.pause(pollInterval);
         continue;
       }
       this.busy++;
@@ -386,7 +399,7 @@ export class EventSourceRunner {
         context.shardId,
         new Error(`final invocation of the window failed: ${result.errorType}: ${result.errorMessage}`),
       );
-      await sleep(Math.min(5000, (this.options.retryDelayMs ?? 100) * 2 ** Math.min(attempt, 5)));
+      await this.pause(Math.min(5000, (this.options.retryDelayMs ?? 100) * 2 ** Math.min(attempt, 5)));
     }
     context.window = undefined;
   }
@@ -447,7 +460,7 @@ export class EventSourceRunner {
       );
       return;
     }
-    await sleep(this.options.retryDelayMs ?? 100);
+    await this.pause(this.options.retryDelayMs ?? 100);
     await this.deliver(context, remaining, retries + 1);
   }
 
@@ -547,7 +560,7 @@ export class EventSourceRunner {
       } catch (err) {
         this.options.onPollError?.(mapping.functionName, context.shardId, err);
         if (this.stopping || attempt >= 20) throw err;
-        await sleep(Math.min(5000, 100 * 2 ** attempt));
+        await this.pause(Math.min(5000, 100 * 2 ** attempt));
       }
     }
     this.options.onFailureDestination?.(message);

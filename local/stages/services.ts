@@ -77,5 +77,6 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
     cloudwatch: cloudwatch.handle,
     observe: (call, resources, status, answer) => cloudwatch.metrics.call(call, resources, status, answer),
   });
+  parts.add(() => gateway.disconnect());
   return { emulators, cloudwatch, region, clients: adminClients(gateway.url, region) };
 }

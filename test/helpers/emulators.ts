@@ -24,6 +24,8 @@ export function emulatorsForFile(): { readonly clients: DirectClients } {
     clients = directClients(emulators.endpoints, emulators.region);
   });
   afterAll(async () => {
+    // Open keep-alive connections would make the emulators wait for them when told to stop.
+    for (const client of Object.values(clients ?? {})) (client as { destroy(): void }).destroy();
     await emulators?.stop();
   });
   return {
