@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -8,11 +8,16 @@ import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { KinesisClient, ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { QueueContents } from "../cloudwatch/queue-age.js";
+import { dynamoDbLocalCommand } from "./dynamodb-local.js";
+import { freePort } from "./free-port.js";
 import { sqsQueueContents } from "./sqs-contents.js";
 
-// The local stand-ins for AWS: kinesis-mock (the Kinesis engine LocalStack itself runs), dynalite
-// for DynamoDB, fauxqs for SQS and SNS. Each is a child process on a free loopback port, speaking
-// the real wire protocol, so the AWS SDK talks to them exactly as it talks to AWS.
+// The local stand-ins for AWS: kinesis-mock (the Kinesis engine LocalStack itself runs), AWS's own
+// DynamoDB Local (dynamodb-local.ts), fauxqs for SQS, SNS and S3. Each is a child process on a free
+// loopback port, speaking the real wire protocol, so the AWS SDK talks to them exactly as it talks
+// to AWS. A DynamoDB Local already running (the test suite's, shared by its stacks) may be given.
+
+export { freePort } from "./free-port.js";
 
 export type EmulatorName = "kinesis" | "dynamodb" | "sqs-sns";
 
@@ -28,6 +33,11 @@ export interface Endpoints {
 export interface Emulators {
   readonly endpoints: Endpoints;
   readonly region: string;
+  /**
+   * The access key this set's calls to DynamoDB carry: DynamoDB Local keeps a database per access
+   * key, so a shared one gives each set its own (the gateway signs every call with it).
+   */
+  readonly dynamodbAccessKey: string;
   /** The environment that points the AWS SDK and CLI at the emulators. */
   readonly env: Record<string, string>;
   readonly pids: readonly number[];
@@ -53,20 +63,6 @@ export const LOCAL_REGION = "us-east-1";
 const REGION = LOCAL_REGION;
 const START_TIMEOUT_MS = 60_000;
 
-/** Asks the OS for a free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 function packageFile(specifier: string): string {
   return fileURLToPath(import.meta.resolve(specifier));
 }
@@ -80,6 +76,8 @@ interface Child {
 
 export interface EmulatorOptions {
   readonly logDir: string;
+  /** A DynamoDB Local already running (its endpoint), used instead of starting one. */
+  readonly dynamodb?: string;
   /** Fixed ports; the others are chosen free. */
   readonly ports?: Partial<Record<EmulatorName, number>>;
   /** How a free port is chosen (tests race it). */
@@ -107,20 +105,31 @@ export async function startEmulators(options: EmulatorOptions): Promise<Emulator
   }
 }
 
-async function startOnce(options: EmulatorOptions): Promise<Emulators> {
+/** Where a DynamoDB Local shared by several stacks answers, when one is (the test suite sets it). */
+export const SHARED_DYNAMODB_ENV = "TRIPWIRE_DYNAMODB_ENDPOINT";
+
+async function startOnce(given: EmulatorOptions): Promise<Emulators> {
+  const shared = given.dynamodb ?? process.env[SHARED_DYNAMODB_ENV];
+  const options = { ...given, ...(shared ? { dynamodb: shared } : {}) };
   mkdirSync(options.logDir, { recursive: true });
   const pick = options.pickPort ?? freePort;
   const ports = {
     kinesis: options.ports?.kinesis ?? (await pick()),
     kinesisTls: await pick(),
-    dynamodb: options.ports?.dynamodb ?? (await pick()),
+    dynamodb: options.dynamodb === undefined ? (options.ports?.dynamodb ?? (await pick())) : undefined,
     sqsSns: options.ports?.["sqs-sns"] ?? (await pick()),
   };
   const fixed = (name: EmulatorName) => options.ports?.[name] !== undefined;
   const children: Child[] = [];
-  const launch = (name: EmulatorName, args: string[], env: Record<string, string>, cwd?: string): Child => {
+  const launch = (
+    name: EmulatorName,
+    args: string[],
+    env: Record<string, string>,
+    cwd?: string,
+    command = process.execPath,
+  ): Child => {
     const log = createWriteStream(path.join(options.logDir, `${name}.log`));
-    const child = spawn(process.execPath, args, {
+    const child = spawn(command, args, {
       cwd,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -155,21 +164,10 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
     },
     path.dirname(kinesisMain),
   );
-  launch(
-    "dynamodb",
-    [
-      "--import",
-      childGuard,
-      packageFile("dynalite/cli.js"),
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(ports.dynamodb),
-      "--createTableMs",
-      "50",
-    ],
-    {},
-  );
+  if (ports.dynamodb !== undefined) {
+    const java = dynamoDbLocalCommand(ports.dynamodb);
+    launch("dynamodb", java.args, {}, java.cwd, java.command);
+  }
   launch("sqs-sns", ["--import", childGuard, path.join(path.dirname(packageFile("fauxqs")), "cli.js")], {
     FAUXQS_PORT: String(ports.sqsSns),
     FAUXQS_LOGGER: "false",
@@ -191,12 +189,14 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
 
   const endpoints: Endpoints = {
     kinesis: `http://127.0.0.1:${ports.kinesis}`,
-    dynamodb: `http://127.0.0.1:${ports.dynamodb}`,
+    dynamodb: options.dynamodb ?? `http://127.0.0.1:${ports.dynamodb}`,
     sqs: `http://127.0.0.1:${ports.sqsSns}`,
     sns: `http://127.0.0.1:${ports.sqsSns}`,
     s3: `http://127.0.0.1:${ports.sqsSns}`,
   };
-  const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+  // Letters and digits only: DynamoDB Local refuses other access keys.
+  const dynamodbAccessKey = `LOCAL${randomBytes(8).toString("hex").toUpperCase()}`;
+  const credentials = { accessKeyId: dynamodbAccessKey, secretAccessKey: "test" };
   // Each probe's client is destroyed after its call: an open keep-alive connection makes an emulator
   // wait for it when it is told to stop.
   const probes: Record<EmulatorName, () => Promise<unknown>> = {
@@ -232,9 +232,11 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
     },
   };
   try {
-    await Promise.all(
-      children.map((child) => waitReady(child, probes[child.name], options.logDir, !fixed(child.name))),
-    );
+    await Promise.all([
+      ...children.map((child) => waitReady(child, probes[child.name], options.logDir, !fixed(child.name))),
+      // A DynamoDB Local given is already up: one call says it answers.
+      ...(options.dynamodb === undefined ? [] : [probes.dynamodb()]),
+    ]);
   } catch (err) {
     await stop();
     throw err;
@@ -242,6 +244,7 @@ async function startOnce(options: EmulatorOptions): Promise<Emulators> {
   return {
     endpoints,
     region: REGION,
+    dynamodbAccessKey,
     env: {
       AWS_REGION: REGION,
       AWS_DEFAULT_REGION: REGION,

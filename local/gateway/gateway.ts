@@ -61,6 +61,11 @@ export interface GatewayServices {
   readonly upstreams: Record<EmulatedService, string>;
   /** Where the SQS emulator's own queue URLs start, rewritten to and from the gateway's. */
   readonly sqsUrlPrefix: string;
+  /**
+   * The access key each call to a service carries upstream, whoever made it: DynamoDB Local keeps a
+   * database per access key, so every caller of this stack must reach the same one.
+   */
+  readonly upstreamAccessKeys?: Partial<Record<EmulatedService, string>>;
   /** CloudWatch's operations, answered by the local stack (the gateway speaks the client's protocol). */
   readonly cloudwatch?: CloudWatchHandler;
   /** Every call to an AWS service, once answered: what it named and how it was answered (for metrics). */
@@ -206,7 +211,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         path: req.url,
         method: req.method,
         agent: upstreamAgent,
-        headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
+        headers: {
+          ...req.headers,
+          ...upstreamAuthorization(
+            req.headers.authorization,
+            connected.upstreamAccessKeys?.[call.service as EmulatedService],
+          ),
+          host: upstream.host,
+          "content-length": String(body.length),
+        },
       },
       (upstreamRes) => {
         const parts: Buffer[] = [];
@@ -359,4 +372,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The request's Authorization naming another access key (its signature is not checked upstream). */
+function upstreamAuthorization(authorization: string | undefined, accessKey: string | undefined) {
+  if (authorization === undefined || accessKey === undefined) return {};
+  return { authorization: authorization.replace(/Credential=[^/]+\//, `Credential=${accessKey}/`) };
 }

@@ -38,6 +38,11 @@ export interface LocalStackOptions {
   readonly faults?: FaultPlan;
   /** Enforce the functions' IAM roles (default on). */
   readonly iam?: boolean;
+  /**
+   * A DynamoDB Local already running to keep this stack's tables in (the test suite shares one among
+   * its stacks); default: TRIPWIRE_DYNAMODB_ENDPOINT, else one of the stack's own.
+   */
+  readonly dynamodb?: string;
   /** The gateway's port; a free one when absent. */
   readonly port?: number;
   readonly onRefusal?: (access: Access) => void;

@@ -61,7 +61,10 @@ export async function startEndpoint(parts: Parts, options: LocalStackOptions): P
 }
 
 export async function startServices(parts: Parts, options: LocalStackOptions, gateway: Gateway): Promise<Services> {
-  const emulators = await startEmulators({ logDir: logDirOf(options) });
+  const emulators = await startEmulators({
+    logDir: logDirOf(options),
+    ...(options.dynamodb === undefined ? {} : { dynamodb: options.dynamodb }),
+  });
   parts.add(() => emulators.stop());
   const { region } = emulators;
   const cloudwatch = new LocalCloudWatch({
@@ -74,6 +77,7 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
   gateway.connect({
     upstreams: emulators.endpoints,
     sqsUrlPrefix: emulators.sqsUrlPrefix,
+    upstreamAccessKeys: { dynamodb: emulators.dynamodbAccessKey },
     cloudwatch: cloudwatch.handle,
     observe: (call, resources, status, answer) => cloudwatch.metrics.call(call, resources, status, answer),
   });

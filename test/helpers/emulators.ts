@@ -21,7 +21,7 @@ export function emulatorsForFile(): { readonly clients: DirectClients } {
   let clients: DirectClients | undefined;
   beforeAll(async () => {
     emulators = await emulatorsForTests();
-    clients = directClients(emulators.endpoints, emulators.region);
+    clients = directClients(emulators);
   });
   afterAll(async () => {
     // Open keep-alive connections would make the emulators wait for them when told to stop.

@@ -16,7 +16,7 @@ let sqs: SQSClient;
 
 beforeAll(async () => {
   emulators = await emulatorsForTests();
-  ({ kinesis, sqs } = directClients(emulators.endpoints, emulators.region));
+  ({ kinesis, sqs } = directClients(emulators));
 });
 afterAll(async () => {
   await emulators?.stop();

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { expect, onTestFinished, test } from "vitest";
 import { OUTPUT_KEYS, STACK_NAME } from "../../infra/outputs.js";
 import { assemblyFor } from "../../local/cloudformation/synth.js";
-import { freePort, startEmulators } from "../../local/emulators/emulators.js";
+import { freePort, SHARED_DYNAMODB_ENV, startEmulators } from "../../local/emulators/emulators.js";
 import { projectRoot } from "../../local/stack.js";
 import { assembly } from "../helpers/stack.js";
 
@@ -24,7 +24,7 @@ function emulatorsOf(pid: number): number[] {
   }
   return children.filter((child) => {
     const cmdline = readFileSync(`/proc/${child}/cmdline`, "utf8");
-    return /kinesis-local|dynalite|fauxqs/.test(cmdline);
+    return /kinesis-local|DynamoDBLocal|fauxqs/.test(cmdline);
   });
 }
 const alive = (pid: number) => {
@@ -36,14 +36,24 @@ const alive = (pid: number) => {
   }
 };
 
-test.each(["SIGINT", "SIGTERM"] as const)(
-  "`npm start -- --no-demo` comes up, writes the outputs and env files, and stops cleanly on %s",
-  async (signal) => {
+/** The environment without the test run's shared DynamoDB Local: a stack started with it starts its own. */
+function ownDynamoDb(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env[SHARED_DYNAMODB_ENV];
+  return env;
+}
+
+test.each([
+  ["SIGINT", "its own DynamoDB Local", 3],
+  ["SIGTERM", "the test run's DynamoDB Local", 2],
+] as const)(
+  "`npm start -- --no-demo` comes up, writes the outputs and env files, and stops cleanly on %s (with %s)",
+  async (signal, _dynamodb, emulatorCount) => {
     const workDir = mkdtempSync(path.join(tmpdir(), "tripwire-start-"));
     const child = spawn(
       process.execPath,
       ["--import", "tsx", "local/start.ts", "--no-demo", "--app", assembly(), "--work-dir", workDir],
-      { cwd: projectRoot, env: process.env, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: projectRoot, env: emulatorCount === 3 ? ownDynamoDb() : process.env, stdio: ["ignore", "pipe", "pipe"] },
     );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -73,7 +83,7 @@ test.each(["SIGINT", "SIGTERM"] as const)(
     }
     expect(env).not.toMatch(/AWS_ENDPOINT_URL_/);
     const emulators = emulatorsOf(child.pid as number);
-    expect(emulators).toHaveLength(3);
+    expect(emulators).toHaveLength(emulatorCount);
 
     child.kill(signal);
     expect(await exited).toBe(0);
@@ -93,6 +103,7 @@ test("the emulators do not outlive a process that started them and was killed ou
   const logDir = mkdtempSync(path.join(tmpdir(), "tripwire-orphan-"));
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, logDir], {
     cwd: projectRoot,
+    env: ownDynamoDb(),
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -107,8 +118,8 @@ test("the emulators do not outlive a process that started them and was killed ou
   expect(pids.filter(alive)).toEqual([]);
 });
 
-test("Ctrl-C sent to the process group of `npm start`, as a terminal sends it, stops it cleanly five times in a row", async () => {
-  for (let run = 1; run <= 5; run++) {
+test("Ctrl-C sent to the process group of `npm start`, as a terminal sends it, stops it cleanly three times in a row", async () => {
+  for (let run = 1; run <= 3; run++) {
     const workDir = mkdtempSync(path.join(tmpdir(), "tripwire-ctrlc-"));
     // A process group of its own, as a terminal's foreground job: npm → tsx → node → emulators, functions.
     const npm = spawn("npm", ["start", "--", "--no-demo", "--app", assembly(), "--work-dir", workDir], {
@@ -137,9 +148,10 @@ test("Ctrl-C sent to the process group of `npm start`, as a terminal sends it, s
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     // npm and node at least in the group; the emulators in groups of their own, so that the
-    // terminal's SIGINT reaches the stack, which reads its accounting from them before stopping them.
+    // terminal's SIGINT reaches the stack, which reads its accounting from them before stopping them
+    // (Kinesis and SQS/SNS: DynamoDB Local is the test run's).
     const started = descendants(group);
-    expect(started.length - inGroup(group).length).toBeGreaterThanOrEqual(3);
+    expect(started.length - inGroup(group).length).toBeGreaterThanOrEqual(2);
     process.kill(-group, "SIGINT");
     await closed;
     const groupDeadline = Date.now() + 5000;
