@@ -4,6 +4,7 @@ import { createWriteStream, existsSync, mkdirSync, type WriteStream } from "node
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { taskRoot } from "./task-root.js";
 
 // Runs a function as Lambda runs it: its deployed bundle in an execution environment (a process)
 // of its own, kept warm between invocations, one invocation at a time per environment (a second
@@ -119,6 +120,8 @@ export class FunctionHost {
   private chaos: HostChaos | undefined;
 
   private current: FunctionSpec;
+  /** Where its code runs from: a copy of its asset outside every project, as Lambda's /var/task. */
+  private taskDir: string;
   /** Bumped by {@link swap}: an environment of an older generation retires after its invocation. */
   private generation = 0;
 
@@ -128,6 +131,7 @@ export class FunctionHost {
     private readonly observer?: HostObserver,
   ) {
     this.current = spec;
+    this.taskDir = taskRoot(spec.bundleDir);
     mkdirSync(logDir, { recursive: true });
     this.logFile = path.join(logDir, `${spec.functionName}.log`);
     this.log = createWriteStream(this.logFile, { flags: "a" });
@@ -146,6 +150,7 @@ export class FunctionHost {
    */
   swap(next: Partial<Omit<FunctionSpec, "logicalId" | "functionName" | "functionArn" | "platform">>): void {
     this.current = { ...this.current, ...next };
+    this.taskDir = taskRoot(this.current.bundleDir);
     this.generation++;
     for (const env of this.idle.splice(0)) {
       env.dead = true;
@@ -195,7 +200,7 @@ export class FunctionHost {
       PATH: "/usr/local/bin:/usr/bin:/bin",
       LANG: "en_US.UTF-8",
       TZ: ":UTC",
-      LAMBDA_TASK_ROOT: spec.bundleDir,
+      LAMBDA_TASK_ROOT: this.taskDir,
       _HANDLER: spec.handler,
       AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
       AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
@@ -215,7 +220,7 @@ export class FunctionHost {
     const child = spawn(
       this.node.executable,
       [...inspect, `--max-old-space-size=${spec.memoryMb}`, runtimeScript, projectRoot],
-      { cwd: spec.bundleDir, env: this.environment(), stdio: ["ignore", "pipe", "pipe", "ipc"] },
+      { cwd: this.taskDir, env: this.environment(), stdio: ["ignore", "pipe", "pipe", "ipc"] },
     );
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });

@@ -21,7 +21,9 @@ import { runNode } from "../helpers/processes.js";
 import { awsCli, localStackForTests, resourcesOf } from "../helpers/stack.js";
 import { editTemplate } from "../helpers/template-edit.js";
 
-// The local stack runs a CDK app as a user writes it from AWS's documentation (test/fixtures/cdk-app):
+// The local stack runs a CDK app as a user writes it from AWS's documentation (test/fixtures/cdk-app,
+// synthesized into its cdk.out inside this "type": "module" project; the parity suite's app is its
+// twin in a CommonJS project):
 // NodejsFunction with its defaults (a role with AWSLambdaBasicExecutionRole, a CommonJS bundle that
 // takes the SDK from the runtime), an ES module one, KinesisEventSource with filters, an enhanced
 // fan-out consumer (KinesisConsumerEventSource),
@@ -40,7 +42,9 @@ let queueFiltered = 0;
 const snsInvocations: SnsInvokeInfo[] = [];
 
 beforeAll(async () => {
-  assembly = mkdtempSync(path.join(tmpdir(), "tripwire-cdk-app-"));
+  // Where `cdk synth` puts it in a user's project: cdk.out inside the project, whose package.json
+  // (this repository's) says "type": "module" — its CommonJS bundles must still run, as from a zip.
+  assembly = path.join("test", "fixtures", "cdk-app", "cdk.out");
   const cdk = path.join("node_modules", "aws-cdk", "bin", "cdk");
   const app = `${process.execPath} --import tsx test/fixtures/cdk-app/app.ts`;
   const synth = await runNode([cdk, "synth", "--no-notices", "-q", "--app", app, "-o", assembly], {
