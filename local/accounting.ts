@@ -80,13 +80,13 @@ export function accountingText(books: readonly StreamBooks[], lines: readonly st
  */
 export async function streamBooks(
   sqs: SQSClient,
-  rejectedQueueUrl: string,
+  rejectedQueueUrl: string | undefined,
   streams: readonly { readonly name: string; readonly physical: string }[],
   ledger: Ledger,
   put: ReadonlyMap<string, number>,
 ): Promise<StreamBooks[]> {
   const seen = new Map<string, { stream: string; sequenceNumber: string; reason: string }>();
-  for (let empty = 0; empty < 2; ) {
+  for (let empty = rejectedQueueUrl === undefined ? 2 : 0; empty < 2; ) {
     const out = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: rejectedQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
     );

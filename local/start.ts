@@ -202,13 +202,15 @@ async function main(): Promise<void> {
     clearInterval(chaosTicker);
     try {
       const outputs = stack.outputs as Record<string, string>;
-      const streams = STREAMS.map((s) => ({
-        name: s.name,
-        physical: outputs[outputsOf(s.name as StreamName).stream] ?? "",
-      }));
+      // Every stream of the template, named as its application names it where one does (a user's
+      // app has other streams, and no rejected-records queue).
+      const appNames = new Map(STREAMS.map((s) => [outputs[outputsOf(s.name as StreamName).stream], s.name]));
+      const streams = stack.stacks
+        .flatMap((st) => st.byType("AWS::Kinesis::Stream"))
+        .map((r) => ({ name: appNames.get(r.name) ?? r.name, physical: r.name }));
       const books = await streamBooks(
         stack.clients.sqs,
-        outputs.RejectedQueueUrl ?? "",
+        outputs.RejectedQueueUrl,
         streams,
         ledger,
         demoResult?.put ?? new Map(),

@@ -254,70 +254,88 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      let body: Buffer = Buffer.concat(chunks);
-      if (answerLocal(req, res, body)) return;
-      const call = parseRequest(req.headers, req.url ?? "/", body, req.method);
-      if (call === undefined) {
-        sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
-        return;
+      // One call the gateway cannot read is that call's error, never the whole stack's end.
+      try {
+        handle(req, res, Buffer.concat(chunks));
+      } catch (err) {
+        if (!res.headersSent) {
+          sendError(
+            res,
+            undefined,
+            500,
+            "InternalFailure",
+            `the local stack failed on this call: ${(err as Error).message}`,
+          );
+        } else res.destroy();
       }
-      const connected = services;
-      if (connected === undefined) {
-        sendError(res, call, 503, "ServiceUnavailable", "the local stack is starting; try again in a moment");
-        return;
-      }
-      // What the call names, read once: before its answer is metered, which forgets a used shard iterator.
-      const resources = requestResources(call, names);
-      // IAM: a function's credentials are decided against its role; anyone else is the administrator.
-      const identity = call.accessKeyId === undefined ? undefined : identities.get(call.accessKeyId);
-      if (identity) {
-        const op = `${call.service}:${call.operation}`;
-        stats.operations[op] = (stats.operations[op] ?? 0) + 1;
-        const refused = decide(call, resources, identity);
-        if (refused && options.iam !== false) {
-          options.onRefusal?.(refused);
-          accessDenied(res, call, denialMessage(identity, refused.action, refused.resource, refused.decision));
-          return;
-        }
-      }
-      // The services the local stack answers itself.
-      if (call.service === "secretsmanager") {
-        answerSecret(res, call, secrets);
-        return;
-      }
-      if (call.service === "cloudwatch") {
-        answerCloudWatch(res, call, connected.cloudwatch);
-        return;
-      }
-      if (call.service === "lambda") {
-        void answerLambda(res, call, lambda);
-        return;
-      }
-      const fault = faults.draw(call, faultable.has(call.accessKeyId ?? ""));
-      if (fault === "hang") {
-        // A call lost in the network: no answer until the caller gives up or the connection closes.
-        stats.injected.hang++;
-        return;
-      }
-      if (fault === "throttle" || fault === "error") {
-        stats.injected[fault]++;
-        injected(res, call, fault);
-        connected.observe?.(call, resources, fault === "throttle" ? 400 : 500, faultBody(call, fault));
-        return;
-      }
-      const metered = meter.metered(call, identity !== undefined);
-      if (call.service === "sqs") body = withEmulatorQueueUrl(call, body, connected.sqsUrlPrefix);
-      forward(
-        req,
-        res,
-        call,
-        resources,
-        meter.prepare(call, body, metered),
-        { fault, metered, byFunction: identity !== undefined },
-        connected,
-      );
     });
   });
+
+  /** One call: the local stack's own routes, or IAM, then the service's answer (local or an emulator's). */
+  const handle = (req: IncomingMessage, res: ServerResponse<IncomingMessage>, received: Buffer) => {
+    let body: Buffer = received;
+    if (answerLocal(req, res, body)) return;
+    const call = parseRequest(req.headers, req.url ?? "/", body, req.method);
+    if (call === undefined) {
+      sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
+      return;
+    }
+    const connected = services;
+    if (connected === undefined) {
+      sendError(res, call, 503, "ServiceUnavailable", "the local stack is starting; try again in a moment");
+      return;
+    }
+    // What the call names, read once: before its answer is metered, which forgets a used shard iterator.
+    const resources = requestResources(call, names);
+    // IAM: a function's credentials are decided against its role; anyone else is the administrator.
+    const identity = call.accessKeyId === undefined ? undefined : identities.get(call.accessKeyId);
+    if (identity) {
+      const op = `${call.service}:${call.operation}`;
+      stats.operations[op] = (stats.operations[op] ?? 0) + 1;
+      const refused = decide(call, resources, identity);
+      if (refused && options.iam !== false) {
+        options.onRefusal?.(refused);
+        accessDenied(res, call, denialMessage(identity, refused.action, refused.resource, refused.decision));
+        return;
+      }
+    }
+    // The services the local stack answers itself.
+    if (call.service === "secretsmanager") {
+      answerSecret(res, call, secrets);
+      return;
+    }
+    if (call.service === "cloudwatch") {
+      answerCloudWatch(res, call, connected.cloudwatch);
+      return;
+    }
+    if (call.service === "lambda") {
+      void answerLambda(res, call, lambda);
+      return;
+    }
+    const fault = faults.draw(call, faultable.has(call.accessKeyId ?? ""));
+    if (fault === "hang") {
+      // A call lost in the network: no answer until the caller gives up or the connection closes.
+      stats.injected.hang++;
+      return;
+    }
+    if (fault === "throttle" || fault === "error") {
+      stats.injected[fault]++;
+      injected(res, call, fault);
+      connected.observe?.(call, resources, fault === "throttle" ? 400 : 500, faultBody(call, fault));
+      return;
+    }
+    const metered = meter.metered(call, identity !== undefined);
+    if (call.service === "sqs") body = withEmulatorQueueUrl(call, body, connected.sqsUrlPrefix);
+    forward(
+      req,
+      res,
+      call,
+      resources,
+      meter.prepare(call, body, metered),
+      { fault, metered, byFunction: identity !== undefined },
+      connected,
+    );
+  };
   // Keep-alive connections from many SDK clients: no per-request timeout on a local gateway.
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {

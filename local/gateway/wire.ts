@@ -183,7 +183,8 @@ export function injected(res: ServerResponse<IncomingMessage>, call: AwsRequest,
 /** The SQS emulator knows a queue by its own URL: a request naming the gateway's URL is rewritten to it. */
 export function withEmulatorQueueUrl(call: AwsRequest, body: Buffer, prefix: string): Buffer {
   const url = param(call, "QueueUrl");
-  if (url === undefined) return body;
+  // Not a URL (empty, a bare name): passed on as it is, for SQS to answer as it does.
+  if (url === undefined || !URL.canParse(url)) return body;
   const canonical = `${prefix}${new URL(url).pathname}`;
   if (call.json !== undefined) return Buffer.from(JSON.stringify({ ...call.json, QueueUrl: canonical }));
   const form = new URLSearchParams(body.toString("utf8"));
