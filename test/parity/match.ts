@@ -69,6 +69,11 @@ export function compare(
   if (typeof expected === "string") {
     return matchesString(expected, actual, bindings) ? [] : [{ path, expected, actual }];
   }
+  // Recorded answers hold JSON found in strings as the JSON itself (an SNS envelope's Message).
+  if (typeof actual === "string" && expected !== null && typeof expected === "object") {
+    const parsed = jsonOf(actual);
+    if (parsed !== undefined) return compare(expected, parsed, bindings, path);
+  }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual) || actual.length !== expected.length) return [{ path, expected, actual }];
     return expected.flatMap((e, i) => compare(e, actual[i], bindings, `${path}[${i}]`));
@@ -85,4 +90,13 @@ export function compare(
     });
   }
   return Object.is(expected, actual) ? [] : [{ path, expected, actual }];
+}
+
+function jsonOf(text: string): unknown {
+  if (!/^\s*[[{]/.test(text)) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,81 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import type { LocalStack } from "../../local/stack.js";
+import { runNode } from "../helpers/processes.js";
+import { localStackForTests } from "../helpers/stack.js";
+import { parityContext } from "./harness.js";
+import { compare, type Mismatch } from "./match.js";
+import type { Scenario } from "./scenario.js";
+import { SCENARIOS } from "./scenarios/index.js";
+
+// The parity suite: scenarios ported from LocalStack's AWS-validated tests, each run on the local
+// stack and compared field by field with what AWS answered (the tests' recorded snapshots). It
+// prints `parity P/N` and fails below 95 %, or when a scenario fails that is not a known
+// difference (scenarios/known.ts, with why each stays; the README's parity table lists them).
+
+const THRESHOLD = 0.95;
+let stack: LocalStack;
+
+beforeAll(async () => {
+  // Synthesized as users synthesize: cdk.out inside the parity app's own (CommonJS) project.
+  const assembly = path.join("test", "parity", "app", "cdk.out");
+  const cdk = path.join("node_modules", "aws-cdk", "bin", "cdk");
+  const app = `${process.execPath} --import tsx test/parity/app/app.ts`;
+  const synth = await runNode([cdk, "synth", "--no-notices", "-q", "--app", app, "-o", assembly], {
+    ...process.env,
+    CDK_DISABLE_CLI_TELEMETRY: "true",
+  });
+  if (synth.code !== 0) throw new Error(`cdk synth of the parity app failed:\n${synth.output}`);
+  stack = await localStackForTests({}, undefined, {
+    app: assembly,
+    workDir: mkdtempSync(path.join(tmpdir(), "tripwire-parity-")),
+  });
+}, 180_000);
+afterAll(async () => stack?.stop());
+
+interface Result {
+  readonly scenario: Scenario;
+  readonly mismatches: readonly Mismatch[];
+  readonly error?: string;
+}
+
+async function runScenario(scenario: Scenario): Promise<Result> {
+  try {
+    const answer = await scenario.run(parityContext(stack));
+    const mismatches = compare(scenario.recorded, answer).filter((m) => !timed(scenario, m));
+    return { scenario, mismatches };
+  } catch (err) {
+    return { scenario, mismatches: [], error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** A mismatch at a path the scenario says depends on timing, where a value is present. */
+function timed(scenario: Scenario, m: Mismatch): boolean {
+  return scenario.timing?.[m.path] !== undefined && m.actual !== "(absent)" && m.actual !== undefined;
+}
+
+test("the local stack answers as AWS answered: parity with LocalStack's AWS-validated snapshots", async () => {
+  const results = await Promise.all(SCENARIOS.map(runScenario));
+  const failed = results.filter((r) => r.error !== undefined || r.mismatches.length > 0);
+  const passed = results.length - failed.length;
+  const families = [...new Set(results.map((r) => r.scenario.family))];
+  const lines = families.map((family) => {
+    const mine = results.filter((r) => r.scenario.family === family);
+    const ok = mine.filter((r) => !failed.includes(r)).length;
+    return `  ${family.padEnd(16)} ${ok}/${mine.length}`;
+  });
+  const details = failed.map(
+    (r) =>
+      `✗ ${r.scenario.family}: ${r.scenario.name} (${r.scenario.source.test})\n` +
+      (r.error
+        ? `    error: ${r.error}`
+        : r.mismatches
+            .slice(0, 5)
+            .map((m) => `    ${m.path}: AWS ${JSON.stringify(m.expected)}, here ${JSON.stringify(m.actual)}`)
+            .join("\n")),
+  );
+  console.log([`parity ${passed}/${results.length}`, ...lines, ...details].join("\n"));
+  expect(passed / results.length, details.join("\n")).toBeGreaterThanOrEqual(THRESHOLD);
+}, 300_000);

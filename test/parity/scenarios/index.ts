@@ -1,0 +1,5 @@
+import type { Scenario } from "../scenario.js";
+import { KINESIS_MAPPING_SCENARIOS } from "./kinesis-mapping.js";
+
+/** Every parity scenario, by family. */
+export const SCENARIOS: readonly Scenario[] = [...KINESIS_MAPPING_SCENARIOS];
