@@ -8,7 +8,7 @@ import type { Emulators } from "./emulators/emulators.js";
 import type { Gateway } from "./gateway/gateway.js";
 import type { FunctionHost } from "./lambda/function-host.js";
 import type { EventSourceRunner } from "./lambda/kinesis-poller.js";
-import type { SnsInvoker } from "./lambda/sns-subscriptions.js";
+import type { SnsInvocations } from "./lambda/sns-subscriptions.js";
 import type { QueuePoller } from "./lambda/sqs-poller.js";
 import { checkedAssembly } from "./stages/assembly.js";
 import { startEventSources } from "./stages/event-sources.js";
@@ -48,7 +48,7 @@ export interface LocalStack {
   /** The SQS queues' mappings, polled (none: undefined). */
   readonly queues: QueuePoller | undefined;
   /** The functions subscribed to SNS topics, invoked for each message (none: undefined). */
-  readonly subscriptions: SnsInvoker | undefined;
+  readonly subscriptions: SnsInvocations | undefined;
   /** Function hosts by function logical id. */
   readonly hosts: ReadonlyMap<string, FunctionHost>;
   /** The account administrator's clients, through the gateway (never faulted, never refused). */
@@ -105,7 +105,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     logDir: logDirOf(options),
     runner: sources?.runner,
     queues: sources?.queues,
-    subscriptions: sources?.subscriptions,
+    subscriptions: functions?.snsInvocations,
     hosts: functions?.hosts ?? new Map(),
     notes,
     assembly: { dir: assembly.dir, reused: assembly.reused },

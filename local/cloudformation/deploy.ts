@@ -179,9 +179,7 @@ async function createTopic(sns: SNSClient, r: Resource): Promise<void> {
 
 async function subscribe(sns: SNSClient, r: Resource): Promise<void> {
   const p = r.properties;
-  // A function's subscription is relayed when its function runs (local/lambda/sns-subscriptions.ts).
-  if (p.Protocol === "lambda") return;
-  if (p.Protocol !== "sqs")
+  if (p.Protocol !== "sqs" && p.Protocol !== "lambda")
     throw new TemplateError(`${r.logicalId}: only sqs and lambda subscriptions are emulated, not ${p.Protocol}`);
   const attributes: Record<string, string> = {};
   if (p.RawMessageDelivery !== undefined) attributes.RawMessageDelivery = String(p.RawMessageDelivery);
@@ -190,7 +188,7 @@ async function subscribe(sns: SNSClient, r: Resource): Promise<void> {
   await sns.send(
     new SubscribeCommand({
       TopicArn: String(p.TopicArn),
-      Protocol: "sqs",
+      Protocol: String(p.Protocol),
       Endpoint: String(p.Endpoint),
       Attributes: attributes,
     }),

@@ -58,6 +58,16 @@ export class ServiceMetrics {
     this.put("AWS/Lambda", "Throttles", { FunctionName: functionName }, 1, "Count");
   }
 
+  /** One of SNS's metrics of a topic (published, delivered, failed, filtered out, publish size). */
+  sns(name: string, topicName: string, value: number): void {
+    this.put("AWS/SNS", name, { TopicName: topicName }, value, name === "PublishSize" ? "Bytes" : "Count");
+  }
+
+  /** Messages sent to a queue (by a caller, or by SNS delivering to it). */
+  queueSent(queueName: string, n: number): void {
+    this.put("AWS/SQS", "NumberOfMessagesSent", { QueueName: queueName }, n, "Count");
+  }
+
   /** A queue's depth, sampled (SQS publishes it once a minute). */
   queue(queueName: string, a: { visible: number; notVisible: number; oldestAgeSeconds?: number }): void {
     const d = { QueueName: queueName };
@@ -141,16 +151,9 @@ export class ServiceMetrics {
         const QueueName = (resources[0] ?? "").split(":").at(-1) ?? "";
         const entries = ((call.json?.Entries as unknown[] | undefined) ?? []).length;
         if (op === "SendMessage" || op === "SendMessageBatch")
-          this.put("AWS/SQS", "NumberOfMessagesSent", { QueueName }, op === "SendMessage" ? 1 : entries, "Count");
+          this.queueSent(QueueName, op === "SendMessage" ? 1 : entries);
         if (op === "DeleteMessage" || op === "DeleteMessageBatch")
           this.put("AWS/SQS", "NumberOfMessagesDeleted", { QueueName }, op === "DeleteMessage" ? 1 : entries, "Count");
-        return;
-      }
-      case "sns": {
-        if (errorCode !== undefined || (op !== "Publish" && op !== "PublishBatch")) return;
-        const TopicName = (resources[0] ?? "").split(":").at(-1) ?? "";
-        const n = op === "Publish" ? 1 : Number([...(call.form?.keys() ?? [])].filter((k) => k.endsWith(".Id")).length);
-        this.put("AWS/SNS", "NumberOfMessagesPublished", { TopicName }, n, "Count");
         return;
       }
       default:

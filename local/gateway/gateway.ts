@@ -17,17 +17,19 @@ import {
   answerCloudWatch,
   answerLambda,
   answerSecret,
+  answerSns,
   type CloudWatchHandler,
   faultBody,
   injected,
   type LambdaHandler,
+  type SnsHandler,
   sendError,
   withEmulatorQueueUrl,
 } from "./wire.js";
 
 export type { Access } from "../iam/policy.js";
 export type { Fault, FaultPlan } from "./faults.js";
-export type { CloudWatchHandler, LambdaHandler } from "./wire.js";
+export type { CloudWatchHandler, LambdaHandler, SnsHandler } from "./wire.js";
 
 // One endpoint on loopback for every service, like LocalStack's 4566: each request is routed by its
 // SigV4 credential scope to the emulator behind it (or to the local stack's own answers: Secrets
@@ -68,6 +70,8 @@ export interface GatewayServices {
   readonly upstreamAccessKeys?: Partial<Record<EmulatedService, string>>;
   /** CloudWatch's operations, answered by the local stack (the gateway speaks the client's protocol). */
   readonly cloudwatch?: CloudWatchHandler;
+  /** SNS's operations, answered by the local stack (local/sns): the query form in, XML out. */
+  readonly sns?: SnsHandler;
   /** Every call to an AWS service, once answered: what it named and how it was answered (for metrics). */
   readonly observe?: (call: AwsRequest, resources: readonly string[], status: number, answer: string) => void;
 }
@@ -306,6 +310,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (call.service === "cloudwatch") {
       answerCloudWatch(res, call, connected.cloudwatch);
+      return;
+    }
+    if (call.service === "sns" && connected.sns) {
+      const caller = identity
+        ? `arn:aws:sts::${account}:assumed-role/${identity.roleName}/${identity.functionName}`
+        : `arn:aws:iam::${account}:user/local-admin`;
+      answerSns(res, call, connected.sns, caller);
       return;
     }
     if (call.service === "lambda") {

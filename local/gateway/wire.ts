@@ -12,6 +12,9 @@ export type LambdaHandler = (
   call: AwsRequest,
 ) => Promise<{ status: number; headers?: Record<string, string>; body: string | Buffer }>;
 
+/** Answers an SNS operation: the XML of its answer; a thrown error with `code` and `status` is SNS's error. */
+export type SnsHandler = (operation: string, form: URLSearchParams, caller: string) => Promise<string>;
+
 /** Answers a CloudWatch operation; a thrown error with `code` and `status` is the service's error. */
 export type CloudWatchHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
 
@@ -128,6 +131,23 @@ export async function answerLambda(
     const e = err as Error & { code?: string; status?: number };
     sendError(res, call, e.status ?? 500, e.code ?? "ServiceException", e.message);
   }
+}
+
+/** SNS's operations, in its query protocol: XML, errors as SNS writes them. */
+export function answerSns(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest,
+  handler: SnsHandler,
+  caller: string,
+): void {
+  handler(call.operation, call.form ?? new URLSearchParams(), caller).then(
+    (xml) => {
+      res.writeHead(200, { "content-type": "text/xml" });
+      res.end(xml);
+    },
+    (err: { code?: string; status?: number; message?: string }) =>
+      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err)),
+  );
 }
 
 /** CloudWatch's operations in the protocol the client spoke: RPC v2 CBOR or JSON 1.0. */

@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import { matches } from "./filters.js";
+import { matches } from "../event-patterns.js";
 import type { Invocation } from "./function-host.js";
 
 // Lambda's event-source mapping for an SQS queue, run locally as Lambda runs it: pollers receive up

@@ -9,25 +9,21 @@ import { TemplateError } from "../cloudformation/intrinsics.js";
 import { type ClientConfig, roleCredentials } from "../iam/credentials.js";
 import { type FailureDestination, s3Destination, snsDestination, sqsDestination } from "../lambda/destinations.js";
 import { EventSourceRunner, type Mapping } from "../lambda/kinesis-poller.js";
-import type { FunctionSubscriptionOf } from "../lambda/mapping.js";
-import { type FunctionSubscription, relaySubscription, SnsInvoker } from "../lambda/sns-subscriptions.js";
 import { type QueueMapping, QueuePoller } from "../lambda/sqs-poller.js";
 import type { CheckedAssembly } from "./assembly.js";
-import type { Chaos, Functions, FunctionTarget } from "./functions.js";
+import type { Chaos, Functions } from "./functions.js";
 import type { LocalStackOptions } from "./options.js";
-import type { AdminClients, Services } from "./services.js";
+import type { Services } from "./services.js";
 import type { Parts } from "./stages.js";
 
-// Stage: what invokes the functions as an account's event sources do — each Kinesis and SQS
-// event-source mapping of the template polled with its settings (as the function's role), each SNS
-// subscription of a function relayed to it — and, with chaos, the streams resharded now and then.
+// Stage: what invokes the functions as an account's event-source mappings do — each Kinesis and SQS
+// mapping of the template polled with its settings (as the function's role) — and, with chaos, the
+// streams resharded now and then. (SNS invokes its subscribed functions itself: local/sns.)
 
 export interface EventSources {
   readonly runner: EventSourceRunner | undefined;
   /** The SQS queues' mappings, polled (none: undefined). */
   readonly queues: QueuePoller | undefined;
-  /** The functions subscribed to SNS topics, invoked for each message (none: undefined). */
-  readonly subscriptions: SnsInvoker | undefined;
 }
 
 /** What the event sources feed and read through. */
@@ -74,14 +70,6 @@ export async function startEventSources(
   parts.add(() => runner.stop());
   await runner.start();
 
-  const subscribed = await functionSubscriptions(deps.assembly.subscriptions, deps.functions.targets, clients);
-  let subscriptions: SnsInvoker | undefined;
-  if (subscribed.length > 0) {
-    const invoker = new SnsInvoker(subscribed, clients.sqs, options.subscriptions ?? {});
-    invoker.start();
-    parts.add(() => invoker.stop());
-    subscriptions = invoker;
-  }
   let poller: QueuePoller | undefined;
   if (queues.length > 0) {
     const started = new QueuePoller(queues, { region, ...options.queues });
@@ -89,7 +77,7 @@ export async function startEventSources(
     parts.add(() => started.stop());
     poller = started;
   }
-  return { runner, queues: poller, subscriptions };
+  return { runner, queues: poller };
 }
 
 /** The template's event-source mappings: a stream's (or its consumer's) and a queue's, each as its function's role. */
@@ -161,24 +149,4 @@ function failureDestination(
         `${mappingId}: its on-failure destination ${arn} is not an SQS queue, SNS topic or S3 bucket of the template`,
       );
   }
-}
-
-/** Each SNS subscription of a function (Protocol lambda), relayed through a queue of the local stack's own. */
-async function functionSubscriptions(
-  subscriptions: readonly FunctionSubscriptionOf[],
-  targets: ReadonlyMap<string, FunctionTarget>,
-  clients: AdminClients,
-): Promise<FunctionSubscription[]> {
-  const out: FunctionSubscription[] = [];
-  for (const { subscription, functionName, qualifier } of subscriptions) {
-    const target = targets.get(functionName);
-    if (!target) continue;
-    out.push({
-      functionName,
-      topicArn: String(subscription.properties.TopicArn),
-      ...(await relaySubscription(clients, subscription)),
-      ...target.async(qualifier),
-    });
-  }
-  return out;
 }

@@ -13,6 +13,7 @@ import { FunctionHost } from "../lambda/function-host.js";
 import { findHost, invokeWithLogs } from "../lambda/invoke.js";
 import { lambdaInvokeApi } from "../lambda/invoke-api.js";
 import { kinesisEventProblem } from "../lambda/kinesis-event.js";
+import { SnsInvocations } from "../lambda/sns-subscriptions.js";
 import type { CheckedAssembly } from "./assembly.js";
 import { type LocalStackOptions, logDirOf } from "./options.js";
 import type { Services } from "./services.js";
@@ -41,6 +42,8 @@ export interface Functions {
   readonly accessKeys: ReadonlyMap<string, readonly { readonly key: string; readonly faults: boolean }[]>;
   /** Functions by name, as mappings, subscriptions and Invoke name them. */
   readonly targets: ReadonlyMap<string, FunctionTarget>;
+  /** The functions SNS invokes for its subscriptions. */
+  readonly snsInvocations: SnsInvocations;
 }
 
 /** What the functions run on: the deployment, the endpoint, the metrics, where notes go. */
@@ -126,6 +129,15 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
   }
   const targets = asyncTargets(assembly.stacks, hosts, gateway.url, region, deps.notes);
   gateway.setLambda(lambdaInvokeApi((name) => targets.get(name), { region, account: LOCAL_ACCOUNT }));
+  // SNS's subscriptions of functions reach them from now on.
+  const snsInvocations = new SnsInvocations(
+    (name, qualifier) => targets.get(name)?.async(qualifier),
+    options.subscriptions ?? {},
+  );
+  services.snsDeliveries.functions = snsInvocations.deliver;
+  parts.add(() => {
+    services.snsDeliveries.functions = undefined;
+  });
   // `npm run invoke` against this stack: one invocation of a function, with its log lines.
   gateway.addRoute(INVOKE_PATH, async (name, body) => {
     const event = JSON.parse(body.toString("utf8")) as unknown;
@@ -133,7 +145,7 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
     if (problem) return { status: 400, body: { error: problem } };
     return { status: 200, body: await invokeWithLogs(findHost(hosts.values(), name), event) };
   });
-  return { hosts, accessKeys, targets };
+  return { hosts, accessKeys, targets, snsInvocations };
 }
 
 /**

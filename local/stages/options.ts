@@ -4,7 +4,7 @@ import type { ChaosPlan } from "../chaos.js";
 import type { StateChange } from "../cloudwatch/alarms.js";
 import type { Access, FaultPlan } from "../gateway/gateway.js";
 import type { RunnerOptions } from "../lambda/kinesis-poller.js";
-import type { SnsInvoker } from "../lambda/sns-subscriptions.js";
+import type { SnsInvocationOptions } from "../lambda/sns-subscriptions.js";
 import type { QueuePollerOptions } from "../lambda/sqs-poller.js";
 
 // What a local stack is started with (`npm start`'s flags, the tests' and the bench's settings);
@@ -33,7 +33,7 @@ export interface LocalStackOptions {
   /** What the SQS queues' pollers report (invocations, filtered messages, poll errors). */
   readonly queues?: Omit<QueuePollerOptions, "region">;
   /** What the functions' SNS subscriptions report (each invocation and retry). */
-  readonly subscriptions?: ConstructorParameters<typeof SnsInvoker>[2];
+  readonly subscriptions?: SnsInvocationOptions;
   /** Faults injected into the functions' calls to DynamoDB, SQS and SNS (reliability tests). */
   readonly faults?: FaultPlan;
   /** Enforce the functions' IAM roles (default on). */

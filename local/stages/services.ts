@@ -10,6 +10,10 @@ import { LocalCloudWatch } from "../cloudwatch/cloudwatch.js";
 import { type Emulators, LOCAL_REGION, startEmulators } from "../emulators/emulators.js";
 import { type Gateway, startGateway } from "../gateway/gateway.js";
 import { ADMIN_CREDENTIALS } from "../iam/credentials.js";
+import { SnsDeliveries } from "../sns/deliveries.js";
+import { snsSigner } from "../sns/envelope.js";
+import { answer } from "../sns/query.js";
+import { LocalSns } from "../sns/sns.js";
 import { type LocalStackOptions, logDirOf } from "./options.js";
 import type { Parts } from "./stages.js";
 
@@ -42,6 +46,10 @@ export function adminClients(endpoint: string, region: string): AdminClients {
 export interface Services {
   readonly emulators: Emulators;
   readonly cloudwatch: LocalCloudWatch;
+  /** SNS, answered by the local stack: its topics, subscriptions and deliveries. */
+  readonly sns: LocalSns;
+  /** Where SNS delivers; the functions stage lets it reach the functions. */
+  readonly snsDeliveries: SnsDeliveries;
   readonly region: string;
   /** The account administrator's clients, through the gateway (never faulted, never refused). */
   readonly clients: AdminClients;
@@ -74,7 +82,32 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
     ...(options.onAlarm ? { onAlarm: options.onAlarm } : {}),
   });
   parts.add(() => cloudwatch.stop());
+  const snsDeliveries = new SnsDeliveries(
+    new SQSClient({ region, endpoint: emulators.endpoints.sqs, credentials: ADMIN_CREDENTIALS }),
+    (queueArn) => `${emulators.sqsUrlPrefix}/${LOCAL_ACCOUNT}/${queueArn.slice(queueArn.lastIndexOf(":") + 1)}`,
+    cloudwatch.metrics,
+  );
+  const signer = await snsSigner();
+  const sns = new LocalSns({
+    region,
+    account: LOCAL_ACCOUNT,
+    signer,
+    origin: () => gateway.url,
+    deliveries: snsDeliveries,
+  });
+  // What a receiver of SNS's messages fetches: the signing certificate, and the unsubscribe link.
+  gateway.addPage(signer.certificatePath, () => ({
+    status: 200,
+    contentType: "application/x-pem-file",
+    body: signer.certificate,
+  }));
+  gateway.addPage("/?Action=Unsubscribe&SubscriptionArn=", (arn) => {
+    sns.subscriptions.delete(arn);
+    return { status: 200, contentType: "text/xml", body: answer("Unsubscribe", undefined) };
+  });
+  parts.add(() => sns.delivered());
   gateway.connect({
+    sns: (operation, form, caller) => sns.handle(operation, form, caller),
     upstreams: emulators.endpoints,
     sqsUrlPrefix: emulators.sqsUrlPrefix,
     upstreamAccessKeys: { dynamodb: emulators.dynamodbAccessKey },
@@ -82,5 +115,5 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
     observe: (call, resources, status, answer) => cloudwatch.metrics.call(call, resources, status, answer),
   });
   parts.add(() => gateway.disconnect());
-  return { emulators, cloudwatch, region, clients: adminClients(gateway.url, region) };
+  return { emulators, cloudwatch, sns, snsDeliveries, region, clients: adminClients(gateway.url, region) };
 }

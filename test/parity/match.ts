@@ -36,7 +36,7 @@ export class Bindings {
   }
 }
 
-function escape(text: string): string {
+function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
@@ -53,7 +53,7 @@ function matchesString(expected: string, actual: unknown, bindings: Bindings): b
   }
   if (typeof actual !== "string") return false;
   const parts = expected.split(PLACEHOLDER);
-  const pattern = parts.map((part) => escape(part).split(RECORDED_ACCOUNT).join("\\d{12}")).join("(.+?)");
+  const pattern = parts.map((part) => escapeRegex(part).split(RECORDED_ACCOUNT).join("\\d{12}")).join("(.+?)");
   const match = new RegExp(`^${pattern}$`, "s").exec(actual);
   if (!match) return false;
   return placeholders.every((p, i) => bindings.accepts(p, match[i + 1] ?? ""));
