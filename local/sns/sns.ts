@@ -99,11 +99,13 @@ export class LocalSns {
     const arn = `arn:aws:sns:${this.options.region}:${this.options.account}:${name}`;
     const known = this.topics.get(arn);
     if (known) return known;
+    // FifoTopic "false" is a standard topic's default, and not listed.
+    const { FifoTopic: _, ...given } = attributes;
     const topic: Topic = {
       arn,
       name,
       fifo,
-      attributes: { DisplayName: "", ...attributes },
+      attributes: { DisplayName: "", ...given, ...(fifo ? { FifoTopic: "true" } : {}) },
       tags: new Map(Object.entries(tags)),
       dedup: new Map(),
       sequence: 10_000_000_000_000_000_000n,
@@ -157,6 +159,12 @@ export class LocalSns {
       );
     }
     checkSubscriptionAttributes(attributes, topic);
+    const { RawMessageDelivery = "false", ...rest } = attributes;
+    // An empty filter policy is none, and a scope without a policy is not listed.
+    if (rest.FilterPolicy === "") {
+      delete rest.FilterPolicy;
+      delete rest.FilterPolicyScope;
+    }
     const same = [...this.subscriptions.values()].find(
       (s) => s.topicArn === topic.arn && s.protocol === protocol && s.endpoint === endpoint,
     );
@@ -166,7 +174,7 @@ export class LocalSns {
       topicArn: topic.arn,
       protocol,
       endpoint,
-      attributes: { RawMessageDelivery: "false", ...attributes },
+      attributes: { RawMessageDelivery: RawMessageDelivery.toLowerCase(), ...rest },
     };
     this.subscriptions.set(subscription.arn, subscription);
     return subscription;
@@ -196,6 +204,11 @@ export class LocalSns {
 
   /** Validates and accepts one message; its deliveries are made afterwards, as SNS makes them. */
   publish(input: PublishInput): { MessageId: string; SequenceNumber?: string } {
+    return this.accept(this.prepare(input));
+  }
+
+  /** A message as SNS validates it before accepting anything (a batch is refused whole). */
+  prepare(input: PublishInput): Prepared {
     const topic = this.topic(input.topicArn, input.byTargetArn ? "TargetArn" : "TopicArn");
     const message = input.message;
     if (message === undefined || message === "")
@@ -238,11 +251,16 @@ export class LocalSns {
         "Invalid parameter: MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type",
       );
     }
+    return { topic, input, message, messageFor, deduplicationId };
+  }
+
+  /** Accepts a prepared message: within a FIFO topic's window a duplicate is accepted and not delivered again. */
+  accept(p: Prepared): { MessageId: string; SequenceNumber?: string } {
+    const { topic, input, deduplicationId } = p;
     const now = Date.now();
     if (topic.fifo && deduplicationId !== undefined) {
       for (const [id, d] of topic.dedup) if (d.until < now) topic.dedup.delete(id);
       const seen = topic.dedup.get(deduplicationId);
-      // Within the window a duplicate is accepted, and not delivered again.
       if (seen) return { MessageId: seen.messageId, SequenceNumber: seen.sequenceNumber };
     }
     const messageId = randomUUID();
@@ -254,14 +272,14 @@ export class LocalSns {
       messageId,
       topicArn: topic.arn,
       subject: input.subject,
-      messageFor,
+      messageFor: p.messageFor,
       timestamp: new Date(now).toISOString(),
       attributes: input.attributes,
       ...(sequenceNumber === undefined ? {} : { sequenceNumber }),
       signatureVersion: topic.attributes.SignatureVersion === "2" ? "2" : "1",
     };
     this.options.deliveries.metric("NumberOfMessagesPublished", topic.name, 1);
-    this.options.deliveries.metric("PublishSize", topic.name, Buffer.byteLength(message));
+    this.options.deliveries.metric("PublishSize", topic.name, Buffer.byteLength(p.message));
     this.fanOut(topic, notification, input.groupId, deduplicationId);
     return { MessageId: messageId, ...(sequenceNumber === undefined ? {} : { SequenceNumber: sequenceNumber }) };
   }
@@ -327,6 +345,15 @@ export class LocalSns {
       deliveries.failed?.(s, err instanceof Error ? err.message : String(err));
     }
   }
+}
+
+/** A message validated, not yet accepted. */
+export interface Prepared {
+  readonly topic: Topic;
+  readonly input: PublishInput;
+  readonly message: string;
+  readonly messageFor: (protocol: string) => string;
+  readonly deduplicationId: string | undefined;
 }
 
 export interface PublishInput {
@@ -407,7 +434,7 @@ function checkSubscriptionAttributes(attributes: Record<string, string>, topic: 
         `Invalid parameter: Attributes Reason: RawMessageDelivery: Invalid value [${value}]. Must be true or false.`,
       );
     }
-    if (name === "FilterPolicy") {
+    if (name === "FilterPolicy" && value !== "") {
       try {
         JSON.parse(value);
       } catch {
@@ -501,6 +528,9 @@ function messageAttributes(form: URLSearchParams, where = "messageAttributes"): 
         "Invalid message attribute name ending with character '.' was found.",
       );
     }
+    if (name.includes("..")) {
+      throw new SnsError("ParameterValueInvalid", "Message attribute name can not have successive '.' character.");
+    }
     const bad = [...name].find((c) => !ATTRIBUTE_NAME.test(c));
     if (bad !== undefined) {
       const code = bad.codePointAt(0)?.toString(16).toUpperCase() ?? "";
@@ -515,8 +545,9 @@ function messageAttributes(form: URLSearchParams, where = "messageAttributes"): 
         `1 validation error detected: Value null at '${where}.${name}.member.dataType' failed to satisfy constraint: Member must not be null`,
       );
     }
-    const base = type.split(".")[0];
-    if (base !== "String" && base !== "Number" && base !== "Binary") {
+    // A custom type is the base type, a dot and a label: "String." has none.
+    const [base, ...label] = type.split(".");
+    if ((base !== "String" && base !== "Number" && base !== "Binary") || (label.length > 0 && label.join(".") === "")) {
       throw new SnsError(
         "ParameterValueInvalid",
         `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
@@ -656,7 +687,8 @@ const OPERATIONS: Record<string, Operation> = {
         } satisfies PublishInput,
       };
     });
-    const Successful = inputs.map(({ id, input }) => ({ Id: id, ...this.publish(input) }));
+    const prepared = inputs.map(({ id, input }) => ({ id, message: this.prepare(input) }));
+    const Successful = prepared.map(({ id, message }) => ({ Id: id, ...this.accept(message) }));
     return { Successful, Failed: [] };
   },
   TagResource(form) {

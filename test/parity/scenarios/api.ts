@@ -1,0 +1,149 @@
+import { CreateTopicCommand, GetSubscriptionAttributesCommand, SubscribeCommand } from "@aws-sdk/client-sns";
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type ReceiveMessageCommandInput,
+  SetQueueAttributesCommand,
+} from "@aws-sdk/client-sqs";
+import type { ParityContext } from "../scenario.js";
+
+// What the API-level scenarios share: LocalStack's test fixtures as they make topics, queues and
+// subscriptions (a queue's policy letting its topic send, as sns_create_sqs_subscription sets it),
+// errors read as boto3 gives a test `e.value.response`, and answers normalised as LocalStack's
+// snapshot transformers normalise them (times as "date" and "timestamp" — once their form is checked).
+
+let counter = 0;
+/** A name as LocalStack's short_uid() makes them: unique within the run. */
+export const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
+
+/** A failed call as boto3 gives it to a test: `{Error: {Code, Message, Type}}` (the query protocol's shape). */
+export async function errorOf(
+  call: Promise<unknown>,
+  shape: "query" | "json" = "query",
+): Promise<Record<string, unknown>> {
+  try {
+    await call;
+  } catch (err) {
+    // The SDK names the exception by its modelled class; the code on the wire is what boto3 shows.
+    const e = err as { name: string; message: string; $fault?: string; Error?: { Code?: string; Type?: string } };
+    const code = e.Error?.Code ?? e.name;
+    if (shape === "json") return { Error: { Code: code, Message: e.message }, message: e.message };
+    return {
+      Error: { Code: code, Message: e.message, Type: e.Error?.Type ?? (e.$fault === "server" ? "Receiver" : "Sender") },
+    };
+  }
+  return { Error: "(the call succeeded)" };
+}
+
+/** An answer without the SDK's metadata. */
+export function answer<T extends object>(out: T): Omit<T, "$metadata"> {
+  const { $metadata: _, ...rest } = out as T & { $metadata?: unknown };
+  return rest;
+}
+
+export async function createTopic(ctx: ParityContext, attributes?: Record<string, string>, fifo = false) {
+  const out = await ctx.clients.sns.send(
+    new CreateTopicCommand({
+      Name: uid("topic") + (fifo ? ".fifo" : ""),
+      ...(attributes ? { Attributes: attributes } : {}),
+    }),
+  );
+  return out.TopicArn ?? "";
+}
+
+export async function createQueue(ctx: ParityContext, attributes?: Record<string, string>, fifo = false) {
+  const out = await ctx.clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: uid("queue") + (fifo ? ".fifo" : ""),
+      ...(attributes ? { Attributes: attributes } : {}),
+    }),
+  );
+  return out.QueueUrl ?? "";
+}
+
+export async function queueArn(ctx: ParityContext, queueUrl: string): Promise<string> {
+  const out = await ctx.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+  );
+  return out.Attributes?.QueueArn ?? "";
+}
+
+/** LocalStack's sns_create_sqs_subscription: subscribed, the queue's policy letting the topic send; its attributes. */
+export async function sqsSubscription(
+  ctx: ParityContext,
+  topicArn: string,
+  queueUrl: string,
+  attributes?: Record<string, string>,
+): Promise<{ arn: string; attributes: Record<string, string> }> {
+  const arn = await queueArn(ctx, queueUrl);
+  const { SubscriptionArn = "" } = await ctx.clients.sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: "sqs",
+      Endpoint: arn,
+      ...(attributes ? { Attributes: attributes } : {}),
+    }),
+  );
+  await ctx.clients.sqs.send(
+    new SetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      Attributes: {
+        Policy: JSON.stringify({
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "sns.amazonaws.com" },
+              Action: "sqs:SendMessage",
+              Resource: arn,
+              Condition: { ArnEquals: { "aws:SourceArn": topicArn } },
+            },
+          ],
+        }),
+      },
+    }),
+  );
+  const out = await ctx.clients.sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
+  return { arn: SubscriptionArn, attributes: out.Attributes ?? {} };
+}
+
+const ISO_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * LocalStack's SNS and SQS transformers: an envelope's Timestamp as "date", SQS's times as
+ * "timestamp"; and, as its snapshots keep them, a JSON string read as JSON — once: the strings
+ * inside it stay strings (an envelope's Message).
+ */
+export function normalised(value: unknown, key = "", parseJson = true): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalised(v, "", parseJson));
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalised(v, k, parseJson)]));
+  }
+  if (typeof value === "string") {
+    if (key === "Timestamp" && ISO_MILLIS.test(value)) return "date";
+    if ((key === "SentTimestamp" || key === "ApproximateFirstReceiveTimestamp") && /^\d{13}$/.test(value)) {
+      return "timestamp";
+    }
+    if (parseJson && value.startsWith("{")) {
+      try {
+        return normalised(JSON.parse(value), "", false);
+      } catch {
+        return value;
+      }
+    }
+  }
+  return value;
+}
+
+/** ReceiveMessage until it finds messages (or the time is up), normalised as LocalStack's snapshots are. */
+export async function receive(
+  ctx: ParityContext,
+  input: ReceiveMessageCommandInput,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const out = await ctx.clients.sqs.send(new ReceiveMessageCommand({ WaitTimeSeconds: 1, ...input }));
+    if (out.Messages?.length || Date.now() > deadline) return normalised(answer(out)) as Record<string, unknown>;
+  }
+}
