@@ -10,6 +10,7 @@ import {
   type RoleIdentity,
 } from "../iam/policy.js";
 import { type AwsRequest, type EmulatedService, iamAction, parseRequest, requestResources } from "../iam/request.js";
+import { dynamodbAnswer, dynamodbRequest } from "./dynamodb-wire.js";
 import { type Fault, FaultInjector, type FaultPlan } from "./faults.js";
 import { Meter } from "./metering.js";
 import {
@@ -240,6 +241,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           if (call.service === "sqs") {
             answer = Buffer.from(answer.toString("utf8").split(connected.sqsUrlPrefix).join(origin));
           }
+          if (call.service === "dynamodb") {
+            answer = Buffer.from(
+              dynamodbAnswer(call.operation, call.json, upstreamRes.statusCode ?? 502, answer.toString("utf8"), region),
+            );
+          }
           const text = answer.toString("utf8");
           meter.record(call, text, after.metered, resources[0] ?? "*");
           connected.observe?.(call, resources, upstreamRes.statusCode ?? 502, text);
@@ -279,10 +285,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const handle = (req: IncomingMessage, res: ServerResponse<IncomingMessage>, received: Buffer) => {
     let body: Buffer = received;
     if (answerLocal(req, res, body)) return;
-    const call = parseRequest(req.headers, req.url ?? "/", body, req.method);
+    let call = parseRequest(req.headers, req.url ?? "/", body, req.method);
     if (call === undefined) {
       sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
       return;
+    }
+    // DynamoDB Local's answers mended to DynamoDB's (dynamodb-wire.ts): what a request names, first.
+    if (call.service === "dynamodb" && call.json !== undefined) {
+      const mended = dynamodbRequest(call.operation, call.json);
+      if (mended.refusal) {
+        sendError(res, call, 400, mended.refusal.code, mended.refusal.message);
+        return;
+      }
+      call = { ...call, json: mended.json };
+      body = Buffer.from(JSON.stringify(mended.json));
     }
     const connected = services;
     if (connected === undefined) {

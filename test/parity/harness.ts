@@ -2,11 +2,13 @@ import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
 import type { DeployedFixture, ParityContext } from "./scenario.js";
+import { keepRawBodies } from "./scenarios/api.js";
 
 // What a scenario reaches the local stack through: the administrator's clients, the parity app's
 // fixtures (their stack outputs), and reads that wait for what AWS does in its own time — a
@@ -59,7 +61,12 @@ export function parityContext(stack: LocalStack): ParityContext {
       .filter((v) => v !== undefined);
   };
   return {
-    clients: { ...stack.clients, cloudwatch: new CloudWatchClient(common), lambda: new LambdaClient(common) },
+    clients: {
+      ...stack.clients,
+      dynamodb: keepRawBodies(new DynamoDBClient(common)),
+      cloudwatch: new CloudWatchClient(common),
+      lambda: new LambdaClient(common),
+    },
     fixture(id: string): DeployedFixture {
       const value = outputs[`Fixture${id}`];
       if (value === undefined) throw new Error(`no fixture ${id} in the parity app`);

@@ -27,3 +27,8 @@ test("JSON in a string is compared as the JSON it holds, as the recordings keep 
   expect(compare({ Message: { a: "<uuid:1>" } }, { Message: '{"a":"x"}' })).toEqual([]);
   expect(compare({ Message: { a: 1 } }, { Message: '{"a":2}' })).toHaveLength(1);
 });
+
+test("a key recorded as a placeholder stands for a key of the answer", () => {
+  expect(compare({ Responses: { "<test-table>": [] } }, { Responses: { "table-1": [] } })).toEqual([]);
+  expect(compare({ Responses: { "<test-table>": [] } }, { Responses: { "table-1": [1] } })).toHaveLength(1);
+});

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { CreateTopicCommand, GetSubscriptionAttributesCommand, SubscribeCommand } from "@aws-sdk/client-sns";
 import {
   CreateQueueCommand,
@@ -17,10 +18,42 @@ let counter = 0;
 /** A name as LocalStack's short_uid() makes them: unique within the run. */
 export const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}${(counter++).toString(36)}`;
 
+const RAW_BODY = Symbol("raw body");
+
+/**
+ * Keeps each answer's raw body beside it (a JSON error's fields as the service wrote them: boto3
+ * shows those, the SDK its own modelled ones), for `errorOf`.
+ */
+export function keepRawBodies<T extends { middlewareStack: { add: (...args: never[]) => void } }>(client: T): T {
+  const add = client.middlewareStack.add as unknown as (
+    mw: (next: (args: unknown) => Promise<{ response: { body?: unknown } }>) => (args: unknown) => Promise<unknown>,
+    options: { step: string; priority: string; name: string },
+  ) => void;
+  add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const response = out.response as { body?: AsyncIterable<Uint8Array>; [RAW_BODY]?: string };
+      if (response.body && typeof response.body[Symbol.asyncIterator] === "function") {
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.body) chunks.push(Buffer.from(chunk));
+        const raw = Buffer.concat(chunks);
+        response[RAW_BODY] = raw.toString("utf8");
+        response.body = Readable.from([raw]);
+      }
+      return out;
+    },
+    // Innermost: before the SDK's deserializer reads the body.
+    { step: "deserialize", priority: "low", name: "parityRawBody" },
+  );
+  return client;
+}
+
 /** A failed call as boto3 gives it to a test: `{Error: {Code, Message, Type}}` (the query protocol's shape). */
 export async function errorOf(
   call: Promise<unknown>,
   shape: "query" | "json" = "query",
+  /** JSON protocols: the client's module, whose exported exceptions are the modelled ones. */
+  modelled: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   try {
     await call;
@@ -28,7 +61,21 @@ export async function errorOf(
     // The SDK names the exception by its modelled class; the code on the wire is what boto3 shows.
     const e = err as { name: string; message: string; $fault?: string; Error?: { Code?: string; Type?: string } };
     const code = e.Error?.Code ?? e.name;
-    if (shape === "json") return { Error: { Code: code, Message: e.message }, message: e.message };
+    if (shape === "json") {
+      // botocore: Error.Code from __type, Error.Message from message or Message; beside them the body's
+      // fields that the error's modelled shape has — a modelled exception's `message` only if the body
+      // wrote it so (DynamoDB writes some errors' Message capitalised).
+      const raw = (err as { $response?: { [RAW_BODY]?: string } }).$response?.[RAW_BODY];
+      const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+      const { __type, Message: _, message, ...rest } = body;
+      const wireCode = typeof __type === "string" ? __type.slice(__type.lastIndexOf("#") + 1) : code;
+      const isModelled = typeof modelled[wireCode] === "function";
+      return {
+        Error: { Code: wireCode, Message: e.message },
+        ...(isModelled ? rest : {}),
+        ...(isModelled && message !== undefined ? { message } : {}),
+      };
+    }
     return {
       Error: { Code: code, Message: e.message, Type: e.Error?.Type ?? (e.$fault === "server" ? "Receiver" : "Sender") },
     };

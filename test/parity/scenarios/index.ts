@@ -1,6 +1,7 @@
 import type { Scenario } from "../scenario.js";
+import { DYNAMODB_SCENARIOS } from "./dynamodb.js";
 import { KINESIS_MAPPING_SCENARIOS } from "./kinesis-mapping.js";
 import { SNS_SCENARIOS } from "./sns.js";
 
 /** Every parity scenario, by family. */
-export const SCENARIOS: readonly Scenario[] = [...KINESIS_MAPPING_SCENARIOS, ...SNS_SCENARIOS];
+export const SCENARIOS: readonly Scenario[] = [...KINESIS_MAPPING_SCENARIOS, ...SNS_SCENARIOS, ...DYNAMODB_SCENARIOS];
