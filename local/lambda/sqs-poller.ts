@@ -222,8 +222,9 @@ export function sqsRecord(m: Message, mapping: Pick<QueueMapping, "queueArn">, r
     body: m.Body ?? "",
     attributes,
     messageAttributes,
+    // Lambda sends null for a message without attributes (the type says string | undefined).
+    md5OfMessageAttributes: (m.MD5OfMessageAttributes ?? null) as string,
     md5OfBody: m.MD5OfBody ?? "",
-    ...(m.MD5OfMessageAttributes === undefined ? {} : { md5OfMessageAttributes: m.MD5OfMessageAttributes }),
     eventSource: "aws:sqs",
     eventSourceARN: mapping.queueArn,
     awsRegion: region,

@@ -42,6 +42,11 @@ export interface Scenario {
    * attempts fit in a record's age): compared as present, not by value. Each with why.
    */
   readonly timing?: Readonly<Record<string, string>>;
+  /**
+   * Paths where the recording left out a field whose value was null (a test that relayed the event
+   * through a queue's JSON body): a null there is taken as recorded. Each with why.
+   */
+  readonly nullsDropped?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -53,8 +58,10 @@ export interface DeployedFixture {
   readonly queue?: string;
   /** The functions' names, the first the fixture's own. */
   readonly functions: readonly string[];
-  /** The on-failure destination: a queue URL (a topic's: the queue subscribed to it) or a bucket name. */
+  /** The on-failure destination (a queue URL — a topic's: the queue subscribed to it — or a bucket name), or the queue a function sends its results to. */
   readonly destination?: string;
+  /** A queue's dead-letter queue. */
+  readonly deadLetter?: string;
 }
 
 export interface ParityContext {

@@ -7,26 +7,32 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kinesis from "aws-cdk-lib/aws-kinesis";
 import type { IEventSourceDlq } from "aws-cdk-lib/aws-lambda";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { KinesisEventSource, S3OnFailureDestination, SnsDlq, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import {
+  KinesisEventSource,
+  S3OnFailureDestination,
+  SnsDlq,
+  SqsDlq,
+  SqsEventSource,
+} from "aws-cdk-lib/aws-lambda-event-sources";
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { FIXTURES, type StreamFixture } from "./fixtures";
+import { FIXTURES, type Fixture, type QueueFixture, type StreamFixture } from "./fixtures";
 
 const app = new App();
 const stack = new Stack(app, "Parity");
 
-function fn(id: string, fixture: StreamFixture, role?: iam.IRole): NodejsFunction {
+function fn(id: string, fixture: Fixture, role?: iam.IRole): NodejsFunction {
   return new NodejsFunction(stack, id, {
     ...(role ? { role } : {}),
     entry: path.join(__dirname, "functions", `${fixture.code}.ts`),
     runtime: lambda.Runtime.NODEJS_22_X,
-    timeout: Duration.seconds(30),
-    ...(fixture.response === undefined
-      ? {}
-      : { environment: { RESPONSE: fixture.response === "raise" ? "raise" : JSON.stringify(fixture.response) } }),
+    timeout: Duration.seconds(("timeoutSeconds" in fixture ? fixture.timeoutSeconds : undefined) ?? 30),
+    ...(fixture.kind === "kinesis" && fixture.response !== undefined
+      ? { environment: { RESPONSE: fixture.response === "raise" ? "raise" : JSON.stringify(fixture.response) } }
+      : {}),
   });
 }
 
@@ -53,7 +59,48 @@ function onFailure(fixture: StreamFixture): { destination: IEventSourceDlq; read
   }
 }
 
-for (const fixture of FIXTURES) {
+/** A queue feeding a function (with its dead-letter queue, and a queue for the function's results). */
+function queueFixture(fixture: QueueFixture): void {
+  const q = fixture.queue;
+  const deadLetter = q.maxReceiveCount === undefined ? undefined : new sqs.Queue(stack, `${fixture.id}Dlq`);
+  const queue = new sqs.Queue(stack, `${fixture.id}Queue`, {
+    ...(q.visibilityTimeoutSeconds === undefined
+      ? {}
+      : { visibilityTimeout: Duration.seconds(q.visibilityTimeoutSeconds) }),
+    ...(deadLetter && q.maxReceiveCount !== undefined
+      ? { deadLetterQueue: { queue: deadLetter, maxReceiveCount: q.maxReceiveCount } }
+      : {}),
+  });
+  const f = fn(`${fixture.id}Function`, fixture);
+  const results = fixture.results ? new sqs.Queue(stack, `${fixture.id}Results`) : undefined;
+  if (results) {
+    results.grantSendMessages(f);
+    if (fixture.code === "sqs-batch-failure") f.addEnvironment("DESTINATION_QUEUE_URL", results.queueUrl);
+  }
+  if (fixture.overwriteResult !== undefined) f.addEnvironment("OVERWRITE_RESULT", fixture.overwriteResult);
+  const m = fixture.mapping;
+  f.addEventSource(
+    new SqsEventSource(queue, {
+      ...(m.batchSize === undefined ? {} : { batchSize: m.batchSize }),
+      ...(m.maxBatchingWindowSeconds === undefined
+        ? {}
+        : { maxBatchingWindow: Duration.seconds(m.maxBatchingWindowSeconds) }),
+      ...(m.reportBatchItemFailures ? { reportBatchItemFailures: true } : {}),
+      ...(m.filters ? { filters: m.filters.map((p) => lambda.FilterCriteria.filter(p)) } : {}),
+    }),
+  );
+  // Read by the parity scenarios as a DeployedFixture (test/parity/scenario.ts).
+  const deployed = {
+    queue: queue.queueUrl,
+    functions: [f.functionName],
+    ...(results ? { destination: results.queueUrl } : {}),
+    ...(deadLetter ? { deadLetter: deadLetter.queueUrl } : {}),
+  };
+  new CfnOutput(stack, `Fixture${fixture.id}`, { value: stack.toJsonString(deployed) });
+}
+
+/** A stream feeding one function or more (with its on-failure destination). */
+function streamFixture(fixture: StreamFixture): void {
   const stream = new kinesis.Stream(stack, `${fixture.id}Stream`, { shardCount: 1 });
   const m = fixture.mapping;
   const failure = onFailure(fixture);
@@ -92,5 +139,10 @@ for (const fixture of FIXTURES) {
       }),
     );
   }
+}
+
+for (const fixture of FIXTURES) {
+  if (fixture.kind === "kinesis") streamFixture(fixture);
+  else queueFixture(fixture);
 }
 app.synth();

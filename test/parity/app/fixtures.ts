@@ -4,7 +4,14 @@
 // has its own function, so that its log holds its scenario's invocations only.
 
 /** The functions, ported from the handlers LocalStack's tests deploy (functions/*.ts). */
-export type FunctionCode = "echo" | "respond" | "kinesis-batch-failures" | "raise-on-flag" | "echo-fail";
+export type FunctionCode =
+  | "echo"
+  | "respond"
+  | "kinesis-batch-failures"
+  | "raise-on-flag"
+  | "echo-fail"
+  | "sqs-batch-failure"
+  | "sqs-integration";
 
 export interface StreamFixture {
   readonly kind: "kinesis";
@@ -28,7 +35,38 @@ export interface StreamFixture {
   readonly alsoFeeds?: number;
 }
 
-export type Fixture = StreamFixture;
+export interface QueueFixture {
+  readonly kind: "sqs";
+  readonly id: string;
+  readonly code: FunctionCode;
+  readonly timeoutSeconds?: number;
+  /** For sqs-batch-failure: what it answers instead of its result. */
+  readonly overwriteResult?: string;
+  /** A queue the function sends its results to (DESTINATION_QUEUE_URL, or named in the message). */
+  readonly results?: boolean;
+  readonly queue: { readonly visibilityTimeoutSeconds?: number; readonly maxReceiveCount?: number };
+  readonly mapping: {
+    readonly batchSize?: number;
+    readonly maxBatchingWindowSeconds?: number;
+    readonly reportBatchItemFailures?: boolean;
+    readonly filters?: readonly Record<string, unknown>[];
+  };
+}
+
+export type Fixture = StreamFixture | QueueFixture;
+
+/** The filters of test_sqs_event_filter, by its ids. */
+export const SQS_FILTERS: Readonly<Record<string, Record<string, unknown>>> = {
+  single: { body: { "my-key": ["my-value"] } },
+  or: { body: { "my-key": ["my-value-one", "my-value-two"] } },
+  and: { body: { "my-key-one": ["other-filter", "my-value-one"], "my-key-two": ["my-value-two"] } },
+  exists: { body: { "my-key": [{ exists: true }] } },
+  "numeric-bigger": { body: { "my-number": [{ numeric: [">", 100] }] } },
+  "numeric-smaller": { body: { "my-number": [{ numeric: ["<", 100] }] } },
+  "numeric-range": { body: { "my-number": [{ numeric: [">=", 100, "<", 200] }] } },
+  prefix: { body: { "my-key": [{ prefix: "yes" }] } },
+  "valid-json-filter": { body: { "my-key": ["my-value"] } },
+};
 
 const respond = (id: string, response: unknown): StreamFixture => ({
   kind: "kinesis",
@@ -44,7 +82,39 @@ const respond = (id: string, response: unknown): StreamFixture => ({
   },
 });
 
+const failingBatch = (id: string, overwriteResult: string, maxReceiveCount: number): QueueFixture => ({
+  kind: "sqs",
+  id,
+  code: "sqs-batch-failure",
+  timeoutSeconds: 4,
+  overwriteResult,
+  results: true,
+  queue: { visibilityTimeoutSeconds: 4, maxReceiveCount },
+  mapping: { batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true },
+});
+
 export const FIXTURES: readonly Fixture[] = [
+  failingBatch("SqsEmptyJsonSucceeds", "{}", 1),
+  failingBatch("SqsInvalidJsonFails", '{"batchItemFailures": [{"foo":"notvalid"}]}', 2),
+  {
+    kind: "sqs",
+    id: "SqsBodyAndAttributes",
+    code: "sqs-integration",
+    timeoutSeconds: 5,
+    results: true,
+    queue: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 },
+    mapping: { batchSize: 1 },
+  },
+  { kind: "sqs", id: "SqsEcho", code: "echo", queue: {}, mapping: { maxBatchingWindowSeconds: 1 } },
+  ...Object.entries(SQS_FILTERS).map(
+    ([name, filter]): QueueFixture => ({
+      kind: "sqs",
+      id: `SqsFilter${name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
+      code: "echo",
+      queue: {},
+      mapping: { maxBatchingWindowSeconds: 1, filters: [filter] },
+    }),
+  ),
   { kind: "kinesis", id: "KinesisCreate", code: "echo", mapping: { startingPosition: "LATEST" } },
   {
     kind: "kinesis",

@@ -157,23 +157,47 @@ export async function sqsSubscription(
 const ISO_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /**
- * LocalStack's SNS and SQS transformers: an envelope's Timestamp as "date", SQS's times as
- * "timestamp"; and, as its snapshots keep them, a JSON string read as JSON — once: the strings
- * inside it stay strings (an envelope's Message).
+ * The literals a test file's snapshot transformers put for times and senders, by key: test_sns.py's
+ * envelope Timestamp "date" and SQS's times "timestamp"; the SQS mapping tests' "sent-timestamp" and
+ * "sender-id". A value is replaced only in the form AWS gives it.
  */
-export function normalised(value: unknown, key = "", parseJson = true): unknown {
-  if (Array.isArray(value)) return value.map((v) => normalised(v, "", parseJson));
+export const SNS_NAMES: Readonly<Record<string, string>> = {
+  Timestamp: "date",
+  SentTimestamp: "timestamp",
+  ApproximateFirstReceiveTimestamp: "timestamp",
+};
+export const SQS_MAPPING_NAMES: Readonly<Record<string, string>> = {
+  SentTimestamp: "sent-timestamp",
+  SenderId: "sender-id",
+};
+
+const FORMS: Readonly<Record<string, RegExp>> = {
+  Timestamp: ISO_MILLIS,
+  SentTimestamp: /^\d{13}$/,
+  ApproximateFirstReceiveTimestamp: /^\d{13}$/,
+  SenderId: /^[A-Z0-9]+(:[\w.@-]+)?$/,
+};
+
+/**
+ * An answer as LocalStack's snapshots keep it: the transformers' literals for times and senders, and
+ * a JSON string read as JSON — once: the strings inside it stay strings (an envelope's Message).
+ */
+export function normalised(
+  value: unknown,
+  names: Readonly<Record<string, string>>,
+  key = "",
+  parseJson = true,
+): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalised(v, names, "", parseJson));
   if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalised(v, k, parseJson)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalised(v, names, k, parseJson)]));
   }
   if (typeof value === "string") {
-    if (key === "Timestamp" && ISO_MILLIS.test(value)) return "date";
-    if ((key === "SentTimestamp" || key === "ApproximateFirstReceiveTimestamp") && /^\d{13}$/.test(value)) {
-      return "timestamp";
-    }
+    const literal = names[key];
+    if (literal !== undefined && (FORMS[key]?.test(value) ?? true)) return literal;
     if (parseJson && value.startsWith("{")) {
       try {
-        return normalised(JSON.parse(value), "", false);
+        return normalised(JSON.parse(value), names, "", false);
       } catch {
         return value;
       }
@@ -186,11 +210,24 @@ export function normalised(value: unknown, key = "", parseJson = true): unknown 
 export async function receive(
   ctx: ParityContext,
   input: ReceiveMessageCommandInput,
-  timeoutMs = 10_000,
+  names: Readonly<Record<string, string>> = SNS_NAMES,
+  timeoutMs = 15_000,
 ): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const out = await ctx.clients.sqs.send(new ReceiveMessageCommand({ WaitTimeSeconds: 1, ...input }));
-    if (out.Messages?.length || Date.now() > deadline) return normalised(answer(out)) as Record<string, unknown>;
+    if (out.Messages?.length || Date.now() > deadline) return normalised(answer(out), names) as Record<string, unknown>;
   }
+}
+
+/** Python's json.dumps: ", " and ": " between items (LocalStack's tests write messages with it). */
+export function pythonJson(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
+  if (value !== null && typeof value === "object") {
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v)}`)
+      .join(", ")}}`;
+  }
+  return JSON.stringify(value);
 }

@@ -2,6 +2,12 @@ import type { Scenario } from "../scenario.js";
 import { DYNAMODB_SCENARIOS } from "./dynamodb.js";
 import { KINESIS_MAPPING_SCENARIOS } from "./kinesis-mapping.js";
 import { SNS_SCENARIOS } from "./sns.js";
+import { SQS_MAPPING_SCENARIOS } from "./sqs-mapping.js";
 
 /** Every parity scenario, by family. */
-export const SCENARIOS: readonly Scenario[] = [...KINESIS_MAPPING_SCENARIOS, ...SNS_SCENARIOS, ...DYNAMODB_SCENARIOS];
+export const SCENARIOS: readonly Scenario[] = [
+  ...KINESIS_MAPPING_SCENARIOS,
+  ...SNS_SCENARIOS,
+  ...DYNAMODB_SCENARIOS,
+  ...SQS_MAPPING_SCENARIOS,
+];

@@ -11,7 +11,17 @@ import {
 } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import type { ParityContext, Scenario } from "../scenario.js";
-import { answer, createQueue, createTopic, errorOf, queueArn, receive, sqsSubscription, uid } from "./api.js";
+import {
+  answer,
+  createQueue,
+  createTopic,
+  errorOf,
+  pythonJson,
+  queueArn,
+  receive,
+  sqsSubscription,
+  uid,
+} from "./api.js";
 
 // SNS, from LocalStack's sns/test_sns.py and its snapshot: what a queue receives (the envelope with
 // and without raw delivery, MessageStructure json, TargetArn), topics' and subscriptions' attributes,
@@ -731,18 +741,6 @@ export const SNS_SCENARIOS: readonly Scenario[] = [
     recorded: { exception: invalid("Amazon SNS does not support this protocol string: test-protocol") },
   },
 ];
-
-/** Python's json.dumps: ", " and ": " between items (LocalStack's tests write messages with it). */
-function pythonJson(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(", ")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.entries(value)
-      .map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v)}`)
-      .join(", ")}}`;
-  }
-  return JSON.stringify(value);
-}
 
 function defaultTopicPolicy(resource: number) {
   return {
