@@ -12,6 +12,7 @@ import {
 import { type AwsRequest, type EmulatedService, iamAction, parseRequest, requestResources } from "../iam/request.js";
 import { dynamodbAnswer, dynamodbRequest } from "./dynamodb-wire.js";
 import { type Fault, FaultInjector, type FaultPlan } from "./faults.js";
+import { kinesisAnswer } from "./kinesis-wire.js";
 import { Meter } from "./metering.js";
 import {
   accessDenied,
@@ -237,21 +238,28 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
             return;
           }
           if (after.byFunction) stats.forwarded++;
-          let answer = Buffer.concat(parts);
+          let answer: Buffer = Buffer.concat(parts);
           if (call.service === "sqs") {
             answer = Buffer.from(answer.toString("utf8").split(connected.sqsUrlPrefix).join(origin));
           }
+          let status = upstreamRes.statusCode ?? 502;
           if (call.service === "dynamodb") {
-            answer = Buffer.from(
-              dynamodbAnswer(call.operation, call.json, upstreamRes.statusCode ?? 502, answer.toString("utf8"), region),
-            );
+            answer = Buffer.from(dynamodbAnswer(call.operation, call.json, status, answer.toString("utf8"), region));
+          }
+          if (call.service === "kinesis") {
+            ({ status, body: answer } = kinesisAnswer(
+              call.operation,
+              status,
+              answer,
+              upstreamRes.headers["content-type"],
+            ));
           }
           const text = answer.toString("utf8");
           meter.record(call, text, after.metered, resources[0] ?? "*");
-          connected.observe?.(call, resources, upstreamRes.statusCode ?? 502, text);
+          connected.observe?.(call, resources, status, text);
           const headers = { ...upstreamRes.headers };
           delete headers["content-length"];
-          res.writeHead(upstreamRes.statusCode ?? 502, { ...headers, "content-length": String(answer.length) });
+          res.writeHead(status, { ...headers, "content-length": String(answer.length) });
           res.end(answer);
         });
       },

@@ -14,7 +14,7 @@ export interface Mismatch {
 
 /** The account of the recorded answers; any account matches it. */
 const RECORDED_ACCOUNT = "111111111111";
-const PLACEHOLDER = /<[a-z0-9][a-z0-9-]*(?::[^<>]*)?>/gi;
+const PLACEHOLDER = /<[a-z0-9][a-z0-9_-]*(?::[^<>]*)?>/gi;
 /** Placeholders of values that differ from one occurrence to the next (times), never bound. */
 const UNBOUND = /^<(timestamp|datetime|approximate-arrival-timestamp|execution-start|date)\b/i;
 

@@ -1,5 +1,6 @@
 import type { Scenario } from "../scenario.js";
 import { DYNAMODB_SCENARIOS } from "./dynamodb.js";
+import { KINESIS_API_SCENARIOS } from "./kinesis-api.js";
 import { KINESIS_MAPPING_SCENARIOS } from "./kinesis-mapping.js";
 import { SNS_SCENARIOS } from "./sns.js";
 import { SQS_MAPPING_SCENARIOS } from "./sqs-mapping.js";
@@ -10,4 +11,5 @@ export const SCENARIOS: readonly Scenario[] = [
   ...SNS_SCENARIOS,
   ...DYNAMODB_SCENARIOS,
   ...SQS_MAPPING_SCENARIOS,
+  ...KINESIS_API_SCENARIOS,
 ];
