@@ -67,7 +67,7 @@ function pythonBytes(bytes: Uint8Array): string {
 }
 
 /** A request signed enough for the endpoint to know the service (SigV4's credential scope), with a CBOR body. */
-async function cborCall(ctx: ParityContext, endpoint: string, operation: string, payload: unknown) {
+async function cborCall(endpoint: string, operation: string, payload: unknown) {
   const body = Buffer.from(encodeCbor(payload));
   const date = new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
   const scope = `${date.slice(0, 8)}/us-east-1/kinesis/aws4_request`;
@@ -207,7 +207,7 @@ export const KINESIS_API_SCENARIOS: readonly Scenario[] = [
       const endpoint = String(
         await ctx.clients.kinesis.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`),
       );
-      const { status, data } = await cborCall(ctx, endpoint, "DescribeStream", {
+      const { status, data } = await cborCall(endpoint, "DescribeStream", {
         StreamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/wrong-stream-name",
       });
       if (status !== 400) throw new Error(`answered ${status}, AWS 400`);
