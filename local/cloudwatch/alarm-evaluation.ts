@@ -209,10 +209,12 @@ export function evaluateAlarm(
   const present = points.filter((p): p is { t: number; value: number } => p.value !== undefined);
   const missing = points.length - present.length;
   const treat = def.treatMissingData;
+  // CloudWatch's StateReasonData: the query's time, the metric's unit (when the alarm names one),
+  // the statistic, period and threshold, and the data points read.
   const reasonData = {
     version: "1.0",
     queryDate: new Date().toISOString(),
-    startDate: points[0] ? new Date(points[0].t).toISOString() : undefined,
+    ...(typeof def.properties.Unit === "string" ? { unit: def.properties.Unit } : {}),
     statistic: def.source.kind === "metric" ? def.source.stat.stat : undefined,
     period: def.periodSeconds,
     recentDatapoints: present.map((p) => p.value),

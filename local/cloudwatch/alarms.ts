@@ -15,6 +15,9 @@ import type { MetricStore } from "./metric-store.js";
 
 export type AnyAlarmDefinition = AlarmDefinition | CompositeAlarmDefinition;
 
+/** How often CloudWatch evaluates a high-resolution alarm (one whose period is under a minute). */
+const HIGH_RESOLUTION_CADENCE_MS = 10_000;
+
 export interface AlarmStatus {
   readonly def: AnyAlarmDefinition;
   state: AlarmState;
@@ -74,6 +77,34 @@ export class AlarmRunner {
     return this.alarms.get(this.names.get(nameOrArn) ?? nameOrArn)?.state ?? "INSUFFICIENT_DATA";
   }
 
+  /** An alarm put through the API (PutMetricAlarm): a new one starts in INSUFFICIENT_DATA; one replaced keeps its state. */
+  put(def: AnyAlarmDefinition): void {
+    const known = this.alarms.get(def.name);
+    const now = Date.now();
+    this.alarms.set(
+      def.name,
+      known
+        ? { ...known, def }
+        : {
+            def,
+            state: "INSUFFICIENT_DATA",
+            reason: "Unchecked: Initial alarm creation",
+            reasonData: {},
+            updated: now,
+            history: [],
+          },
+    );
+    this.names.set(def.arn, def.name);
+  }
+
+  /** DeleteAlarms. */
+  delete(name: string): void {
+    const known = this.alarms.get(name);
+    if (!known) return;
+    this.alarms.delete(name);
+    this.names.delete(known.def.arn);
+  }
+
   /** Whether the stack has the alarm a rule names. */
   has(nameOrArn: string): boolean {
     return this.alarms.has(this.names.get(nameOrArn) ?? nameOrArn);
@@ -83,23 +114,44 @@ export class AlarmRunner {
     return this.options.timeScale ?? 1;
   }
 
-  /** Decides every composite alarm on its children's states, then evaluates the metric alarms once a minute. */
+  /**
+   * Decides every composite alarm on its children's states, then evaluates each metric alarm at
+   * CloudWatch's cadence: once a minute, every ten seconds for a high-resolution one (a period
+   * under a minute).
+   */
   start(): void {
     this.running = this.running.then(async () => {
       for (const status of this.alarms.values()) {
         if (status.def.kind === "composite") await this.decideComposite(status, status.def, undefined, Date.now());
       }
     });
-    const everyMs = 60_000 / this.timeScale;
+    const lastEvaluated = new Map<string, number>();
+    const tickMs = HIGH_RESOLUTION_CADENCE_MS / this.timeScale;
     this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.evaluateAll());
-    }, everyMs);
+      const now = Date.now();
+      const due = [...this.alarms.values()].filter((status) => {
+        if (status.def.kind !== "metric") return false;
+        const cadence = (status.def.periodSeconds < 60 ? HIGH_RESOLUTION_CADENCE_MS : 60_000) / this.timeScale;
+        const last = lastEvaluated.get(status.def.name) ?? this.started;
+        if (now - last < cadence - tickMs / 2) return false;
+        lastEvaluated.set(status.def.name, now);
+        return true;
+      });
+      if (due.length > 0) this.running = this.running.then(() => this.evaluate(due, now));
+    }, tickMs);
     this.timer.unref();
   }
 
+  /** When the runner was made: an alarm is first evaluated a cadence after it. */
+  private readonly started = Date.now();
+
   /** Evaluates every alarm now; changes are recorded and acted on before it resolves. */
   async evaluateAll(now = Date.now()): Promise<void> {
-    for (const status of this.alarms.values()) {
+    await this.evaluate([...this.alarms.values()], now);
+  }
+
+  private async evaluate(statuses: readonly AlarmStatus[], now: number): Promise<void> {
+    for (const status of statuses) {
       if (status.def.kind !== "metric") continue;
       const points = alarmDatapoints(status.def, this.store, now, this.timeScale);
       await this.apply(status, evaluateAlarm(status.def, points, status.state), now);
@@ -256,7 +308,8 @@ export function alarmMessage(
     Trigger: {
       ...trigger,
       EvaluationPeriods: def.evaluationPeriods,
-      DatapointsToAlarm: def.datapointsToAlarm,
+      // Said only of an alarm that sets it (M out of N); otherwise it is EvaluationPeriods, unsaid.
+      ...(p.DatapointsToAlarm === undefined ? {} : { DatapointsToAlarm: def.datapointsToAlarm }),
       ComparisonOperator: def.comparison,
       Threshold: def.threshold,
       TreatMissingData: def.treatMissingData,

@@ -1,4 +1,4 @@
-import type { AlarmDefinition, AlarmState } from "./alarm-evaluation.js";
+import { type AlarmDefinition, type AlarmState, alarmDefinition } from "./alarm-evaluation.js";
 import type { AlarmRunner, AlarmStatus } from "./alarms.js";
 import { type Dimension, isStatistic, type MetricStore, metricIdOf } from "./metric-store.js";
 import { querySeries, type SeriesQuery, type SeriesResult } from "./query.js";
@@ -13,15 +13,32 @@ export class CloudWatchError extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
+    /** The error's code in the query protocol (CloudWatch's JSON is query-compatible), when it differs. */
+    readonly queryCode = code,
   ) {
     super(message);
   }
 }
 
+const ALARM_STATES = ["INSUFFICIENT_DATA", "ALARM", "OK"];
+
+/** CloudWatch's JSON errors are query-compatible: an exception type on the wire, the query code beside it. */
+const invalidValue = (message: string) =>
+  new CloudWatchError("InvalidParameterValueException", message, 400, "InvalidParameterValue");
+const invalidCombination = (message: string) =>
+  new CloudWatchError("InvalidParameterCombinationException", message, 400, "InvalidParameterCombination");
+
+/** How many data points one GetMetricStatistics may ask for. */
+const MAX_DATAPOINTS = 1440;
+
 type Input = Record<string, unknown>;
 
 /** The API over the store and the alarms being run (read per call: they start after the API is up). */
-export function cloudWatchApi(store: MetricStore, runner: () => AlarmRunner | undefined) {
+export function cloudWatchApi(
+  store: MetricStore,
+  runner: () => AlarmRunner | undefined,
+  where: { readonly region: string; readonly account: string },
+) {
   const alarms = () => [...(runner()?.alarms.values() ?? [])];
   const operations: Record<string, (input: Input) => Promise<unknown> | unknown> = {
     DescribeAlarms: (input) => {
@@ -64,22 +81,64 @@ export function cloudWatchApi(store: MetricStore, runner: () => AlarmRunner | un
       const name = String(input.AlarmName ?? "");
       const state = String(input.StateValue ?? "") as AlarmState;
       const running = runner();
-      if (!running?.alarms.has(name))
-        throw new CloudWatchError("ResourceNotFound", `Alarm ${name} does not exist.`, 404);
-      if (!["OK", "ALARM", "INSUFFICIENT_DATA"].includes(state)) {
-        throw new CloudWatchError("InvalidParameterValue", `Invalid value for StateValue: ${state}`);
+      if (!ALARM_STATES.includes(state)) {
+        throw new CloudWatchError(
+          "ValidationException",
+          `1 validation error detected: Value '${state}' at 'stateValue' failed to satisfy constraint: Member must satisfy enum value set: [${ALARM_STATES.join(", ")}]`,
+          400,
+          "ValidationError",
+        );
       }
+      // CloudWatch says nothing more of an alarm that is not there.
+      if (!running?.alarms.has(name)) throw new CloudWatchError("ResourceNotFound", "", 404);
       const data = typeof input.StateReasonData === "string" ? (JSON.parse(input.StateReasonData) as Input) : {};
       await running.setState(name, state, String(input.StateReason ?? ""), data);
+      return {};
+    },
+    PutMetricAlarm: (input) => {
+      const running = runner();
+      if (!running) throw new CloudWatchError("ServiceUnavailable", "the alarms are not running yet", 503);
+      const name = String(input.AlarmName ?? "");
+      const resource = {
+        logicalId: name,
+        type: "AWS::CloudWatch::Alarm",
+        properties: input,
+        name,
+        arn: `arn:aws:cloudwatch:${where.region}:${where.account}:alarm:${name}`,
+        ref: name,
+      };
+      try {
+        running.put(alarmDefinition(resource));
+      } catch (err) {
+        throw new CloudWatchError("ValidationError", (err as Error).message);
+      }
+      return {};
+    },
+    DeleteAlarms: (input) => {
+      for (const name of (input.AlarmNames as string[] | undefined) ?? []) runner()?.delete(name);
       return {};
     },
     PutMetricData: (input) => {
       const namespace = String(input.Namespace ?? "");
       if (namespace === "" || namespace.startsWith("AWS/")) {
-        throw new CloudWatchError(
-          "InvalidParameterValue",
-          `The value ${namespace} for parameter Namespace is invalid.`,
-        );
+        throw invalidValue(`The value ${namespace} for parameter Namespace is invalid.`);
+      }
+      for (const [i, datum] of ((input.MetricData as Input[] | undefined) ?? []).entries()) {
+        const member = `MetricData.member.${i + 1}`;
+        if (datum.Value !== undefined && datum.Values !== undefined) {
+          throw invalidCombination(
+            `The parameters ${member}.Value and ${member}.Values are mutually exclusive and you have specified both.`,
+          );
+        }
+        if (datum.Value !== undefined && datum.StatisticValues !== undefined) {
+          throw invalidCombination(
+            `The parameters ${member}.Value and ${member}.StatisticValues are mutually exclusive and you have specified both.`,
+          );
+        }
+        const counts = datum.Counts as unknown[] | undefined;
+        if (counts !== undefined && Array.isArray(datum.Values) && counts.length !== datum.Values.length) {
+          throw invalidValue(`The parameters ${member}.Values and ${member}.Counts must be of the same size.`);
+        }
       }
       for (const datum of (input.MetricData as Input[] | undefined) ?? []) {
         const id = { ...metricIdOf(datum), namespace };
@@ -124,6 +183,13 @@ export function cloudWatchApi(store: MetricStore, runner: () => AlarmRunner | un
       const periodMs = Number(input.Period) * 1000;
       const start = toMs(input.StartTime);
       const end = toMs(input.EndTime);
+      if (start >= end) throw invalidValue("The parameter StartTime must be less than the parameter EndTime.");
+      const requested = Math.ceil((end - start) / periodMs);
+      if (requested > MAX_DATAPOINTS) {
+        throw invalidCombination(
+          `You have requested up to ${requested} datapoints, which exceeds the limit of ${MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
+        );
+      }
       const stats = ((input.Statistics as string[] | undefined) ?? []).filter(isStatistic);
       const extended = ((input.ExtendedStatistics as string[] | undefined) ?? []).filter(isStatistic);
       const unit = store.unit(id) ?? "None";
@@ -209,7 +275,8 @@ function describedAlarm(a: AlarmStatus) {
     InsufficientDataActions: def.actions.INSUFFICIENT_DATA,
     StateValue: a.state,
     StateReason: a.reason,
-    StateReasonData: JSON.stringify(a.reasonData),
+    // None on a new alarm, nor after SetAlarmState without it.
+    ...(Object.keys(a.reasonData).length === 0 ? {} : { StateReasonData: JSON.stringify(a.reasonData) }),
     StateUpdatedTimestamp: new Date(a.updated),
     StateTransitionedTimestamp: new Date(a.updated),
     ...(def.kind === "metric" ? definitionFields(def) : { AlarmRule: p.AlarmRule }),
@@ -220,13 +287,15 @@ function describedAlarm(a: AlarmStatus) {
 function definitionFields(def: AlarmDefinition) {
   const p = def.properties;
   const pick = (keys: string[]) => Object.fromEntries(keys.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
+  // What the alarm sets, as it set it: DatapointsToAlarm and TreatMissingData only when given; a
+  // metric alarm's Dimensions even when empty.
   return {
-    ...pick(["MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Dimensions", "Period", "Unit", "Metrics"]),
+    ...pick(["MetricName", "Namespace", "Statistic", "ExtendedStatistic", "Period", "Unit", "Metrics"]),
+    ...(typeof p.MetricName === "string" ? { Dimensions: p.Dimensions ?? [] } : {}),
     EvaluationPeriods: def.evaluationPeriods,
-    DatapointsToAlarm: def.datapointsToAlarm,
+    ...pick(["DatapointsToAlarm", "TreatMissingData"]),
     Threshold: def.threshold,
     ComparisonOperator: def.comparison,
-    TreatMissingData: def.treatMissingData,
   };
 }
 

@@ -27,7 +27,9 @@ export class LocalCloudWatch {
   private sampler: NodeJS.Timeout | undefined;
   private sampling: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: LocalCloudWatchOptions) {}
+  constructor(private readonly options: LocalCloudWatchOptions) {
+    this.handle = cloudWatchApi(this.store, () => this.runner, options);
+  }
 
   get timeScale(): number {
     return this.options.timeScale ?? 1;
@@ -39,7 +41,7 @@ export class LocalCloudWatch {
   }
 
   /** CloudWatch's API for the gateway. */
-  readonly handle: CloudWatchHandler = cloudWatchApi(this.store, () => this.runner);
+  readonly handle: CloudWatchHandler;
 
   /**
    * Runs the stacks' alarms; SNS actions publish through `sns` (the account's client). Returns

@@ -170,8 +170,8 @@ export function answerCloudWatch(
         res.end(JSON.stringify(epochSeconds(output)));
       }
     },
-    (err: { code?: string; status?: number; message?: string }) =>
-      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err)),
+    (err: { code?: string; status?: number; message?: string; queryCode?: string }) =>
+      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err), err.queryCode),
   );
 }
 

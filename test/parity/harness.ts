@@ -64,7 +64,7 @@ export function parityContext(stack: LocalStack): ParityContext {
     clients: {
       ...stack.clients,
       dynamodb: keepRawBodies(new DynamoDBClient(common)),
-      cloudwatch: new CloudWatchClient(common),
+      cloudwatch: keepRawBodies(new CloudWatchClient(common)),
       lambda: new LambdaClient(common),
     },
     fixture(id: string): DeployedFixture {

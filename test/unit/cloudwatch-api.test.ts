@@ -36,7 +36,12 @@ function setup() {
     account: "000000000000",
     publish: async (topic, subject, message) => void published.push({ topic, subject, message }),
   });
-  return { store, runner, api: cloudWatchApi(store, () => runner), published };
+  return {
+    store,
+    runner,
+    api: cloudWatchApi(store, () => runner, { region: "us-east-1", account: "000000000000" }),
+    published,
+  };
 }
 
 test("PutMetricData's values and statistic sets are read back by GetMetricStatistics and ListMetrics", async () => {

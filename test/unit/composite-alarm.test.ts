@@ -107,7 +107,7 @@ test("a composite alarm follows its children: decided at start, again on each ch
   expect(changes.filter((c) => c.alarm.name === "shop-down").map((c) => c.to)).toEqual(["OK", "ALARM", "OK"]);
 
   // DescribeAlarms lists it among the composite alarms only, with its rule.
-  const api = cloudWatchApi(store, () => runner);
+  const api = cloudWatchApi(store, () => runner, { region: "us-east-1", account: "000000000000" });
   const listed = (await api("DescribeAlarms", { AlarmTypes: ["CompositeAlarm"] })) as {
     MetricAlarms: unknown[];
     CompositeAlarms: { AlarmName: string; AlarmRule: string; StateValue: string }[];

@@ -55,25 +55,37 @@ export async function errorOf(
   /** JSON protocols: the client's module, whose exported exceptions are the modelled ones. */
   modelled: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
+  type Failure = { name: string; message: string; $fault?: string; Error?: { Code?: string; Type?: string } };
   try {
     await call;
   } catch (err) {
     // The SDK names the exception by its modelled class; the code on the wire is what boto3 shows.
-    const e = err as { name: string; message: string; $fault?: string; Error?: { Code?: string; Type?: string } };
+    const e = err as Failure;
     const code = e.Error?.Code ?? e.name;
     if (shape === "json") {
       // botocore: Error.Code from __type, Error.Message from message or Message; beside them the body's
       // fields that the error's modelled shape has — a modelled exception's `message` only if the body
       // wrote it so (DynamoDB writes some errors' Message capitalised).
-      const raw = (err as { $response?: { [RAW_BODY]?: string } }).$response?.[RAW_BODY];
+      const response = (err as { $response?: { [RAW_BODY]?: string; headers?: Record<string, string> } }).$response;
+      const raw = response?.[RAW_BODY];
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       const { __type, Message: _, message, ...rest } = body;
       const wireCode = typeof __type === "string" ? __type.slice(__type.lastIndexOf("#") + 1) : code;
-      const isModelled = typeof modelled[wireCode] === "function";
+      // A query-compatible service (CloudWatch) names its query error in a header: boto3 shows that
+      // code, and the JSON one as QueryErrorCode; its modelled errors are found by the query code.
+      const query = response?.headers?.["x-amzn-query-error"]?.split(";");
+      const isModelled = query
+        ? [query[0], `${query[0]}Exception`].some((name) => typeof modelled[name ?? ""] === "function")
+        : typeof modelled[wireCode] === "function";
+      // The body's own message (the SDK says "UnknownError" for an empty one).
+      const said = typeof message === "string" ? message : typeof body.Message === "string" ? body.Message : e.message;
+      const error = query
+        ? { Code: query[0], Message: said, QueryErrorCode: wireCode, Type: query[1] ?? "Sender" }
+        : { Code: wireCode, Message: said };
       return {
-        Error: { Code: wireCode, Message: e.message },
+        Error: error,
         ...(isModelled ? rest : {}),
-        ...(isModelled && message !== undefined ? { message } : {}),
+        ...(isModelled && typeof message === "string" && message !== "" ? { message } : {}),
       };
     }
     return {

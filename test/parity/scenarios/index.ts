@@ -1,4 +1,5 @@
 import type { Scenario } from "../scenario.js";
+import { CLOUDWATCH_SCENARIOS } from "./cloudwatch.js";
 import { DYNAMODB_SCENARIOS } from "./dynamodb.js";
 import { KINESIS_API_SCENARIOS } from "./kinesis-api.js";
 import { KINESIS_MAPPING_SCENARIOS } from "./kinesis-mapping.js";
@@ -12,4 +13,5 @@ export const SCENARIOS: readonly Scenario[] = [
   ...DYNAMODB_SCENARIOS,
   ...SQS_MAPPING_SCENARIOS,
   ...KINESIS_API_SCENARIOS,
+  ...CLOUDWATCH_SCENARIOS,
 ];
