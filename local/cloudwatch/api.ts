@@ -15,6 +15,8 @@ export class CloudWatchError extends Error {
     readonly status = 400,
     /** The error's code in the query protocol (CloudWatch's JSON is query-compatible), when it differs. */
     readonly queryCode = code,
+    /** Coral's validation errors say `Message`; CloudWatch's own `message`. */
+    readonly messageKey: "message" | "Message" = "message",
   ) {
     super(message);
   }
@@ -87,6 +89,7 @@ export function cloudWatchApi(
           `1 validation error detected: Value '${state}' at 'stateValue' failed to satisfy constraint: Member must satisfy enum value set: [${ALARM_STATES.join(", ")}]`,
           400,
           "ValidationError",
+          "Message",
         );
       }
       // CloudWatch says nothing more of an alarm that is not there.

@@ -40,6 +40,8 @@ export function sendError(
   code: string,
   message: string,
   queryCode = code,
+  /** How the service spells the message's key in JSON: most `message`; coral's validation errors `Message`. */
+  messageKey: "message" | "Message" = "message",
 ): void {
   if (call?.service === "s3") {
     // S3's REST errors: an <Error> document.
@@ -60,7 +62,7 @@ export function sendError(
     // SQS and CloudWatch speak JSON compatibly with their query protocol: the old code in a header.
     if (call.service === "sqs" || call.service === "cloudwatch") headers["x-amzn-query-error"] = `${queryCode};Sender`;
     res.writeHead(status, headers);
-    res.end(JSON.stringify({ __type: code, message, Message: message }));
+    res.end(JSON.stringify({ __type: code, [messageKey]: message }));
     return;
   }
   res.writeHead(status, { "content-type": "text/xml" });
@@ -128,8 +130,11 @@ export async function answerLambda(
     res.writeHead(answer.status, { "content-type": "application/json", ...answer.headers });
     res.end(answer.body);
   } catch (err) {
+    // Lambda's REST errors: the type in a header, {Type, Message} in the body.
     const e = err as Error & { code?: string; status?: number };
-    sendError(res, call, e.status ?? 500, e.code ?? "ServiceException", e.message);
+    const status = e.status ?? 500;
+    res.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": e.code ?? "ServiceException" });
+    res.end(JSON.stringify({ Type: status < 500 ? "User" : "Service", Message: e.message }));
   }
 }
 
@@ -170,8 +175,22 @@ export function answerCloudWatch(
         res.end(JSON.stringify(epochSeconds(output)));
       }
     },
-    (err: { code?: string; status?: number; message?: string; queryCode?: string }) =>
-      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err), err.queryCode),
+    (err: {
+      code?: string;
+      status?: number;
+      message?: string;
+      queryCode?: string;
+      messageKey?: "message" | "Message";
+    }) =>
+      sendError(
+        res,
+        call,
+        err.status ?? 500,
+        err.code ?? "InternalFailure",
+        err.message ?? String(err),
+        err.queryCode,
+        err.messageKey,
+      ),
   );
 }
 

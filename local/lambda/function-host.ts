@@ -38,7 +38,13 @@ export interface FunctionSpec {
 /** An invocation's outcome as the event-source mapping sees it. */
 export type Invocation =
   | { readonly kind: "result"; readonly payload: unknown }
-  | { readonly kind: "error"; readonly errorType: string; readonly errorMessage: string };
+  | {
+      readonly kind: "error";
+      readonly errorType: string;
+      readonly errorMessage: string;
+      /** A function's own error's stack, as the runtime reports it; none for the runtime's errors (a timeout). */
+      readonly trace?: readonly string[];
+    };
 
 /** What a host reports as it runs, for the metrics Lambda publishes and the function's own (EMF). */
 export interface HostObserver {
@@ -348,11 +354,16 @@ export class FunctionHost {
         resolve({
           kind: "error",
           errorType: "Sandbox.Timedout",
-          errorMessage: `Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
+          errorMessage: `RequestId: ${id} Error: Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds`,
         });
       };
       let timer = setTimeout(timedOut, Math.max(0, deadline - Date.now()));
-      const onMessage = (m: { type?: string; id?: string; result?: unknown; error?: Record<string, string> }) => {
+      const onMessage = (m: {
+        type?: string;
+        id?: string;
+        result?: unknown;
+        error?: { errorType?: string; errorMessage?: string; trace?: string[] };
+      }) => {
         if (m?.id !== id) return;
         cleanup();
         if (m.type === "result") resolve({ kind: "result", payload: m.result });
@@ -361,6 +372,7 @@ export class FunctionHost {
             kind: "error",
             errorType: m.error?.errorType ?? "Error",
             errorMessage: m.error?.errorMessage ?? "",
+            ...(m.error?.trace ? { trace: m.error.trace } : {}),
           });
       };
       const onExit = (code: number | null, signal: string | null) => {

@@ -37,7 +37,7 @@ export function lambdaInvokeApi(
     const qualifier = param(call, "Qualifier") ?? named.qualifier;
     const found = target(named.name);
     if (!found) {
-      const arn = `arn:aws:lambda:${where.region}:${where.account}:function:${named.name}`;
+      const arn = `arn:aws:lambda:${where.region}:${where.account}:function:${named.name}:${qualifier ?? "$LATEST"}`;
       throw new LambdaError("ResourceNotFoundException", `Function not found: ${arn}`, 404);
     }
     const text = param(call, "Payload") ?? "";
@@ -70,7 +70,11 @@ export function lambdaInvokeApi(
     }
     if (invocation.kind === "error") {
       headers["X-Amz-Function-Error"] = "Unhandled";
-      const body = { errorType: invocation.errorType, errorMessage: invocation.errorMessage, trace: [] };
+      const body = {
+        errorType: invocation.errorType,
+        errorMessage: invocation.errorMessage,
+        ...(invocation.trace ? { trace: invocation.trace } : {}),
+      };
       return { status: 200, headers, body: JSON.stringify(body) };
     }
     return { status: 200, headers, body: JSON.stringify(invocation.payload ?? null) };

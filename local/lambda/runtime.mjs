@@ -81,9 +81,12 @@ function typeModule(base) {
 
 const handler = await loadHandler(process.env._HANDLER ?? "index.handler");
 
+/** An error as the Node runtime reports it: its type, its message and its stack's lines (trace). */
 function toError(err) {
-  if (err instanceof Error) return { errorType: err.name, errorMessage: err.message, stack: err.stack };
-  return { errorType: "Error", errorMessage: String(err) };
+  if (err instanceof Error) {
+    return { errorType: err.name, errorMessage: err.message, trace: (err.stack ?? "").split("\n"), stack: err.stack };
+  }
+  return { errorType: "Error", errorMessage: String(err), trace: [] };
 }
 
 process.on("message", async (message) => {

@@ -65,7 +65,7 @@ export function parityContext(stack: LocalStack): ParityContext {
       ...stack.clients,
       dynamodb: keepRawBodies(new DynamoDBClient(common)),
       cloudwatch: keepRawBodies(new CloudWatchClient(common)),
-      lambda: new LambdaClient(common),
+      lambda: keepRawBodies(new LambdaClient(common)),
     },
     fixture(id: string): DeployedFixture {
       const value = outputs[`Fixture${id}`];

@@ -19,7 +19,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { FIXTURES, type Fixture, type QueueFixture, type StreamFixture } from "./fixtures";
+import { FIXTURES, type Fixture, type FunctionFixture, type QueueFixture, type StreamFixture } from "./fixtures";
 
 const app = new App();
 const stack = new Stack(app, "Parity");
@@ -141,8 +141,15 @@ function streamFixture(fixture: StreamFixture): void {
   }
 }
 
+/** A function on its own, invoked through Lambda's Invoke. */
+function functionFixture(fixture: FunctionFixture): void {
+  const f = fn(`${fixture.id}Function`, fixture);
+  new CfnOutput(stack, `Fixture${fixture.id}`, { value: stack.toJsonString({ functions: [f.functionName] }) });
+}
+
 for (const fixture of FIXTURES) {
   if (fixture.kind === "kinesis") streamFixture(fixture);
-  else queueFixture(fixture);
+  else if (fixture.kind === "sqs") queueFixture(fixture);
+  else functionFixture(fixture);
 }
 app.synth();

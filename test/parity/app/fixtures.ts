@@ -11,7 +11,9 @@ export type FunctionCode =
   | "raise-on-flag"
   | "echo-fail"
   | "sqs-batch-failure"
-  | "sqs-integration";
+  | "sqs-integration"
+  | "none"
+  | "timeout";
 
 export interface StreamFixture {
   readonly kind: "kinesis";
@@ -53,7 +55,15 @@ export interface QueueFixture {
   };
 }
 
-export type Fixture = StreamFixture | QueueFixture;
+/** A function invoked through Lambda's Invoke, no event source. */
+export interface FunctionFixture {
+  readonly kind: "function";
+  readonly id: string;
+  readonly code: FunctionCode;
+  readonly timeoutSeconds?: number;
+}
+
+export type Fixture = StreamFixture | QueueFixture | FunctionFixture;
 
 /** The filters of test_sqs_event_filter, by its ids. */
 export const SQS_FILTERS: Readonly<Record<string, Record<string, unknown>>> = {
@@ -94,6 +104,9 @@ const failingBatch = (id: string, overwriteResult: string, maxReceiveCount: numb
 });
 
 export const FIXTURES: readonly Fixture[] = [
+  { kind: "function", id: "InvokeEcho", code: "echo" },
+  { kind: "function", id: "InvokeNone", code: "none" },
+  { kind: "function", id: "InvokeTimeout", code: "timeout", timeoutSeconds: 1 },
   failingBatch("SqsEmptyJsonSucceeds", "{}", 1),
   failingBatch("SqsInvalidJsonFails", '{"batchItemFailures": [{"foo":"notvalid"}]}', 2),
   {

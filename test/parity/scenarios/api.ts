@@ -48,6 +48,21 @@ export function keepRawBodies<T extends { middlewareStack: { add: (...args: neve
   return client;
 }
 
+/**
+ * The member names of an error's modelled shape, from the client's schemas (`<Error>$`: [kind,
+ * namespace, name, traits, members, …]); a query-compatible error is found by its awsQueryError code.
+ */
+function modelledMembers(client: Record<string, unknown>, code: string, queryCode: string | undefined): string[] {
+  type ErrorSchema = [number, string, string, { awsQueryError?: [string, number] }, string[]];
+  const schemas = Object.entries(client)
+    .filter(([name, value]) => name.endsWith("$") && Array.isArray(value) && value[0] === -3)
+    .map(([, value]) => value as ErrorSchema);
+  const schema = queryCode
+    ? schemas.find((s) => s[3]?.awsQueryError?.[0] === queryCode)
+    : schemas.find((s) => s[2] === code);
+  return schema?.[4] ?? [];
+}
+
 /** A failed call as boto3 gives it to a test: `{Error: {Code, Message, Type}}` (the query protocol's shape). */
 export async function errorOf(
   call: Promise<unknown>,
@@ -63,30 +78,32 @@ export async function errorOf(
     const e = err as Failure;
     const code = e.Error?.Code ?? e.name;
     if (shape === "json") {
-      // botocore: Error.Code from __type, Error.Message from message or Message; beside them the body's
-      // fields that the error's modelled shape has — a modelled exception's `message` only if the body
-      // wrote it so (DynamoDB writes some errors' Message capitalised).
+      // botocore: Error.Code from __type (or a header), Error.Message from message or Message.
       const response = (err as { $response?: { [RAW_BODY]?: string; headers?: Record<string, string> } }).$response;
       const raw = response?.[RAW_BODY];
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-      const { __type, Message: _, message, ...rest } = body;
-      const wireCode = typeof __type === "string" ? __type.slice(__type.lastIndexOf("#") + 1) : code;
+      const { __type, ...fields } = body;
+      // Lambda's REST errors name their type in a header.
+      const typed = response?.headers?.["x-amzn-errortype"]?.split(":")[0];
+      const wireCode = typeof __type === "string" ? __type.slice(__type.lastIndexOf("#") + 1) : (typed ?? code);
       // A query-compatible service (CloudWatch) names its query error in a header: boto3 shows that
       // code, and the JSON one as QueryErrorCode; its modelled errors are found by the query code.
       const query = response?.headers?.["x-amzn-query-error"]?.split(";");
-      const isModelled = query
-        ? [query[0], `${query[0]}Exception`].some((name) => typeof modelled[name ?? ""] === "function")
-        : typeof modelled[wireCode] === "function";
+      const members = new Set(modelledMembers(modelled, wireCode, query?.[0]));
+      // Beside Error, boto3 shows the members of the error's modelled shape, as the body wrote them
+      // (an empty message aside): Lambda's Type and Message, DynamoDB's Item and message.
+      const shown = Object.entries(fields).filter(([k, v]) => members.has(k) && v !== "");
       // The body's own message (the SDK says "UnknownError" for an empty one).
-      const said = typeof message === "string" ? message : typeof body.Message === "string" ? body.Message : e.message;
+      const said =
+        typeof fields.message === "string"
+          ? fields.message
+          : typeof fields.Message === "string"
+            ? fields.Message
+            : e.message;
       const error = query
         ? { Code: query[0], Message: said, QueryErrorCode: wireCode, Type: query[1] ?? "Sender" }
         : { Code: wireCode, Message: said };
-      return {
-        Error: error,
-        ...(isModelled ? rest : {}),
-        ...(isModelled && typeof message === "string" && message !== "" ? { message } : {}),
-      };
+      return { Error: error, ...Object.fromEntries(shown) };
     }
     return {
       Error: { Code: code, Message: e.message, Type: e.Error?.Type ?? (e.$fault === "server" ? "Receiver" : "Sender") },
