@@ -241,7 +241,7 @@ export class EventSourceRunner {
     } while (token);
     const listed = new Set(shards.map((s) => s.ShardId));
     for (const shard of shards) {
-      const key = `${mapping.functionName}/${shard.ShardId}`;
+      const key = shardKey(mapping, shard.ShardId ?? "");
       if (!shard.ShardId || this.shards.has(key)) continue;
       const parents = [shard.ParentShardId, shard.AdjacentParentShardId].filter(
         (p): p is string => p !== undefined && listed.has(p),
@@ -262,9 +262,7 @@ export class EventSourceRunner {
   private startReadyShards(): void {
     for (const context of this.shards.values()) {
       if (context.started || this.stopping) continue;
-      const parentsDone = context.parents.every(
-        (p) => this.shards.get(`${context.mapping.functionName}/${p}`)?.finished ?? true,
-      );
+      const parentsDone = context.parents.every((p) => this.shards.get(shardKey(context.mapping, p))?.finished ?? true);
       if (!parentsDone) continue;
       context.started = true;
       this.loops.push(this.pollShard(context));
@@ -461,6 +459,8 @@ export class EventSourceRunner {
       return;
     }
     await this.pause(this.options.retryDelayMs ?? 100);
+    // Stopping: the batch is left where it is (the checkpoint stays before it), not retried forever.
+    if (this.stopping) throw new Error("the event source runner is stopping");
     await this.deliver(context, remaining, retries + 1);
   }
 
@@ -565,6 +565,14 @@ export class EventSourceRunner {
     }
     this.options.onFailureDestination?.(message);
   }
+}
+
+/**
+ * A shard of a mapping: its function, its stream and the shard's id — shard ids repeat from stream to
+ * stream, so one function fed by many streams reads each of them.
+ */
+function shardKey(mapping: Mapping, shardId: string): string {
+  return `${mapping.functionName}/${mapping.streamArn}/${shardId}`;
 }
 
 /** Records split where they cross a tumbling window's boundary (windows aligned to the epoch), in order. */

@@ -55,6 +55,8 @@ export interface Scenario {
  */
 export interface DeployedFixture {
   readonly stream?: string;
+  /** A fan-in fixture's streams. */
+  readonly streams?: readonly string[];
   readonly queue?: string;
   /** The functions' names, the first the fixture's own. */
   readonly functions: readonly string[];

@@ -19,12 +19,19 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { FIXTURES, type Fixture, type FunctionFixture, type QueueFixture, type StreamFixture } from "./fixtures";
+import {
+  type FanInFixture,
+  FIXTURES,
+  type Fixture,
+  type FunctionFixture,
+  type QueueFixture,
+  type StreamFixture,
+} from "./fixtures";
 
 const app = new App();
 const stack = new Stack(app, "Parity");
 
-function fn(id: string, fixture: Fixture, role?: iam.IRole): NodejsFunction {
+function fn(id: string, fixture: Exclude<Fixture, FanInFixture>, role?: iam.IRole): NodejsFunction {
   return new NodejsFunction(stack, id, {
     ...(role ? { role } : {}),
     entry: path.join(__dirname, "functions", `${fixture.code}.ts`),
@@ -147,8 +154,26 @@ function functionFixture(fixture: FunctionFixture): void {
   new CfnOutput(stack, `Fixture${fixture.id}`, { value: stack.toJsonString({ functions: [f.functionName] }) });
 }
 
+/** Many streams feeding one function, each by a mapping of its own (TRIM_HORIZON, retried forever). */
+function fanInFixture(fixture: FanInFixture): void {
+  const f = new NodejsFunction(stack, `${fixture.id}Function`, {
+    entry: path.join(__dirname, "functions", "fan-in.ts"),
+    runtime: lambda.Runtime.NODEJS_22_X,
+    timeout: Duration.seconds(30),
+  });
+  const streams = Array.from({ length: fixture.streams }, (_, i) => {
+    const stream = new kinesis.Stream(stack, `${fixture.id}Stream${i}`, { shardCount: 1 });
+    f.addEventSource(
+      new KinesisEventSource(stream, { startingPosition: lambda.StartingPosition.TRIM_HORIZON, retryAttempts: -1 }),
+    );
+    return stream.streamName;
+  });
+  new CfnOutput(stack, `Fixture${fixture.id}`, { value: stack.toJsonString({ functions: [f.functionName], streams }) });
+}
+
 for (const fixture of FIXTURES) {
-  if (fixture.kind === "kinesis") streamFixture(fixture);
+  if (fixture.kind === "fan-in") fanInFixture(fixture);
+  else if (fixture.kind === "kinesis") streamFixture(fixture);
   else if (fixture.kind === "sqs") queueFixture(fixture);
   else functionFixture(fixture);
 }

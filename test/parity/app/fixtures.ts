@@ -63,7 +63,17 @@ export interface FunctionFixture {
   readonly timeoutSeconds?: number;
 }
 
-export type Fixture = StreamFixture | QueueFixture | FunctionFixture;
+/**
+ * One function fed by many streams (finding 2 of the parity issue): the first stream's records keep
+ * failing (retried forever), and every other mapping must still invoke the function on its own.
+ */
+export interface FanInFixture {
+  readonly kind: "fan-in";
+  readonly id: string;
+  readonly streams: number;
+}
+
+export type Fixture = StreamFixture | QueueFixture | FunctionFixture | FanInFixture;
 
 /** The filters of test_sqs_event_filter, by its ids. */
 export const SQS_FILTERS: Readonly<Record<string, Record<string, unknown>>> = {
@@ -104,6 +114,7 @@ const failingBatch = (id: string, overwriteResult: string, maxReceiveCount: numb
 });
 
 export const FIXTURES: readonly Fixture[] = [
+  { kind: "fan-in", id: "FanIn", streams: 17 },
   { kind: "function", id: "InvokeEcho", code: "echo" },
   { kind: "function", id: "InvokeNone", code: "none" },
   { kind: "function", id: "InvokeTimeout", code: "timeout", timeoutSeconds: 1 },
