@@ -32,7 +32,7 @@ import { roleIdentities } from "../local/iam/policy.js";
 import { sqsDestination } from "../local/lambda/destinations.js";
 import { EventSourceRunner, inProcess } from "../local/lambda/kinesis-poller.js";
 import { mappingSpec } from "../local/lambda/mapping.js";
-import { ADMIN_CREDENTIALS, type LocalStack, startLocalStack } from "../local/stack.js";
+import { type LocalStack, startLocalStack } from "../local/stack.js";
 import { recordRef, recordText } from "../shared/kinesis-record.js";
 import { putRecords } from "../shared/producer.js";
 import { drainQueue } from "../test/helpers/queues.js";
@@ -121,16 +121,13 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
   if (!fn || !mapping || !identity) throw new Error(`no ${app} function in the assembly`);
   // The function's calls carry its role, so the gateway meters (and authorizes) them as the function's.
   stack.gateway.addIdentity(`ASIABENCH${app.toUpperCase()}`, identity, { faults: false });
-  const common = {
-    region: deployment.region,
-    endpoint: stack.gateway.url,
-    credentials: { accessKeyId: `ASIABENCH${app.toUpperCase()}`, secretAccessKey: "bench" },
-  };
+  const common = () =>
+    stack.gateway.clientConfig({ accessKeyId: `ASIABENCH${app.toUpperCase()}`, secretAccessKey: "bench" });
   const clients = {
-    kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
-    sqs: new SQSClient(common),
-    sns: new SNSClient(common),
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+    kinesis: new KinesisClient({ requestHandler: new NodeHttpHandler(), ...common() }),
+    sqs: new SQSClient(common()),
+    sns: new SNSClient(common()),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient(common()), {
       marshallOptions: { removeUndefinedValues: true },
     }),
   };
@@ -144,11 +141,7 @@ export async function measure(assembly: string, plan: RunPlan): Promise<Run> {
     invoke = (event) => host.invoke(event);
   } else {
     // The baseline issues the deployment's codes: its secret, read as the function reads it.
-    const sm = new SecretsManagerClient({
-      region: deployment.region,
-      endpoint: stack.gateway.url,
-      credentials: ADMIN_CREDENTIALS,
-    });
+    const sm = new SecretsManagerClient(stack.gateway.clientConfig());
     const codeOf = couponCoder(await couponSecret(sm, outputs.CouponSecretArn));
     const handle =
       app === "readings"

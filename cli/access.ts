@@ -23,7 +23,7 @@ async function main(): Promise<number> {
     console.error(`${target.outputsFile} is not a local stack's: the access report comes from npm start's gateway`);
     return 2;
   }
-  const report = (await (await fetch(`${target.local.endpoint}${ACCESS_REPORT_PATH}`)).json()) as FunctionAccess[];
+  const report = (await (await fetch(`${target.local.pages}${ACCESS_REPORT_PATH}`)).json()) as FunctionAccess[];
   console.log(values.json ? JSON.stringify(report, null, 2) : accessReportText(report));
   return 0;
 }

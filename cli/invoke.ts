@@ -83,7 +83,7 @@ async function running(outputs: string | undefined, name: string, event: unknown
   }
   if (!target.local) throw new Error(`${target.outputsFile} is not a local stack's; invoke runs functions locally`);
   console.error(`→ ${target.endpoint}`);
-  const res = await fetch(`${target.local.endpoint}${INVOKE_PATH}${encodeURIComponent(name)}`, {
+  const res = await fetch(`${target.local.pages}${INVOKE_PATH}${encodeURIComponent(name)}`, {
     method: "POST",
     body: JSON.stringify(event),
   });

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { OUTPUT_KEYS, type StackOutputs } from "../infra/outputs.js";
@@ -58,13 +59,22 @@ export async function connect(file?: string): Promise<StackTarget> {
   }
   const local = JSON.parse(readFileSync(localFile, "utf8")) as LocalStackFile;
   try {
-    const res = await fetch(`${local.endpoint}${ACCESS_REPORT_PATH}`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${local.pages}${ACCESS_REPORT_PATH}`, { signal: AbortSignal.timeout(2000) });
     if (!res.ok) throw new Error(`answered ${res.status}`);
   } catch {
     throw new Error(
       `${outputsFile} is the outputs of a local stack that is no longer running (it answered at ${local.endpoint}); ` +
         "start it with `npm start`, or pass --outputs for another stack",
     );
+  }
+  if (local.caFile !== undefined && process.env.NODE_EXTRA_CA_CERTS !== local.caFile) {
+    // The endpoint is HTTPS under the stack's own authority, and Node reads the authorities it adds
+    // only as it starts: the command runs again, trusting it (once; the child finds it set).
+    const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: "inherit",
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: local.caFile },
+    });
+    process.exit(again.status ?? 1);
   }
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: local.endpoint,

@@ -5,7 +5,12 @@ export const ACCESS_REPORT_PATH = "/_tripwire/access";
 
 /** What `npm start` writes beside its outputs file. */
 export interface LocalStackFile {
+  /** The AWS endpoint (https, its certificate signed by `caFile`'s authority). */
   readonly endpoint: string;
+  /** The stack's own pages and routes (access report, invoke, dashboard): plain HTTP on the same port. */
+  readonly pages: string;
+  /** The authority to trust for `endpoint` (NODE_EXTRA_CA_CERTS, AWS_CA_BUNDLE). */
+  readonly caFile?: string;
   readonly region: string;
   readonly pid: number;
   readonly outputsFile: string;

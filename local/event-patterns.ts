@@ -1,3 +1,5 @@
+import { inCidr } from "./cidr.js";
+
 // Event patterns as EventBridge defines them, which Lambda's event filtering (FilterCriteria) and
 // SNS's filter policies both use: a pattern's fields hold lists of values (OR-ed) — equals, null,
 // "" — or comparisons ({equals-ignore-case}, {anything-but} of a value, a list or {prefix}/{suffix},
@@ -115,20 +117,4 @@ function numericTests(spec: unknown): ((x: number) => boolean) | undefined {
   }
   if (tests.length === 0 || tests.length * 2 !== list.length) return undefined;
   return (x) => tests.every((t) => t(x));
-}
-
-/** An IPv4 address within a CIDR block (`10.0.0.0/24`). */
-function inCidr(address: string, block: string): boolean {
-  const ip = (text: string) => {
-    const parts = text.split(".").map(Number);
-    if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
-    return parts.reduce((n, p) => n * 256 + p, 0);
-  };
-  const [base, bits = "32"] = block.split("/");
-  const a = ip(address);
-  const b = ip(base ?? "");
-  const n = Number(bits);
-  if (a === undefined || b === undefined || !Number.isInteger(n) || n < 0 || n > 32) return false;
-  const size = 2 ** (32 - n);
-  return Math.floor(a / size) === Math.floor(b / size);
 }

@@ -71,6 +71,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const stages = new Stages();
   const gateway = await stages.start("endpoint", (parts) => startEndpoint(parts, options));
   const assembly = await stages.start("assembly", () => checkedAssembly(options, gateway.url));
+  gateway.setPolicies(assembly.policies);
   const { stacks } = assembly;
   const services = await stages.start("services", (parts) => startServices(parts, options, gateway));
   const notes: Notes = [];
@@ -86,7 +87,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     functions === undefined || options.runMappings === false
       ? undefined
       : await stages.start("event sources", (parts) =>
-          startEventSources(parts, options, { assembly, functions, endpoint: gateway.url, services, chaos }),
+          startEventSources(parts, options, { assembly, functions, gateway, services, chaos }),
         );
   const { dashboardUrl } = await stages.start("watching", (parts) =>
     startWatching(parts, options, { stacks, services, gateway, functions, runner: sources?.runner, notes }),
@@ -94,9 +95,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   for (const stack of stacks)
     for (const [type, why] of Object.entries(stack.notEmulated)) notes.push(`${type}: not emulated (${why})`);
   for (const warning of assembly.warnings) notes.push(`warning: ${warning}`);
-  const files = await stages.start("files", () =>
-    writeStackFiles(options.workDir, stacks, gateway.url, services.region),
-  );
+  const files = await stages.start("files", () => writeStackFiles(options.workDir, stacks, gateway, services.region));
   return {
     ...services,
     gateway,

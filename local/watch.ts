@@ -4,12 +4,14 @@ import { readAssembly, type StackDeployment } from "./cloudformation/assembly.js
 import { appSources, sourcesFingerprint, synthesizeInBackground } from "./cloudformation/synth.js";
 import type { Gateway } from "./gateway/gateway.js";
 import { roleIdentities } from "./iam/policy.js";
+import { accountPolicies, RESOURCE_POLICY_TYPES } from "./iam/resource-policies.js";
 import type { FunctionHost } from "./lambda/function-host.js";
 
 // `npm start -- --watch`: a change under the app's sources synthesizes it again in the background
 // (the stack keeps running), and what changed is deployed in place where Lambda would too without
 // a new stack: a function's code, environment, handler, timeout or memory (its environments are
-// recycled between invocations; stream positions, tables and queues stay), and its role's policies.
+// recycled between invocations; stream positions, tables and queues stay), its role's policies, and
+// the resources' policies (queue, topic, bucket, key policies, Lambda permissions).
 // Any other change is named, with what to do: restart to deploy it.
 
 export interface WatchOptions {
@@ -17,6 +19,7 @@ export interface WatchOptions {
   readonly workDir: string;
   readonly context: Readonly<Record<string, string>>;
   readonly region: string;
+  readonly account: string;
   readonly gateway: Gateway;
   /** The running deployment: its stacks and its function hosts by logical id. */
   readonly stacks: readonly StackDeployment[];
@@ -54,6 +57,7 @@ export function watchApp(options: WatchOptions): { stop(): void } {
     fingerprint = next;
     const swapped: string[] = [];
     const cannot: string[] = [];
+    let resourcePolicies = false;
     for (const stack of stacks) {
       const old = running.find((s) => s.stackName === stack.stackName);
       if (!old) {
@@ -90,6 +94,12 @@ export function watchApp(options: WatchOptions): { stop(): void } {
         } else if (before.type === "AWS::IAM::Policy" || before.type === "AWS::IAM::Role") {
           policies = true;
           swapped.push(`${id} (policy)`);
+        } else if (
+          RESOURCE_POLICY_TYPES.includes(before.type) ||
+          (before.type === "AWS::KMS::Key" && changed.every((k) => k === "KeyPolicy"))
+        ) {
+          resourcePolicies = true;
+          swapped.push(`${id} (policy)`);
         } else {
           cannot.push(`${id} (${before.type}: ${changed.join(", ")})`);
         }
@@ -103,6 +113,14 @@ export function watchApp(options: WatchOptions): { stop(): void } {
       }
     }
     running = running.map((s) => stacks.find((n) => n.stackName === s.stackName) ?? s);
+    // The resources' and keys' new policies decide the next calls (a new policy can fail to read: the old ones stay).
+    if (resourcePolicies) {
+      try {
+        options.gateway.setPolicies(accountPolicies(running, options.region, options.account));
+      } catch (err) {
+        cannot.push(`the resource policies (${err instanceof Error ? err.message : err})`);
+      }
+    }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     const time = new Date().toISOString().slice(11, 19);
     options.print(

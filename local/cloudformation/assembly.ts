@@ -53,17 +53,21 @@ const EMULATED = new Set([
   "AWS::IAM::ManagedPolicy",
   "AWS::SecretsManager::Secret",
   "AWS::S3::Bucket",
+  // Decided, not created: the resource-based and key policies every call is held to (local/iam/).
+  "AWS::KMS::Key",
+  "AWS::KMS::Alias",
+  "AWS::SQS::QueuePolicy",
+  "AWS::SNS::TopicPolicy",
+  "AWS::S3::BucketPolicy",
+  "AWS::Lambda::Permission",
+  "AWS::Kinesis::ResourcePolicy",
+  "AWS::SecretsManager::ResourcePolicy",
 ]);
 
 /** Resource types with no local meaning, and why; named once when the stack starts. */
 export const NOT_EMULATED: Readonly<Record<string, string>> = {
-  "AWS::KMS::Key": "no encryption at rest locally; key policies are reported, not enforced",
   "AWS::Logs::LogGroup": "function logs go to files under the work directory",
-  "AWS::SQS::QueuePolicy": "resource policies (TLS-only) are not enforced on loopback",
-  "AWS::SNS::TopicPolicy": "resource policies (TLS-only) are not enforced on loopback",
-  "AWS::S3::BucketPolicy": "resource policies (TLS-only) are not enforced on loopback",
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
-  "AWS::Lambda::Permission": "resource policies of functions: only the template's mappings invoke them locally",
   "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
   "AWS::Kinesis::StreamConsumer":
     "an enhanced fan-out consumer's mapping polls its stream locally (no throughput of its own to reserve)",
@@ -90,27 +94,19 @@ const TABLE_PROPERTIES = [
  */
 const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string[] }>> = {
   "AWS::Kinesis::Stream": {
-    honoured: ["Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours"],
-    ignored: ["StreamEncryption", "Tags"],
+    honoured: ["Name", "ShardCount", "StreamModeDetails", "RetentionPeriodHours", "StreamEncryption", "Tags"],
   },
   "AWS::DynamoDB::Table": {
     // Throughput is kept by the table; the emulator does not throttle at it.
-    honoured: [...TABLE_PROPERTIES, "ProvisionedThroughput"],
+    honoured: [...TABLE_PROPERTIES, "ProvisionedThroughput", "SSESpecification", "Tags"],
     // Streams of a table feed DynamoDB event sources, which the local stack does not run (a mapping
     // on one stops the start); the table itself works without.
-    ignored: [
-      "SSESpecification",
-      "PointInTimeRecoverySpecification",
-      "Tags",
-      "StreamSpecification",
-      "DeletionProtectionEnabled",
-      "TableClass",
-    ],
+    ignored: ["PointInTimeRecoverySpecification", "StreamSpecification", "DeletionProtectionEnabled", "TableClass"],
   },
   // CDK's TableV2: one table here (replicas are other regions' copies of it).
   "AWS::DynamoDB::GlobalTable": {
-    honoured: [...TABLE_PROPERTIES, "Replicas", "WriteProvisionedThroughputSettings"],
-    ignored: ["SSESpecification", "StreamSpecification", "Tags"],
+    honoured: [...TABLE_PROPERTIES, "Replicas", "WriteProvisionedThroughputSettings", "SSESpecification"],
+    ignored: ["StreamSpecification", "Tags"],
   },
 
   "AWS::SQS::Queue": {
@@ -124,12 +120,15 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
       "DelaySeconds",
       "MaximumMessageSize",
       "ReceiveMessageWaitTimeSeconds",
+      "KmsMasterKeyId",
+      "SqsManagedSseEnabled",
+      "Tags",
     ],
-    ignored: ["KmsMasterKeyId", "SqsManagedSseEnabled", "Tags"],
+    // How long SQS reuses a data key: fewer KMS calls in an account, the same permissions needed.
+    ignored: ["KmsDataKeyReusePeriodSeconds"],
   },
   "AWS::SNS::Topic": {
-    honoured: ["TopicName", "FifoTopic", "ContentBasedDeduplication"],
-    ignored: ["KmsMasterKeyId", "Tags"],
+    honoured: ["TopicName", "FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId", "Tags"],
   },
   "AWS::SNS::Subscription": {
     honoured: ["TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope"],
@@ -179,14 +178,12 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     ignored: ["KmsKeyArn", "MetricsConfig", "Tags"],
   },
   "AWS::S3::Bucket": {
-    honoured: ["BucketName"],
+    honoured: ["BucketName", "BucketEncryption", "Tags"],
     ignored: [
-      "BucketEncryption",
       "PublicAccessBlockConfiguration",
       "OwnershipControls",
       "VersioningConfiguration",
       "LifecycleConfiguration",
-      "Tags",
     ],
   },
   "AWS::IAM::Role": {
@@ -200,8 +197,36 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     ignored: ["Groups", "Users"],
   },
   "AWS::SecretsManager::Secret": {
-    honoured: ["Name", "Description", "GenerateSecretString", "SecretString"],
-    ignored: ["KmsKeyId", "Tags"],
+    honoured: ["Name", "Description", "GenerateSecretString", "SecretString", "KmsKeyId", "Tags"],
+  },
+  "AWS::KMS::Key": {
+    honoured: ["KeyPolicy", "Enabled", "Tags"],
+    // Rotation, the key's spec and its deletion window change nothing a call is decided on.
+    ignored: [
+      "Description",
+      "EnableKeyRotation",
+      "RotationPeriodInDays",
+      "KeySpec",
+      "KeyUsage",
+      "MultiRegion",
+      "PendingWindowInDays",
+      "BypassPolicyLockoutSafetyCheck",
+    ],
+  },
+  "AWS::KMS::Alias": { honoured: ["AliasName", "TargetKeyId"] },
+  "AWS::SQS::QueuePolicy": { honoured: ["PolicyDocument", "Queues"] },
+  "AWS::SNS::TopicPolicy": { honoured: ["PolicyDocument", "Topics"] },
+  "AWS::S3::BucketPolicy": { honoured: ["Bucket", "PolicyDocument"] },
+  "AWS::Lambda::Permission": {
+    honoured: ["Action", "FunctionName", "Principal", "SourceArn", "SourceAccount", "PrincipalOrgID"],
+    // Function URLs and Alexa skills do not call functions locally.
+    ignored: ["FunctionUrlAuthType", "EventSourceToken", "InvokedViaFunctionUrl"],
+  },
+  "AWS::Kinesis::ResourcePolicy": { honoured: ["ResourceArn", "ResourcePolicy"] },
+  "AWS::SecretsManager::ResourcePolicy": {
+    honoured: ["SecretId", "ResourcePolicy"],
+    // Refusing a public policy is the deploy's check; the policy itself is decided.
+    ignored: ["BlockPublicPolicy"],
   },
 };
 
@@ -420,6 +445,12 @@ export function deployStack(
         const name = stableId(`${stackName}/${logicalId}`);
         const arn = `arn:aws:kms:${region}:${account}:key/${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn, KeyId: name } };
+        break;
+      }
+      case "AWS::KMS::Alias": {
+        const name = given("AliasName") ?? `alias/${logicalId}`;
+        const arn = `arn:aws:kms:${region}:${account}:${name}`;
+        id = { name, arn, ref: name, attrs: {} };
         break;
       }
       case "AWS::Logs::LogGroup": {

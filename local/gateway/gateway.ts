@@ -1,19 +1,20 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTlsServer } from "node:https";
+import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { ACCESS_REPORT_PATH } from "../contract.js";
-import {
-  type Access,
-  accessReport,
-  denialMessage,
-  evaluate,
-  type FunctionAccess,
-  type RoleIdentity,
-} from "../iam/policy.js";
+import { Authorizer, type CallToDecide, type Refusal } from "../iam/authorizer.js";
+import type { Arrival } from "../iam/context.js";
+import { ADMIN_CREDENTIALS, type ClientConfig } from "../iam/credentials.js";
+import { kmsRefusal } from "../iam/kms.js";
+import { type Access, accessReport, type Caller, type FunctionAccess, type RoleIdentity } from "../iam/policy.js";
 import { type AwsRequest, type EmulatedService, iamAction, parseRequest, requestResources } from "../iam/request.js";
+import { type AccountPolicies, accountPolicies } from "../iam/resource-policies.js";
 import { dynamodbAnswer, dynamodbRequest } from "./dynamodb-wire.js";
 import { type Fault, FaultInjector, type FaultPlan } from "./faults.js";
 import { kinesisAnswer } from "./kinesis-wire.js";
 import { Meter } from "./metering.js";
+import { type EndpointTls, trustingHandler } from "./tls.js";
 import {
   accessDenied,
   answerCloudWatch,
@@ -55,8 +56,10 @@ export interface GatewayOptions {
   readonly account: string;
   /** Fixed port (e.g. 4566); a free one when absent. */
   readonly port?: number;
-  /** Enforce IAM for the functions' credentials (default on). */
+  /** Enforce IAM: every call decided by the account's policies (default on). */
   readonly iam?: boolean;
+  /** The endpoint's key and certificate: the port then speaks HTTPS as well as HTTP. */
+  readonly tls?: EndpointTls;
   readonly onRefusal?: (access: Access) => void;
 }
 
@@ -79,7 +82,14 @@ export interface GatewayServices {
 }
 
 export interface Gateway {
+  /** The endpoint: https when the gateway has a certificate, as AWS's endpoints are. */
   readonly url: string;
+  /** The same port over plain HTTP (aws:SecureTransport false: refused by TLS-only policies). */
+  readonly plainUrl: string;
+  /** The authority's certificate file the endpoint's certificate is signed by (NODE_EXTRA_CA_CERTS). */
+  readonly caFile: string | undefined;
+  /** An SDK client's settings for the endpoint: its URL, trusting its authority, as someone (the administrator by default). */
+  clientConfig(credentials?: ClientConfig["credentials"]): ClientConfig;
   /**
    * The services behind the endpoint. The gateway listens first, so that its address is known when
    * the assembly is read (queue URLs name it); until connected, AWS calls are answered 503.
@@ -94,6 +104,13 @@ export interface Gateway {
   report(): FunctionAccess[];
   /** Credentials that identify a function's role; anything else is the account's administrator. */
   addIdentity(accessKeyId: string, identity: RoleIdentity, options: { faults: boolean }): void;
+  /** The account's resource and key policies, read from the deployment (watch mode replaces them). */
+  setPolicies(policies: AccountPolicies): void;
+  /**
+   * A call a service makes for a resource (SNS delivering to a queue or a function, Lambda sending to a
+   * destination), decided as every call is: the refusal when it is refused and IAM is enforced.
+   */
+  decide(call: CallToDecide): Refusal | undefined;
   setFaults(plan: FaultPlan | undefined): void;
   /** A secret of the template: the gateway answers GetSecretValue for it (no emulator has Secrets Manager). */
   addSecret(secret: { arn: string; name: string; value: string }): void;
@@ -120,11 +137,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { region, account } = options;
   const identities = new Map<string, RoleIdentity>();
   const faultable = new Set<string>();
-  const accesses: Access[] = [];
   const localRoutes = new Map<string, LocalRoute>();
   let lambda: LambdaHandler | undefined;
   const localPages = new Map<string, LocalPage>();
-  const seen = new Set<string>();
   const secrets = new Map<string, { arn: string; name: string; value: string }>(); // by ARN and by name
   const faults = new FaultInjector();
   let stats = freshStats();
@@ -142,21 +157,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     streamOfIterator: (iterator: string) => meter.streamOfIterator(iterator),
     secretArn: (id: string) => secrets.get(id)?.arn,
   };
-  /** The role's decision on every resource the call names; the first refusal, if any. Each access is recorded once. */
-  const decide = (req: AwsRequest, resources: readonly string[], identity: RoleIdentity): Access | undefined => {
-    const action = iamAction(req);
-    let refused: Access | undefined;
-    for (const resource of resources) {
-      const decision = evaluate(identity.statements, action, resource);
-      const access = { functionName: identity.functionName, action, resource, decision };
-      const key = JSON.stringify(access);
-      if (!seen.has(key)) {
-        seen.add(key);
-        accesses.push(access);
-      }
-      if (decision !== "allowed") refused ??= access;
+  const authorizer = new Authorizer(accountPolicies([], region, account));
+  const accesses = authorizer.accesses;
+  /** The authorizer's decision; a refusal is returned (and reported) only when IAM is enforced. */
+  const decide = (call: CallToDecide): Refusal | undefined => {
+    const refusal = authorizer.decide(call);
+    if (refusal === undefined || options.iam === false) return undefined;
+    if (call.caller.kind !== "root") {
+      const who = call.caller.kind === "role" ? call.caller.identity.functionName : call.caller.service;
+      options.onRefusal?.({
+        functionName: who,
+        action: refusal.action,
+        resource: refusal.resource,
+        decision: refusal.decision,
+        reason: refusal.reason,
+      });
     }
-    return refused;
+    return refusal;
   };
 
   const report = () =>
@@ -268,7 +285,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     outgoing.end(body);
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse<IncomingMessage>) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -286,6 +303,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           );
         } else res.destroy();
       }
+    });
+  };
+  // One port for both, as LocalStack's 4566: a connection opening with a TLS handshake (0x16) is
+  // HTTPS, any other HTTP. AWS's endpoints are HTTPS only; plain HTTP is kept for tools that
+  // cannot be told to trust the local authority, and is what aws:SecureTransport false means.
+  const plain = createServer(onRequest);
+  const secure = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, onRequest) : undefined;
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      (first[0] === 0x16 && secure ? secure : plain).emit("connection", socket);
+      process.nextTick(() => socket.resume());
     });
   });
 
@@ -320,12 +353,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (identity) {
       const op = `${call.service}:${call.operation}`;
       stats.operations[op] = (stats.operations[op] ?? 0) + 1;
-      const refused = decide(call, resources, identity);
-      if (refused && options.iam !== false) {
-        options.onRefusal?.(refused);
-        accessDenied(res, call, denialMessage(identity, refused.action, refused.resource, refused.decision));
-        return;
-      }
+    }
+    const caller: Caller = identity ? { kind: "role", identity } : { kind: "root" };
+    const refused = decide({
+      caller,
+      service: call.service,
+      operation: call.operation,
+      action: iamAction(call),
+      resources,
+      arrival: arrivalOf(req.socket),
+      request: call,
+    });
+    if (refused) {
+      if (refused.kms) {
+        const { status, code, queryCode, message } = kmsRefusal(call.service, refused.message);
+        sendError(res, call, status, code, message, queryCode ?? code);
+      } else accessDenied(res, call, refused.message);
+      return;
     }
     // The services the local stack answers itself.
     if (call.service === "secretsmanager") {
@@ -339,7 +383,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (call.service === "sns" && connected.sns) {
       const caller = identity
         ? `arn:aws:sts::${account}:assumed-role/${identity.roleName}/${identity.functionName}`
-        : `arn:aws:iam::${account}:user/local-admin`;
+        : `arn:aws:iam::${account}:root`;
       answerSns(res, call, connected.sns, caller);
       return;
     }
@@ -372,15 +416,25 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   };
   // Keep-alive connections from many SDK clients: no per-request timeout on a local gateway.
-  server.keepAliveTimeout = 60_000;
+  plain.keepAliveTimeout = 60_000;
+  if (secure) secure.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", resolve);
   });
   const { port } = server.address() as AddressInfo;
-  origin = `http://127.0.0.1:${port}`;
+  const plainUrl = `http://127.0.0.1:${port}`;
+  origin = secure ? `https://127.0.0.1:${port}` : plainUrl;
   return {
     url: origin,
+    plainUrl,
+    caFile: options.tls?.caFile,
+    clientConfig: (credentials = ADMIN_CREDENTIALS) => ({
+      region,
+      endpoint: origin,
+      credentials,
+      ...(options.tls ? { requestHandler: trustingHandler(options.tls.ca) } : {}),
+    }),
     port,
     connect(connected) {
       services = connected;
@@ -399,6 +453,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       identities.set(key, identity);
       if (canFail) faultable.add(key);
     },
+    setPolicies(policies) {
+      authorizer.setPolicies(policies);
+    },
+    decide,
     addSecret(secret) {
       secrets.set(secret.arn, secret);
       secrets.set(secret.name, secret);
@@ -421,9 +479,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     stop: () =>
       new Promise<void>((resolve) => {
-        server.closeAllConnections();
+        plain.closeAllConnections();
+        secure?.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** How a call came: over TLS or not, and from where (aws:SecureTransport, aws:SourceIp). */
+function arrivalOf(socket: Socket): Arrival {
+  const address = socket.remoteAddress;
+  return {
+    secure: (socket as TLSSocket).encrypted === true,
+    ...(address === undefined ? {} : { sourceIp: address }),
   };
 }
 

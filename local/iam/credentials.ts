@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { NodeHttpHandler } from "@smithy/node-http-handler";
 
 // How the gateway knows whose call it is: each function's calls are signed with an access key
 // derived from its stack and logical id, as STS credentials name an assumed role. A function's own
@@ -26,4 +27,6 @@ export interface ClientConfig {
     readonly secretAccessKey: string;
     readonly sessionToken?: string;
   };
+  /** Over HTTPS: a handler trusting the local stack's authority. */
+  readonly requestHandler?: NodeHttpHandler;
 }

@@ -35,6 +35,8 @@ export interface AwsRequest {
   /** S3 (REST): the bucket and key the path names (path-style). */
   readonly bucket?: string;
   readonly key?: string;
+  /** S3: the query string (its s3:prefix, s3:delimiter, … condition keys). */
+  readonly query?: URLSearchParams;
 }
 
 const TARGET_PREFIX: Record<string, Service> = {
@@ -118,7 +120,7 @@ function s3Request(
         method
       ] ?? "GetObject";
   }
-  return { service: "s3", operation, accessKeyId, json: undefined, form: undefined, bucket, key };
+  return { service: "s3", operation, accessKeyId, json: undefined, form: undefined, bucket, key, query: q };
 }
 
 /**

@@ -1,8 +1,10 @@
 import * as path from "node:path";
-import { readAssembly, type StackDeployment } from "../cloudformation/assembly.js";
+import { LOCAL_ACCOUNT, readAssembly, type StackDeployment } from "../cloudformation/assembly.js";
 import { assemblyFor } from "../cloudformation/synth.js";
 import { LOCAL_REGION } from "../emulators/emulators.js";
+import { keyWithoutLocalMeaning } from "../iam/context.js";
 import { type RoleIdentity, roleIdentities } from "../iam/policy.js";
+import { type AccountPolicies, accountPolicies, policyConditionKeys } from "../iam/resource-policies.js";
 import {
   type FunctionSubscriptionOf,
   functionSubscriptionsOf,
@@ -28,7 +30,9 @@ export interface CheckedAssembly {
   readonly mappings: readonly (TemplateMapping & { readonly stack: StackDeployment })[];
   /** The functions' SNS subscriptions. */
   readonly subscriptions: readonly FunctionSubscriptionOf[];
-  /** What the start goes on despite (a managed policy left out with IAM off). */
+  /** The account's resource and key policies, the keys encrypting each resource (the gateway decides with them). */
+  readonly policies: AccountPolicies;
+  /** What the start goes on despite (a managed policy left out with IAM off, a condition key with no local meaning). */
   readonly warnings: readonly string[];
 }
 
@@ -48,5 +52,35 @@ export function checkedAssembly(options: LocalStackOptions, endpoint: string): C
   // stops the start before anything starts.
   const mappings = stacks.flatMap((stack) => templateMappings(stack).map((m) => ({ ...m, stack })));
   const subscriptions = functionSubscriptionsOf(stacks);
-  return { dir, reused, region: LOCAL_REGION, stacks, identities, mappings, subscriptions, warnings };
+  const policies = accountPolicies(stacks, LOCAL_REGION, LOCAL_ACCOUNT);
+  warnings.push(...unmeantConditionKeys(policies, identities));
+  return { dir, reused, region: LOCAL_REGION, stacks, identities, mappings, subscriptions, policies, warnings };
+}
+
+/**
+ * The condition keys the template's policies read that have no meaning here (a VPC endpoint, MFA,
+ * an organization): named once each, with why, since such a condition is never true locally.
+ */
+function unmeantConditionKeys(
+  policies: AccountPolicies,
+  identities: ReadonlyMap<string, ReadonlyMap<string, RoleIdentity>>,
+): string[] {
+  const statements = [
+    ...policies.statements,
+    ...[...identities.values()].flatMap((roles) =>
+      [...roles.values()].flatMap((role) => role.statements.map((statement) => ({ where: role.roleName, statement }))),
+    ),
+  ];
+  const named = new Map<string, { where: Set<string>; why: string }>();
+  for (const { key, where } of policyConditionKeys(statements)) {
+    const why = keyWithoutLocalMeaning(key);
+    if (why === undefined) continue;
+    const entry = named.get(key.toLowerCase()) ?? { where: new Set<string>(), why };
+    entry.where.add(where);
+    named.set(key.toLowerCase(), entry);
+  }
+  return [...named].map(
+    ([key, { where, why }]) =>
+      `the condition key ${key} (${[...where].join(", ")}) has no local meaning (${why}): no call here has it`,
+  );
 }

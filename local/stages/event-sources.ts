@@ -6,6 +6,7 @@ import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { chaosRandom, reshardNowAndThen } from "../chaos.js";
 import { type StackDeployment, stableId } from "../cloudformation/assembly.js";
 import { TemplateError } from "../cloudformation/intrinsics.js";
+import type { Gateway } from "../gateway/gateway.js";
 import { type ClientConfig, roleCredentials } from "../iam/credentials.js";
 import { type FailureDestination, s3Destination, snsDestination, sqsDestination } from "../lambda/destinations.js";
 import { EventSourceRunner, type Mapping } from "../lambda/kinesis-poller.js";
@@ -30,7 +31,8 @@ export interface EventSources {
 export interface EventSourcesDeps {
   readonly assembly: CheckedAssembly;
   readonly functions: Functions;
-  readonly endpoint: string;
+  /** The endpoint the mappings' clients call, as the functions' roles. */
+  readonly gateway: Gateway;
   readonly services: Services;
   readonly chaos: Chaos | undefined;
 }
@@ -88,11 +90,7 @@ function readMappings(deps: EventSourcesDeps): { streams: Mapping[]; queues: Que
     const { fn, source, qualifier, stack } = m;
     const host = deps.functions.targets.get(fn.name)?.host;
     if (!host) continue;
-    const common = {
-      region: deps.services.region,
-      endpoint: deps.endpoint,
-      credentials: roleCredentials(stack.stackName, fn.logicalId),
-    };
+    const common = deps.gateway.clientConfig(roleCredentials(stack.stackName, fn.logicalId));
     if (m.kind === "queue") {
       queues.push({
         ...m.spec,
@@ -122,7 +120,10 @@ function readMappings(deps: EventSourcesDeps): { streams: Mapping[]; queues: Que
       tumblingWindowSeconds: spec.tumblingWindowSeconds,
       ...(spec.startingTimestampMs === undefined ? {} : { startingTimestampMs: spec.startingTimestampMs }),
       ...(destination ? { destination } : {}),
-      kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
+      kinesis: new KinesisClient({
+        requestHandler: new NodeHttpHandler(),
+        ...deps.gateway.clientConfig(roleCredentials(stack.stackName, fn.logicalId)),
+      }),
       roleArn: String(fn.properties.Role),
     });
   }

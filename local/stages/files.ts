@@ -19,7 +19,7 @@ export interface StackFiles {
 export function writeStackFiles(
   workDir: string,
   stacks: readonly StackDeployment[],
-  endpoint: string,
+  endpoint: { readonly url: string; readonly plainUrl: string; readonly caFile: string | undefined },
   region: string,
 ): StackFiles {
   const outputs = Object.assign({}, ...stacks.map((s) => s.outputs)) as StackOutputs;
@@ -32,7 +32,11 @@ export function writeStackFiles(
   writeFileSync(
     envFile,
     [
-      `export AWS_ENDPOINT_URL=${endpoint}`,
+      `export AWS_ENDPOINT_URL=${endpoint.url}`,
+      // The endpoint's authority: Node (the SDK) and the AWS CLI trust it from these.
+      ...(endpoint.caFile === undefined
+        ? []
+        : [`export NODE_EXTRA_CA_CERTS=${endpoint.caFile}`, `export AWS_CA_BUNDLE=${endpoint.caFile}`]),
       `export AWS_REGION=${region}`,
       `export AWS_DEFAULT_REGION=${region}`,
       `export AWS_ACCESS_KEY_ID=${ADMIN_CREDENTIALS.accessKeyId}`,
@@ -41,7 +45,9 @@ export function writeStackFiles(
     ].join("\n"),
   );
   const local: LocalStackFile = {
-    endpoint,
+    endpoint: endpoint.url,
+    pages: endpoint.plainUrl,
+    ...(endpoint.caFile === undefined ? {} : { caFile: endpoint.caFile }),
     region,
     pid: process.pid,
     outputsFile,

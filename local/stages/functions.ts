@@ -95,6 +95,7 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
             AWS_REGION: region,
             AWS_DEFAULT_REGION: region,
             AWS_ENDPOINT_URL: gateway.url,
+            ...(gateway.caFile === undefined ? {} : { NODE_EXTRA_CA_CERTS: gateway.caFile }),
             AWS_ACCESS_KEY_ID: functionKey,
             AWS_SECRET_ACCESS_KEY: "local",
             AWS_SESSION_TOKEN: "local",
@@ -127,7 +128,7 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
       });
     }
   }
-  const targets = asyncTargets(assembly.stacks, hosts, gateway.url, region, deps.notes);
+  const targets = asyncTargets(assembly.stacks, hosts, gateway, deps.notes);
   gateway.setLambda(lambdaInvokeApi((name) => targets.get(name), { region, account: LOCAL_ACCOUNT }));
   // SNS's subscriptions of functions reach them from now on.
   const snsInvocations = new SnsInvocations(
@@ -155,8 +156,7 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
 function asyncTargets(
   stacks: readonly StackDeployment[],
   hosts: ReadonlyMap<string, FunctionHost>,
-  endpoint: string,
-  region: string,
+  gateway: Gateway,
   notes: Notes,
 ): Map<string, FunctionTarget> {
   const out = new Map<string, FunctionTarget>();
@@ -171,7 +171,7 @@ function asyncTargets(
           `${fn.logicalId}: DeadLetterConfig ${dlqArn} is not an SQS queue of the template; failed events are dropped`,
         );
       }
-      const client = { region, endpoint, credentials: roleCredentials(stack.stackName, fn.logicalId) };
+      const client = gateway.clientConfig(roleCredentials(stack.stackName, fn.logicalId));
       const deadLetter =
         dlq?.type === "AWS::SQS::Queue" ? { queueUrl: dlq.ref, sqs: new SQSClient(client) } : undefined;
       // EventInvokeConfig: retries and destinations (of the function or any of its qualifiers).

@@ -9,7 +9,8 @@ import { LOCAL_ACCOUNT } from "../cloudformation/assembly.js";
 import { LocalCloudWatch } from "../cloudwatch/cloudwatch.js";
 import { type Emulators, LOCAL_REGION, startEmulators } from "../emulators/emulators.js";
 import { type Gateway, startGateway } from "../gateway/gateway.js";
-import { ADMIN_CREDENTIALS } from "../iam/credentials.js";
+import { endpointTls } from "../gateway/tls.js";
+import { ADMIN_CREDENTIALS, type ClientConfig } from "../iam/credentials.js";
 import { SnsDeliveries } from "../sns/deliveries.js";
 import { snsSigner } from "../sns/envelope.js";
 import { answer } from "../sns/query.js";
@@ -30,16 +31,16 @@ export interface AdminClients {
   readonly s3: S3Client;
 }
 
-export function adminClients(endpoint: string, region: string): AdminClients {
-  const common = { region, endpoint, credentials: ADMIN_CREDENTIALS };
-  const dynamodb = new DynamoDBClient(common);
+/** The administrator's clients of an endpoint (`config()` gives each its own connections). */
+export function adminClients(config: () => ClientConfig): AdminClients {
+  const dynamodb = new DynamoDBClient(config());
   return {
-    kinesis: new KinesisClient({ ...common, requestHandler: new NodeHttpHandler() }),
+    kinesis: new KinesisClient({ requestHandler: new NodeHttpHandler(), ...config() }),
     dynamodb,
     documents: DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
-    sqs: new SQSClient(common),
-    sns: new SNSClient(common),
-    s3: new S3Client(common),
+    sqs: new SQSClient(config()),
+    sns: new SNSClient(config()),
+    s3: new S3Client(config()),
   };
 }
 
@@ -62,6 +63,7 @@ export async function startEndpoint(parts: Parts, options: LocalStackOptions): P
     account: LOCAL_ACCOUNT,
     ...(options.port === undefined ? {} : { port: options.port }),
     iam: options.iam !== false,
+    tls: await endpointTls(options.workDir),
     ...(options.onRefusal ? { onRefusal: options.onRefusal } : {}),
   });
   parts.add(() => gateway.stop());
@@ -115,5 +117,5 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
     observe: (call, resources, status, answer) => cloudwatch.metrics.call(call, resources, status, answer),
   });
   parts.add(() => gateway.disconnect());
-  return { emulators, cloudwatch, sns, snsDeliveries, region, clients: adminClients(gateway.url, region) };
+  return { emulators, cloudwatch, sns, snsDeliveries, region, clients: adminClients(() => gateway.clientConfig()) };
 }

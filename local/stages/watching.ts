@@ -1,4 +1,4 @@
-import type { StackDeployment } from "../cloudformation/assembly.js";
+import { LOCAL_ACCOUNT, type StackDeployment } from "../cloudformation/assembly.js";
 import type { Notes } from "../cloudformation/deploy.js";
 import { unreachableAlarms } from "../cloudwatch/reachability.js";
 import { DASHBOARD_PATH } from "../contract.js";
@@ -60,6 +60,7 @@ export function startWatching(parts: Parts, options: LocalStackOptions, deps: Wa
       workDir: options.workDir,
       context: options.context ?? {},
       region,
+      account: LOCAL_ACCOUNT,
       print: options.watch.print,
       gateway,
       stacks,
@@ -68,5 +69,6 @@ export function startWatching(parts: Parts, options: LocalStackOptions, deps: Wa
     });
     parts.add(() => watcher.stop());
   }
-  return { dashboardUrl: `${gateway.url}${DASHBOARD_PATH}` };
+  // A page for a browser, which does not trust the endpoint's authority: the plain HTTP side.
+  return { dashboardUrl: `${gateway.plainUrl}${DASHBOARD_PATH}` };
 }

@@ -69,6 +69,7 @@ export async function awsCli(stack: LocalStack, args: readonly string[]): Promis
     env: {
       ...process.env,
       AWS_ENDPOINT_URL: stack.gateway.url,
+      ...(stack.gateway.caFile === undefined ? {} : { AWS_CA_BUNDLE: stack.gateway.caFile }),
       AWS_DEFAULT_REGION: "us-east-1",
       AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,

@@ -9,7 +9,7 @@ import type { StackOutputs } from "../../infra/outputs.js";
 import { type Ledger, Ledger as LedgerClass } from "../../local/accounting.js";
 import type { FaultPlan } from "../../local/gateway/gateway.js";
 import type { RunnerOptions } from "../../local/lambda/kinesis-poller.js";
-import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
+import type { LocalStack } from "../../local/stack.js";
 import type { DirectClients } from "./clients.js";
 import { localStackForTests } from "./stack.js";
 
@@ -106,11 +106,7 @@ async function quiet(outputs: StackOutputs, clients: Target["clients"], timeoutM
 /** The deployment's coupon codes: its secret, read as the conversions function reads it. */
 export async function deploymentCoder(target: Target): Promise<CouponCoder> {
   const client = target.local
-    ? new SecretsManagerClient({
-        region: "us-east-1",
-        endpoint: target.local.gateway.url,
-        credentials: ADMIN_CREDENTIALS,
-      })
+    ? new SecretsManagerClient(target.local.gateway.clientConfig())
     : new SecretsManagerClient({});
   return couponCoder(await couponSecret(client, target.outputs.CouponSecretArn));
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import type { StateChange } from "../../local/cloudwatch/alarms.js";
-import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
+import type { LocalStack } from "../../local/stack.js";
 import { dataLines } from "../helpers/data.js";
 import { drainQueue } from "../helpers/queues.js";
 import { awsCli, editedAssembly, localStackForTests, putLines, resourcesOf } from "../helpers/stack.js";
@@ -226,7 +226,7 @@ test("bad input fires the rejected-records alarm as its threshold and period say
 }, 120_000);
 
 function cloudwatchClient(): CloudWatchClient {
-  return new CloudWatchClient({ region: "us-east-1", endpoint: stack.gateway.url, credentials: ADMIN_CREDENTIALS });
+  return new CloudWatchClient(stack.gateway.clientConfig());
 }
 
 function opsQueueUrl(): string {

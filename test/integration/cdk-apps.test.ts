@@ -14,7 +14,7 @@ import type { StateChange } from "../../local/cloudwatch/alarms.js";
 import type { InvokeInfo } from "../../local/lambda/kinesis-poller.js";
 import type { SnsInvokeInfo } from "../../local/lambda/sns-subscriptions.js";
 import type { QueueInvokeInfo } from "../../local/lambda/sqs-poller.js";
-import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
+import type { LocalStack } from "../../local/stack.js";
 import { drainQueue } from "../helpers/emulators.js";
 import { runNode } from "../helpers/processes.js";
 import { awsCli, localStackForTests, resourcesOf } from "../helpers/stack.js";
@@ -200,11 +200,7 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
   });
 
   test("Lambda's Invoke on the endpoint: the SDK and the AWS CLI invoke functions, a function invokes another within its grant, an Event invocation is retried to the dead-letter queue", async () => {
-    const client = new LambdaClient({
-      region: "us-east-1",
-      endpoint: stack.gateway.url,
-      credentials: ADMIN_CREDENTIALS,
-    });
+    const client = new LambdaClient(stack.gateway.clientConfig());
     const invoke = async (input: ConstructorParameters<typeof InvokeCommand>[0]) => {
       const answer = await client.send(new InvokeCommand(input));
       return { ...answer, json: JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString() || "null") };

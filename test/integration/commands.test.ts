@@ -53,7 +53,14 @@ test("a command given the outputs of a local stack that stopped says so, instead
   const endpoint = `http://127.0.0.1:${await freePort()}`;
   writeFileSync(
     path.join(dir, "local.json"),
-    JSON.stringify({ endpoint, region: "us-east-1", pid: 1, outputsFile: "", credentials: ADMIN_CREDENTIALS }),
+    JSON.stringify({
+      endpoint,
+      pages: endpoint,
+      region: "us-east-1",
+      pid: 1,
+      outputsFile: "",
+      credentials: ADMIN_CREDENTIALS,
+    }),
   );
   const { code, output } = await run("cli/status.ts", ["campaign", "--outputs", path.join(dir, "cdk-outputs.json")]);
   expect(code).toBe(1);

@@ -61,12 +61,15 @@ test("each function process has its template environment and Lambda's, and nothi
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn?.properties.MemorySize),
       AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
       AWS_ENDPOINT_URL: stack.gateway.url,
+      // The endpoint's authority, as a function in an account trusts Amazon's (Lambda's own CA bundle).
+      NODE_EXTRA_CA_CERTS: stack.gateway.caFile,
     });
     // Nothing else: no variable of this test process, and none of the other function's resources.
     // (NODE_CHANNEL_*: Node's channel to the local runtime, removed from process.env at start;
     // Lambda's counterpart is AWS_LAMBDA_RUNTIME_API.)
     const others = Object.keys(env).filter(
-      (k) => !(k in template) && !/^(AWS_|LAMBDA_|NODE_CHANNEL_|_HANDLER$|PATH$|LANG$|TZ$)/.test(k),
+      (k) =>
+        !(k in template) && !/^(AWS_|LAMBDA_|NODE_CHANNEL_|NODE_EXTRA_CA_CERTS$|_HANDLER$|PATH$|LANG$|TZ$)/.test(k),
     );
     expect(others, prefix).toEqual([]);
     expect(env).not.toHaveProperty(prefix === "Loyalty" ? "ZONE_TABLE" : "CAMPAIGN_TABLE");

@@ -30,7 +30,11 @@ const UNUSED_BY_DESIGN: { action: RegExp; resource?: RegExp; reason: string }[] 
     action: /^sqs:(GetQueueAttributes|GetQueueUrl)$/,
     reason: "CDK's grantSendMessages includes them; the SDK never calls them",
   },
-  { action: /^(logs|xray|kms):/, reason: "CloudWatch Logs, X-Ray and KMS have no local calls" },
+  { action: /^(logs|xray):/, reason: "CloudWatch Logs and X-Ray have no local calls" },
+  {
+    action: /^kms:(Encrypt|ReEncrypt\*|DescribeKey)$/,
+    reason: "CDK's key grants for a writer include them; the services use a key by GenerateDataKey and Decrypt only",
+  },
   {
     action: /^secretsmanager:DescribeSecret$/,
     reason: "CDK's grantRead includes it; the function only reads the value",

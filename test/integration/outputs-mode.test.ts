@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { expect, test } from "vitest";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { findOutputs } from "../../cli/stack-target.js";
+import { trustingHandler } from "../../local/gateway/tls.js";
+import { ADMIN_CREDENTIALS } from "../../local/iam/credentials.js";
 import { adminClients, projectRoot } from "../../local/stack.js";
 import { type ConversionsExpected, dataJson } from "../helpers/data.js";
 import { runNode } from "../helpers/processes.js";
@@ -66,7 +68,12 @@ test("the campaign and readings tests pass against a stack found through its out
     expect(Object.keys(env).filter((k) => k.startsWith("AWS_ENDPOINT_URL"))).toEqual(["AWS_ENDPOINT_URL"]);
     const outputs = findOutputs(env.TRIPWIRE_OUTPUTS);
     const figures = await new DynamoCampaignStore(
-      adminClients(env.AWS_ENDPOINT_URL ?? "", "us-east-1").documents,
+      adminClients(() => ({
+        region: "us-east-1",
+        endpoint: env.AWS_ENDPOINT_URL ?? "",
+        credentials: ADMIN_CREDENTIALS,
+        requestHandler: trustingHandler(readFileSync(env.NODE_EXTRA_CA_CERTS ?? "", "utf8")),
+      })).documents,
       outputs.CampaignTableName,
     ).readFigures();
     const expected = dataJson<ConversionsExpected>("conversions.expected.json");

@@ -6,7 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
+import type { LocalStack } from "../../local/stack.js";
 import type { DeployedFixture, ParityContext } from "./scenario.js";
 import { keepRawBodies } from "./scenarios/api.js";
 
@@ -47,7 +47,7 @@ function parsedBody(body: string | undefined): unknown {
 }
 
 export function parityContext(stack: LocalStack): ParityContext {
-  const common = { region: "us-east-1", endpoint: stack.gateway.url, credentials: ADMIN_CREDENTIALS };
+  const common = () => stack.gateway.clientConfig();
   const outputs = stack.outputs as unknown as Record<string, string>;
   const logLines = async (functionName: string) => {
     const host = [...stack.hosts.values()].find((h) => h.spec.functionName === functionName);
@@ -63,9 +63,9 @@ export function parityContext(stack: LocalStack): ParityContext {
   return {
     clients: {
       ...stack.clients,
-      dynamodb: keepRawBodies(new DynamoDBClient(common)),
-      cloudwatch: keepRawBodies(new CloudWatchClient(common)),
-      lambda: keepRawBodies(new LambdaClient(common)),
+      dynamodb: keepRawBodies(new DynamoDBClient(common())),
+      cloudwatch: keepRawBodies(new CloudWatchClient(common())),
+      lambda: keepRawBodies(new LambdaClient(common())),
     },
     fixture(id: string): DeployedFixture {
       const value = outputs[`Fixture${id}`];

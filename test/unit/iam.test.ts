@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { accessReport, denialMessage, evaluate, type RoleIdentity, type Statement } from "../../local/iam/policy.js";
+import {
+  accessReport,
+  callerArn,
+  denialMessage,
+  evaluate,
+  type RoleIdentity,
+  type Statement,
+} from "../../local/iam/policy.js";
 
 const table = "arn:aws:dynamodb:us-east-1:000000000000:table/T";
 const identity = (statements: Statement[]): RoleIdentity => ({
@@ -43,10 +50,11 @@ describe("IAM identity policy evaluation", () => {
   });
 
   test("a refusal is worded as AWS words it", () => {
-    expect(denialMessage(identity([]), "dynamodb:BatchWriteItem", table, "implicit-deny")).toBe(
+    const caller = callerArn({ kind: "role", identity: identity([]) }, "000000000000");
+    expect(denialMessage(caller, "dynamodb:BatchWriteItem", table)).toBe(
       `User: arn:aws:sts::000000000000:assumed-role/R/F is not authorized to perform: dynamodb:BatchWriteItem on resource: ${table} because no identity-based policy allows the dynamodb:BatchWriteItem action`,
     );
-    expect(denialMessage(identity([]), "sns:Publish", "arn:t", "explicit-deny")).toMatch(
+    expect(denialMessage(caller, "sns:Publish", "arn:t", "explicit deny in an identity-based policy")).toMatch(
       /with an explicit deny in an identity-based policy$/,
     );
   });
@@ -57,13 +65,20 @@ describe("IAM identity policy evaluation", () => {
       [role],
       [
         { functionName: "F", action: "dynamodb:UpdateItem", resource: table, decision: "allowed" },
-        { functionName: "F", action: "dynamodb:BatchWriteItem", resource: table, decision: "implicit-deny" },
+        {
+          functionName: "F",
+          action: "dynamodb:BatchWriteItem",
+          resource: table,
+          decision: "implicit-deny",
+          reason: "no identity-based policy allows",
+        },
       ],
     );
     expect(report).toEqual({
       functionName: "F",
       used: { "dynamodb:UpdateItem": [table] },
       refused: { "dynamodb:BatchWriteItem": [table] },
+      reasons: { [`dynamodb:BatchWriteItem ${table}`]: "no identity-based policy allows" },
       unused: [{ action: "dynamodb:Scan", resource: table }],
     });
   });
