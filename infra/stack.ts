@@ -1,7 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
-import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
@@ -41,8 +40,7 @@ export class TripwireStack extends Stack {
       enableKeyRotation: true,
       removalPolicy,
     });
-    // SNS encrypts what it delivers into the (encrypted) alert queue with this key.
-    key.grantEncryptDecrypt(new iam.ServicePrincipal("sns.amazonaws.com"));
+    // SNS delivering into the (encrypted) alert queue needs this key: SqsSubscription adds that one grant to its policy.
 
     const queueDefaults = { encryptionMasterKey: key, enforceSSL: true as const, retentionPeriod: Duration.days(14) };
     const queueProps = { ...queueDefaults, encryption: sqs.QueueEncryption.KMS, removalPolicy };

@@ -75,7 +75,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { stacks } = assembly;
   const services = await stages.start("services", (parts) => startServices(parts, options, gateway));
   const notes: Notes = [];
-  await stages.start("resources", () => createStackResources(stacks, services.clients, gateway, notes));
+  await stages.start("resources", (parts) => createStackResources(parts, options, stacks, services, gateway, notes));
   const chaos = options.chaos ? { plan: options.chaos, counts: new ChaosCounts() } : undefined;
   const functions =
     options.runFunctions === false

@@ -91,7 +91,7 @@ async function createTableResource(db: DynamoDBClient, r: Resource, notes: Notes
         }),
       );
     } catch {
-      notes.push(`${r.logicalId}: time to live on "${ttl.AttributeName}" is not emulated (items do not expire)`);
+      notes.push(`${r.logicalId}: time to live on "${ttl.AttributeName}" could not be enabled (items do not expire)`);
     }
   }
 }

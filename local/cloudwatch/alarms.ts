@@ -50,6 +50,9 @@ export class AlarmRunner {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
+  /** When each metric alarm was last evaluated (a new one: when it was put, so it is first evaluated a cadence later). */
+  private readonly lastEvaluated = new Map<string, number>();
+
   /** Alarm names by ARN (a composite alarm's rule may name either). */
   private readonly names = new Map<string, string>();
 
@@ -81,6 +84,7 @@ export class AlarmRunner {
   put(def: AnyAlarmDefinition): void {
     const known = this.alarms.get(def.name);
     const now = Date.now();
+    if (!known) this.lastEvaluated.set(def.name, now);
     this.alarms.set(
       def.name,
       known
@@ -103,6 +107,7 @@ export class AlarmRunner {
     if (!known) return;
     this.alarms.delete(name);
     this.names.delete(known.def.arn);
+    this.lastEvaluated.delete(name);
   }
 
   /** Whether the stack has the alarm a rule names. */
@@ -125,7 +130,7 @@ export class AlarmRunner {
         if (status.def.kind === "composite") await this.decideComposite(status, status.def, undefined, Date.now());
       }
     });
-    const lastEvaluated = new Map<string, number>();
+    const { lastEvaluated } = this;
     const tickMs = HIGH_RESOLUTION_CADENCE_MS / this.timeScale;
     this.timer = setInterval(() => {
       const now = Date.now();

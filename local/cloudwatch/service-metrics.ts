@@ -63,6 +63,11 @@ export class ServiceMetrics {
     this.put("AWS/SNS", name, { TopicName: topicName }, value, name === "PublishSize" ? "Bytes" : "Count");
   }
 
+  /** Items DynamoDB's time to live deleted from a table. */
+  ttlDeleted(tableName: string, n: number): void {
+    this.put("AWS/DynamoDB", "TimeToLiveDeletedItemCount", { TableName: tableName }, n, "Count");
+  }
+
   /** Messages sent to a queue (by a caller, or by SNS delivering to it). */
   queueSent(queueName: string, n: number): void {
     this.put("AWS/SQS", "NumberOfMessagesSent", { QueueName: queueName }, n, "Count");

@@ -8,8 +8,15 @@ import type { Arrival } from "../iam/context.js";
 import { ADMIN_CREDENTIALS, type ClientConfig } from "../iam/credentials.js";
 import { kmsRefusal } from "../iam/kms.js";
 import { type Access, accessReport, type Caller, type FunctionAccess, type RoleIdentity } from "../iam/policy.js";
-import { type AwsRequest, type EmulatedService, iamAction, parseRequest, requestResources } from "../iam/request.js";
-import { type AccountPolicies, accountPolicies } from "../iam/resource-policies.js";
+import {
+  type AwsRequest,
+  type EmulatedService,
+  iamAction,
+  parseRequest,
+  queueAttribute,
+  requestResources,
+} from "../iam/request.js";
+import { type AccountPolicies, accountPolicies, withRuntimePolicies } from "../iam/resource-policies.js";
 import { dynamodbAnswer, dynamodbRequest } from "./dynamodb-wire.js";
 import { type Fault, FaultInjector, type FaultPlan } from "./faults.js";
 import { kinesisAnswer } from "./kinesis-wire.js";
@@ -77,6 +84,8 @@ export interface GatewayServices {
   readonly cloudwatch?: CloudWatchHandler;
   /** SNS's operations, answered by the local stack (local/sns): the query form in, XML out. */
   readonly sns?: SnsHandler;
+  /** A policy set through the API on a resource the local stack answers itself (a topic's Policy attribute). */
+  readonly runtimePolicy?: (arn: string) => string | undefined;
   /** Every call to an AWS service, once answered: what it named and how it was answered (for metrics). */
   readonly observe?: (call: AwsRequest, resources: readonly string[], status: number, answer: string) => void;
 }
@@ -157,7 +166,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     streamOfIterator: (iterator: string) => meter.streamOfIterator(iterator),
     secretArn: (id: string) => secrets.get(id)?.arn,
   };
-  const authorizer = new Authorizer(accountPolicies([], region, account));
+  // Queue policies set through the API since the start (topic policies are the local SNS's own attributes).
+  const queuePolicies = new Map<string, string>();
+  const runtimePolicy = (arn: string): string | undefined =>
+    arn.startsWith("arn:aws:sqs:") ? queuePolicies.get(arn) : services?.runtimePolicy?.(arn);
+  const noteQueuePolicy = (call: AwsRequest, queue: string | undefined) => {
+    if (queue === undefined) return;
+    if (call.operation === "DeleteQueue") queuePolicies.delete(queue);
+    if (call.operation !== "CreateQueue" && call.operation !== "SetQueueAttributes") return;
+    const policy = queueAttribute(call, "Policy");
+    if (policy !== undefined) queuePolicies.set(queue, policy);
+  };
+  const authorizer = new Authorizer(withRuntimePolicies(accountPolicies([], region, account), runtimePolicy));
   const accesses = authorizer.accesses;
   /** The authorizer's decision; a refusal is returned (and reported) only when IAM is enforced. */
   const decide = (call: CallToDecide): Refusal | undefined => {
@@ -273,6 +293,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           }
           const text = answer.toString("utf8");
           meter.record(call, text, after.metered, resources[0] ?? "*");
+          if (call.service === "sqs" && status < 300) noteQueuePolicy(call, resources[0]);
           connected.observe?.(call, resources, status, text);
           const headers = { ...upstreamRes.headers };
           delete headers["content-length"];
@@ -383,7 +404,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (call.service === "sns" && connected.sns) {
       const caller = identity
         ? `arn:aws:sts::${account}:assumed-role/${identity.roleName}/${identity.functionName}`
-        : `arn:aws:iam::${account}:root`;
+        : `arn:aws:iam::${account}:user/local-admin`; // the administrator as SNS names a caller (an IAM user, in the recorded answers)
       answerSns(res, call, connected.sns, caller);
       return;
     }
@@ -454,7 +475,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (canFail) faultable.add(key);
     },
     setPolicies(policies) {
-      authorizer.setPolicies(policies);
+      authorizer.setPolicies(withRuntimePolicies(policies, runtimePolicy));
     },
     decide,
     addSecret(secret) {

@@ -161,6 +161,20 @@ export function param(request: AwsRequest, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
+/** A queue attribute a CreateQueue or SetQueueAttributes call sets (JSON `Attributes`, or the query's `Attribute.N.Name`). */
+export function queueAttribute(request: AwsRequest, name: string): string | undefined {
+  const attributes = request.json?.Attributes;
+  if (attributes && typeof attributes === "object") {
+    const value = (attributes as Record<string, unknown>)[name];
+    return typeof value === "string" ? value : undefined;
+  }
+  for (const [key, value] of request.form ?? []) {
+    const n = /^Attribute\.(\d+)\.Name$/.exec(key)?.[1];
+    if (n !== undefined && value === name) return request.form?.get(`Attribute.${n}.Value`) ?? "";
+  }
+  return undefined;
+}
+
 /**
  * The IAM action a call is authorized as. Most operations are their own action; SQS's batch calls
  * are authorized as the single call and SNS's PublishBatch as Publish.

@@ -306,3 +306,29 @@ export function policyConditionKeys(
     conditionKeys(statement.condition).keys.map((key) => ({ key, where })),
   );
 }
+
+/**
+ * The account's policies with those set through the API since the start (SetQueueAttributes,
+ * SetTopicAttributes, a Policy given at creation): in an account such a policy replaces the one the
+ * template wrote, and an empty one removes it. `runtime` answers the policy document set, if any.
+ */
+export function withRuntimePolicies(
+  base: AccountPolicies,
+  runtime: (arn: string) => string | undefined,
+): AccountPolicies {
+  const parsed = new Map<string, readonly Statement[]>();
+  return {
+    ...base,
+    resourcePolicy(arn) {
+      const document = runtime(arn);
+      if (document === undefined) return base.resourcePolicy(arn);
+      if (document === "") return undefined;
+      let statements = parsed.get(document);
+      if (statements === undefined) {
+        statements = statementsOf(JSON.parse(document), `the policy set on ${arn}`);
+        parsed.set(document, statements);
+      }
+      return statements;
+    },
+  };
+}

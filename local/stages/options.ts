@@ -43,6 +43,8 @@ export interface LocalStackOptions {
    * its stacks); default: TRIPWIRE_DYNAMODB_ENDPOINT, else one of the stack's own.
    */
   readonly dynamodb?: string;
+  /** How often DynamoDB's time to live deletes expired items (default every 5 s). */
+  readonly ttlSweepMs?: number;
   /** The gateway's port; a free one when absent. */
   readonly port?: number;
   readonly onRefusal?: (access: Access) => void;

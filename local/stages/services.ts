@@ -88,6 +88,7 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
     new SQSClient({ region, endpoint: emulators.endpoints.sqs, credentials: ADMIN_CREDENTIALS }),
     (queueArn) => `${emulators.sqsUrlPrefix}/${LOCAL_ACCOUNT}/${queueArn.slice(queueArn.lastIndexOf(":") + 1)}`,
     cloudwatch.metrics,
+    (call) => gateway.decide(call),
   );
   const signer = await snsSigner();
   const sns = new LocalSns({
@@ -110,6 +111,7 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
   parts.add(() => sns.delivered());
   gateway.connect({
     sns: (operation, form, caller) => sns.handle(operation, form, caller),
+    runtimePolicy: (arn) => sns.topics.get(arn)?.attributes.Policy,
     upstreams: emulators.endpoints,
     sqsUrlPrefix: emulators.sqsUrlPrefix,
     upstreamAccessKeys: { dynamodb: emulators.dynamodbAccessKey },

@@ -65,6 +65,17 @@ describe("least privilege", () => {
     const queues = Object.keys(template.findResources("AWS::SQS::Queue")).length;
     expect(tlsDenies.length).toBe(queues + 1);
   });
+
+  test("the data key lets SNS use it once, for the one queue SNS delivers to, and nothing else of SNS's", () => {
+    const keyStatements = Object.values(template.findResources("AWS::KMS::Key")).flatMap(
+      (k) =>
+        (k.Properties.KeyPolicy as { Statement: { Principal?: { Service?: string }; Action: string[] }[] }).Statement,
+    );
+    const forSns = keyStatements.filter((s) => s.Principal?.Service === "sns.amazonaws.com");
+    expect(forSns).toHaveLength(1);
+    // What SNS needs to write into an encrypted queue (the grant SqsSubscription adds); deciding it is resource-policies.test.ts's.
+    expect([forSns[0]?.Action].flat().sort()).toEqual(["kms:Decrypt", "kms:GenerateDataKey"]);
+  });
 });
 
 describe("observability", () => {

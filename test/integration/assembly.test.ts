@@ -39,7 +39,7 @@ test("an assembly edited to add a queue, change a batch size and an environment 
   const { sqs, kinesis } = stack.clients;
 
   const url = (stack.outputs as unknown as Record<string, string>).AuditQueueUrl ?? "";
-  expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/000000000000\/Tripwire-AuditQueue$/);
+  expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/000000000000\/Tripwire-AuditQueue$/);
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }),
   );

@@ -114,7 +114,7 @@ test("npm start --app with a readings role that lost dynamodb:PutItem: readings 
     ["--stream", "readings", "--outputs", path.join(workDir, "cdk-outputs.json"), file],
     terminal,
   );
-  expect(put.output).toMatch(/→ http:\/\/127\.0\.0\.1:\d+ \(the local stack\)/);
+  expect(put.output).toMatch(/→ https:\/\/127\.0\.0\.1:\d+ \(the local stack\)/);
   expect(put.output).toContain("put 2 records to Tripwire-ReadingsStream");
   expect(put.code).toBe(0);
 
