@@ -4,8 +4,11 @@ import type { Message } from "./sinks.js";
 // subscribers can filter on, and which metric it counts toward. Each application says only which
 // of its fields names what the alert is about.
 
-/** ALARM and OK for alarm-style rules (a state per subject and rule); FRAUD_SUSPECTED for a record judged on its own. */
-export type AlertStatus = "ALARM" | "OK" | "FRAUD_SUSPECTED";
+/**
+ * ALARM and OK for alarm-style rules (a state per subject and rule). An application that judges each
+ * record on its own declares its own status word in its folder; any status but OK counts as raised.
+ */
+export type AlertStatus = string;
 
 /** What every alert carries besides its subject. */
 export interface AlertFields {
@@ -24,11 +27,8 @@ export interface AlertContract<A> {
   metricOf(alert: A): string;
 }
 
-const METRIC: Record<AlertStatus, string> = {
-  ALARM: "AlertsRaised",
-  FRAUD_SUSPECTED: "AlertsRaised",
-  OK: "AlertsCleared",
-};
+/** The metric an alert counts toward: a cleared alarm, or one raised (an ALARM, or an application's own verdict). */
+const metricOf = (status: AlertStatus): string => (status === "OK" ? "AlertsCleared" : "AlertsRaised");
 
 /**
  * The contract for alerts about `subject` (the field naming a zone, a server, …): one FIFO group
@@ -52,6 +52,6 @@ export function alertContract<A extends AlertFields>(subject: keyof A & string):
         },
       };
     },
-    metricOf: (alert) => METRIC[alert.status],
+    metricOf: (alert) => metricOf(alert.status),
   };
 }

@@ -108,7 +108,10 @@ export function startDemo(
     }
     print(
       problems.length === 0
-        ? "outcome: exactly the expected outcomes of data/*.expected.json (coupons, figures, zone and CPU transitions, fraud messages) ✓"
+        ? `outcome: exactly the expected outcomes of data/*.expected.json (${apps
+            .filter((a) => a.demo?.check !== undefined)
+            .map((a) => a.name)
+            .join(", ")}) ✓`
         : `outcome: NOT the expected one:\n  ${problems.join("\n  ")}`,
     );
     return { messages, put: puts, problems, rejected, failed };

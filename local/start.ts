@@ -22,7 +22,7 @@ const USAGE = `usage: npm start -- [options]
 
 Deploys the synthesized CDK app on this machine (local Kinesis, DynamoDB, SQS, SNS and S3 behind one
 endpoint on 127.0.0.1), runs each function's bundle as Lambda would, with its IAM role enforced,
-loads the demo data and shows coupons and alerts as they happen. Ctrl-C stops everything.
+loads the demo data and shows each application's messages as they happen. Ctrl-C stops everything.
 
 options:
   --app DIR          deploy an already synthesized cloud assembly (as cdk deploy --app DIR)
@@ -50,7 +50,7 @@ examples:
   npm start -- --no-demo --port 4566
   npx cdk synth -o /tmp/asm && npm start -- --app /tmp/asm
   npm start -- --chaos=high --exit-after-demo
-  npm start -- --watch --inspect readings`;
+  npm start -- --watch --inspect ${STREAMS[0]?.name ?? "<function>"}`;
 
 function options() {
   try {

@@ -32,6 +32,25 @@ beforeAll(async () => {
       Type: "AWS::SNS::Subscription",
       Properties: { Protocol: "sqs", TopicArn: { Ref: "OpsTopic" }, Endpoint: { "Fn::GetAtt": ["OpsQueue", "Arn"] } },
     };
+    // SNS delivers to a queue only as its policy lets sns.amazonaws.com send, for this topic (as in an account).
+    template.Resources.OpsQueuePolicy = {
+      Type: "AWS::SQS::QueuePolicy",
+      Properties: {
+        Queues: [{ Ref: "OpsQueue" }],
+        PolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "sns.amazonaws.com" },
+              Action: "sqs:SendMessage",
+              Resource: { "Fn::GetAtt": ["OpsQueue", "Arn"] },
+              Condition: { ArnEquals: { "aws:SourceArn": { Ref: "OpsTopic" } } },
+            },
+          ],
+        },
+      },
+    };
     const [errorsAlarm] = resourcesOf(template, "AWS::CloudWatch::Alarm").filter(([id]) =>
       id.startsWith("ReadingsErrorsAlarm"),
     );

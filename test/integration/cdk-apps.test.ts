@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { PutRecordsCommand } from "@aws-sdk/client-kinesis";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { type Message, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { SNSEvent } from "aws-lambda";
@@ -365,6 +365,16 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     const listed = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     const keys = (listed.Contents ?? []).map((o) => o.Key ?? "");
     expect(keys.length).toBeGreaterThan(0);
+    // The bucket enforces TLS: the same listing over plain HTTP is denied by its policy.
+    const plain = new S3Client({
+      ...stack.gateway.clientConfig(),
+      endpoint: stack.gateway.plainUrl,
+      forcePathStyle: true,
+    });
+    await expect(plain.send(new ListObjectsV2Command({ Bucket: bucket }))).rejects.toMatchObject({
+      name: "AccessDenied",
+    });
+    plain.destroy();
     for (const key of keys) {
       expect(key).toMatch(
         /^aws\/lambda\/[0-9a-f-]{36}\/shardId-\d+\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}-[0-9a-f-]{36}$/,
@@ -412,6 +422,8 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
       (m) => JSON.parse(m.Body ?? "") as { Type: string; MessageId: string; Subject: string; Message: string },
     );
     const alarmed = pages.filter((p) => p.Subject.startsWith("ALARM: "));
+    // The L1 subscription whose queue has no policy for the topic got none of them, as in an account.
+    expect(await drainQueue(stack.clients.sqs, out("OnCallUnpolicedUrl"), 200)).toEqual([]);
     expect(alarmed.map((p) => (JSON.parse(p.Message) as { AlarmName: string }).AlarmName).sort()).toEqual(
       ["FailToTopicErrors", "FailToBucketErrors", "AllFailing"].map((fn) => alarmOf(fn)?.def.name).sort(),
     );

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -8,6 +8,7 @@ import { STREAM_NAMES } from "#apps/index.js";
 import { findOutputs } from "../../cli/stack-target.js";
 import { OUTPUT_KEYS } from "../../infra/outputs.js";
 import { freePort } from "../../local/emulators/emulators.js";
+import { trustingHandler } from "../../local/gateway/tls.js";
 import { ADMIN_CREDENTIALS, projectRoot } from "../../local/stack.js";
 import { runNode } from "../helpers/processes.js";
 import { editedAssembly, resourcesOf } from "../helpers/stack.js";
@@ -123,11 +124,12 @@ test("npm start --app with a readings role that lost dynamodb:PutItem: readings 
     /⛔ AccessDenied\s+Tripwire-ReadingsFunction\w+\s+dynamodb:PutItem\s+on arn:aws:dynamodb:us-east-1:000000000000:table\/Tripwire-ZoneTable\w+/,
   );
   const outputs = findOutputs(path.join(workDir, "cdk-outputs.json"));
-  // A default SDK client, given only the endpoint, reads the queue URLs the stack hands out.
+  // An SDK client given the endpoint and its authority (the work directory's) reads the queue URLs the stack hands out.
   const sqs = new SQSClient({
     region: "us-east-1",
     endpoint: /→ (\S+)/.exec(put.output)?.[1],
     credentials: ADMIN_CREDENTIALS,
+    requestHandler: trustingHandler(readFileSync(path.join(workDir, "tls", "ca.pem"), "utf8")),
   });
   const alerts = await sqs.send(new ReceiveMessageCommand({ QueueUrl: outputs.AlertQueueUrl, WaitTimeSeconds: 1 }));
   expect(alerts.Messages ?? []).toEqual([]);

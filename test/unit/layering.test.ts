@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { StateValue } from "@aws-sdk/client-cloudwatch";
 import { expect, test } from "vitest";
+import { APPS, STREAMS } from "#apps/index.js";
 
 // The README's dependency diagram, held to the code: every import of every source file resolved to
 // the top-level folder it reaches, and each folder allowed only the folders the diagram shows
@@ -51,4 +53,43 @@ test("imports go one way: apps → core → shared, local never into cli, nothin
     }
   }
   expect(wrong).toEqual([]);
+});
+
+/**
+ * The words of a file's code, its comments left out: strings kept whole (a `//` inside one is no
+ * comment), identifiers split where camelCase joins words (`campaignTable` names the campaign).
+ */
+function codeWords(file: string): string[] {
+  const code = readFileSync(file, "utf8").replace(
+    /("(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`)|\/\/[^\n]*|\/\*[\s\S]*?\*\//g,
+    (_, literal: string | undefined) => literal ?? " ",
+  );
+  return code
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .split(/[^A-Za-z0-9_]+|_(?=[a-z])/)
+    .filter(Boolean);
+}
+
+test("the core and the local stack name no application: not its name, its streams or its own statuses", () => {
+  // An application's statuses: those its code gives `status`, but CloudWatch's alarm states (AWS's words, not its).
+  const alarmStates = new Set<string>(Object.values(StateValue));
+  const statuses = new Set(
+    sources(path.join(root, "apps")).flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/\bstatus\b[^;\n]*/g)].flatMap((line) =>
+        [...(line[0].matchAll(/"([A-Z][A-Z_]+)"/g) ?? [])].map((m) => m[1] as string),
+      ),
+    ),
+  );
+  for (const state of alarmStates) statuses.delete(state);
+  expect(statuses.size).toBeGreaterThan(0);
+  const names = [...APPS.map((a) => a.name), ...STREAMS.map((s) => s.name)];
+  const named = new Set(names.map((n) => n.toLowerCase()));
+  const found: string[] = [];
+  for (const folder of ["core", "local"]) {
+    for (const file of sources(path.join(root, folder))) {
+      const hits = codeWords(file).filter((w) => statuses.has(w) || named.has(w.toLowerCase()));
+      if (hits.length > 0) found.push(`${path.relative(root, file)}: ${[...new Set(hits)].join(", ")}`);
+    }
+  }
+  expect(found).toEqual([]);
 });
