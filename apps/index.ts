@@ -16,6 +16,11 @@ export const STREAMS: readonly StreamManifest[] = APPS.flatMap((app): readonly S
 export type StreamName = App["streams"][number]["name"];
 export const STREAM_NAMES = STREAMS.map((s) => s.name) as StreamName[];
 
+/** Streams with demo data, as `data/FILE`: what the commands' usage examples put. */
+export const DEMO_FILES: readonly { stream: string; file: string }[] = STREAMS.flatMap((s) =>
+  s.demo === undefined ? [] : [{ stream: s.name, file: `data/${s.demo.file}` }],
+);
+
 /** The application a stream belongs to, and its manifest. */
 export function streamOf(name: string): { app: AppManifest; stream: StreamManifest } | undefined {
   for (const app of APPS as readonly AppManifest[]) {

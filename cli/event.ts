@@ -4,11 +4,13 @@
 //   npm run -s event -- --stream cpu data/cpu.csv > event.json
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { outputsOf, partitionKeyOf, STREAM_NAMES, type StreamName, streamOf } from "../apps/index.js";
+import { DEMO_FILES, outputsOf, partitionKeyOf, STREAM_NAMES, type StreamName, streamOf } from "../apps/index.js";
 import { lambdaRecord } from "../local/lambda/kinesis-event.js";
 import { parseCommand } from "./args.js";
 import { runMain } from "./run-main.js";
 import { findOutputs } from "./stack-target.js";
+
+const [EXAMPLE = { stream: "NAME", file: "FILE" }] = DEMO_FILES.slice(-2);
 
 const USAGE = `usage: npm run -s event -- --stream NAME [options] [file]
 
@@ -25,8 +27,8 @@ options:
   -h, --help          this help
 
 examples:
-  npm run -s event -- --stream cpu data/cpu.csv --limit 10 > event.json
-  echo 'web-1, 97.5' | npm run -s event -- --stream cpu`;
+  npm run -s event -- --stream ${EXAMPLE.stream} ${EXAMPLE.file} --limit 10 > event.json
+  head -3 ${EXAMPLE.file} | npm run -s event -- --stream ${EXAMPLE.stream}`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCommand(USAGE, {

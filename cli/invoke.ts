@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { DEMO_FILES, STREAM_NAMES } from "../apps/index.js";
 import { INVOKE_PATH } from "../local/contract.js";
 import { findHost, type InvokeResult, invokeWithLogs } from "../local/lambda/invoke.js";
 import { kinesisEventProblem } from "../local/lambda/kinesis-event.js";
@@ -13,6 +14,8 @@ import { startLocalStack } from "../local/stack.js";
 import { parseCommand } from "./args.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
+
+const [EXAMPLE = { stream: "NAME", file: "FILE" }] = DEMO_FILES.slice(-2);
 
 const USAGE = `usage: npm run invoke -- --function NAME --event FILE [options]
 
@@ -23,15 +26,15 @@ the function failed. Uses the running local stack (npm start) when there is one,
 for the invocation (its streams not polled) and stops it after.
 
 options:
-  -f, --function NAME  the function: its name, or the start of its logical id (readings, cpu, …)
+  -f, --function NAME  the function: its name, or the start of its logical id (${STREAM_NAMES.join(", ")})
   -e, --event FILE     the event (- for standard input)
   --app DIR            a fresh stack from this cloud assembly (default: the app, synthesized as npm start does)
   --outputs FILE       a running local stack's outputs file (default .tripwire/cdk-outputs.json)
   -h, --help           this help
 
 examples:
-  npm run -s event -- --stream cpu data/cpu.csv --limit 5 > event.json
-  npm run invoke -- --function cpu --event event.json`;
+  npm run -s event -- --stream ${EXAMPLE.stream} ${EXAMPLE.file} --limit 5 > event.json
+  npm run invoke -- --function ${EXAMPLE.stream} --event event.json`;
 
 async function main(): Promise<number> {
   const { values } = parseCommand(USAGE, {

@@ -7,6 +7,7 @@
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import {
+  DEMO_FILES,
   isCsvHeader,
   outputsOf,
   partitionKeyOf,
@@ -22,6 +23,7 @@ import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 
 const KINDS: readonly string[] = STREAM_NAMES;
+const [EXAMPLE = { stream: "NAME", file: "FILE" }, OTHER = EXAMPLE] = DEMO_FILES.slice(-2);
 
 const USAGE = `usage: npm run put -- --stream ${KINDS.join("|")} [options] [file]
 
@@ -39,8 +41,8 @@ options:
   -h, --help        this help
 
 examples:
-  npm run put -- --stream conversions data/conversions.txt
-  cat data/readings.csv | npm run put -- --stream readings`;
+  npm run put -- --stream ${EXAMPLE.stream} ${EXAMPLE.file}
+  cat ${OTHER.file} | npm run put -- --stream ${OTHER.stream}`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCommand(USAGE, {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// An application's state, read from its table: `npm run status -- zones`, `npm run figures` (the
-// campaign's), `npm run zones`. Each application's manifest says what its status is.
+// An application's state, read from its table (`npm run status -- NAME`; package.json has shortcuts
+// for the seeds'). Each application's manifest says what its status is.
 import { APPS } from "../apps/index.js";
 import type { AppManifest } from "../apps/manifest.js";
 import { dynamoDocumentClient } from "../shared/aws.js";
@@ -10,21 +10,21 @@ import { connect } from "./stack-target.js";
 
 const WITH_STATUS = (APPS as readonly AppManifest[]).filter((app) => app.status !== undefined);
 
+const [first, second = first] = WITH_STATUS.map((a) => a.name);
+
 const USAGE = `usage: npm run status -- ${WITH_STATUS.map((a) => a.name).join("|")} [--outputs FILE] [--json]
-       (npm run figures is the campaign's, npm run zones the zones')
 
 An application's current state, read from its table:
 ${WITH_STATUS.map((a) => `  ${a.name.padEnd(10)} ${a.title}`).join("\n")}
 
 options:
   --outputs FILE  a cdk deploy --outputs-file file (default: the local stack's, or ./cdk-outputs.json)
-  --json          JSON instead of a table (pipe it into jq: npm run -s status -- zones --json | jq)
+  --json          JSON instead of a table (pipe it into jq: npm run -s status -- ${first} --json | jq)
   -h, --help      this help
 
 examples:
-  npm run figures
-  npm run status -- zones
-  npm run -s zones -- --json | jq '.[] | select(.alarms | length > 0)'`;
+  npm run status -- ${first}
+  npm run -s status -- ${second} --json | jq '.[0]'`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCommand(USAGE, { outputs: { type: "string" }, json: { type: "boolean" } });

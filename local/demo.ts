@@ -7,7 +7,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { APPS, outputsOf, partitionKeyOf, STREAMS, type StreamName } from "../apps/index.js";
+import { APPS, isCsvHeader, outputsOf, partitionKeyOf, STREAMS, type StreamName } from "../apps/index.js";
 import type { AppManifest } from "../apps/manifest.js";
 import { putRecords } from "../shared/producer.js";
 import { type LocalStack, projectRoot } from "./stack.js";
@@ -65,7 +65,9 @@ export function startDemo(
     const put = async (name: string, file: string) => {
       const lines = readFileSync(path.join(projectRoot, "data", file), "utf8")
         .split(/\r?\n/)
-        .filter((l) => l.trim() !== "");
+        .filter((l) => l.trim() !== "")
+        // A CSV header is not a record: skipped as `npm run put` skips it.
+        .filter((l, i) => !(i === 0 && isCsvHeader(name as StreamName, l)));
       const stream = outputs[outputsOf(name as StreamName).stream] ?? "";
       const records = lines.map((line) => ({
         data: Buffer.from(line),

@@ -21,6 +21,12 @@ declare module "vitest" {
  * they spawn, find it through the environment.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Against a deployed stack (TRIPWIRE_OUTPUTS: an account's, LocalStack's, a running local stack's)
+  // the tests deploy nothing: no assembly, no DynamoDB Local.
+  if (process.env.TRIPWIRE_OUTPUTS !== undefined) {
+    project.provide("assembly", "");
+    return async () => undefined;
+  }
   const work = mkdtempSync(path.join(tmpdir(), "tripwire-run-"));
   const dynamodb = await startSharedDynamoDbLocal(path.join(work, "dynamodb.log"));
   process.env[SHARED_DYNAMODB_ENV] = dynamodb.endpoint;

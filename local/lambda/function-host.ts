@@ -109,6 +109,7 @@ interface Environment {
 
 export class FunctionHost {
   private readonly idle: Environment[] = [];
+  private warming: Promise<void> | undefined;
   private readonly all = new Set<Environment>();
   private readonly log: WriteStream;
   /** Where the function's log lines go (its stdout and stderr, as CloudWatch Logs would get them). */
@@ -163,6 +164,24 @@ export class FunctionHost {
       env.child.kill("SIGKILL");
     }
     if (this.debugPort !== undefined) this.idle.push(this.spawnEnvironment());
+  }
+
+  /**
+   * Resolves once an environment is ready and idle (started if none is). Lambda's SQS poller hands a
+   * batch to a function whose init takes a fraction of a second, so a queue's visibility timeout is
+   * the function's own; a cold start on a loaded machine takes seconds, and a batch taken before it
+   * would come back to the queue (and reach its dead-letter queue) before the function saw it.
+   */
+  async warm(): Promise<void> {
+    if (this.stopped || this.debugPort !== undefined || this.idle.length > 0) return;
+    this.warming ??= (async () => {
+      const env = this.spawnEnvironment();
+      this.idle.push(env);
+      await env.ready.catch(() => undefined); // an init error is the invocation's to report
+    })().finally(() => {
+      this.warming = undefined;
+    });
+    await this.warming;
   }
 
   get runtime(): NodeRuntime {

@@ -25,6 +25,8 @@ export interface QueueMapping {
   readonly queueUrl: string;
   readonly fifo: boolean;
   readonly invoke: (event: SQSEvent) => Promise<Invocation>;
+  /** Resolves once the function has an environment ready: messages are taken only then. */
+  readonly warm?: () => Promise<void>;
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
   readonly reportBatchItemFailures: boolean;
@@ -92,6 +94,7 @@ export class QueuePoller {
   private async poll(mapping: QueueMapping): Promise<void> {
     while (!this.stopping) {
       try {
+        await mapping.warm?.();
         const messages = await this.receive(mapping);
         if (messages.length === 0) continue;
         this.busy++;

@@ -100,6 +100,7 @@ function readMappings(deps: EventSourcesDeps): { streams: Mapping[]; queues: Que
         queueUrl: source.ref,
         fifo: m.fifo,
         invoke: (event) => host.invoke(event, qualifier),
+        warm: () => host.warm(),
         sqs: new SQSClient(common),
       });
       continue;

@@ -102,14 +102,23 @@ const respond = (id: string, response: unknown): StreamFixture => ({
   },
 });
 
-const failingBatch = (id: string, overwriteResult: string, maxReceiveCount: number): QueueFixture => ({
+/**
+ * LocalStack's test uses a 4 s visibility timeout; a batch that must not come back gets longer here,
+ * since a function's first call through the SDK takes seconds on a loaded 2-core machine (AWS: well under one).
+ */
+const failingBatch = (
+  id: string,
+  overwriteResult: string,
+  maxReceiveCount: number,
+  visibilityTimeoutSeconds = 4,
+): QueueFixture => ({
   kind: "sqs",
   id,
   code: "sqs-batch-failure",
   timeoutSeconds: 4,
   overwriteResult,
   results: true,
-  queue: { visibilityTimeoutSeconds: 4, maxReceiveCount },
+  queue: { visibilityTimeoutSeconds, maxReceiveCount },
   mapping: { batchSize: 10, maxBatchingWindowSeconds: 0, reportBatchItemFailures: true },
 });
 
@@ -118,7 +127,7 @@ export const FIXTURES: readonly Fixture[] = [
   { kind: "function", id: "InvokeEcho", code: "echo" },
   { kind: "function", id: "InvokeNone", code: "none" },
   { kind: "function", id: "InvokeTimeout", code: "timeout", timeoutSeconds: 1 },
-  failingBatch("SqsEmptyJsonSucceeds", "{}", 1),
+  failingBatch("SqsEmptyJsonSucceeds", "{}", 1, 10),
   failingBatch("SqsInvalidJsonFails", '{"batchItemFailures": [{"foo":"notvalid"}]}', 2),
   {
     kind: "sqs",

@@ -111,8 +111,8 @@ export const SQS_MAPPING_SCENARIOS: readonly Scenario[] = [
       const results = f.destination ?? "";
       await send(ctx, f.queue ?? "", pythonJson({ message: 1, fail_attempts: 0 }));
       const first = await receive(ctx, { QueueUrl: results, MaxNumberOfMessages: 1 }, SQS_MAPPING_NAMES);
-      // The message's visibility timeout (4 s) and one more second: a batch taken for failed would be in the DLQ.
-      await new Promise((resolve) => setTimeout(resolve, 5000));
+      // The message's visibility timeout (10 s, fixtures.ts) and one more second: a batch taken for failed would be in the DLQ.
+      await new Promise((resolve) => setTimeout(resolve, 11_000));
       await emptyQueue(ctx, f.deadLetter ?? "", "the dead-letter queue");
       return { get_destination_queue_url: await queueUrlAnswer(ctx, results), first_invocation: first };
     },
