@@ -53,7 +53,7 @@ export interface DashboardData {
   readonly name: string;
   readonly periodSeconds: number;
   readonly rangeMinutes: number;
-  /** The range drawn (ms since the epoch). */
+  /** The range drawn (ms since the epoch): the last RANGE_MINUTES, or the stack's lifetime while it is younger. */
   readonly from: number;
   readonly to: number;
   readonly widgets: readonly Widget[];
@@ -65,6 +65,8 @@ export interface DashboardSources {
   readonly store: MetricStore;
   readonly alarms: AlarmRunner | undefined;
   readonly functions: () => FunctionPanel[];
+  /** When the stack started (ms since the epoch): a younger stack is drawn from then, not squeezed to the right. */
+  readonly startedAt?: number;
 }
 
 /** The page draws the last 15 minutes in 10-second periods: a local run is minutes long, not days. */
@@ -74,7 +76,9 @@ export const PERIOD_SECONDS = 10;
 export function dashboardData(dashboard: Resource, sources: DashboardSources, now = Date.now()): DashboardData {
   const body = JSON.parse(String(dashboard.properties.DashboardBody ?? "{}")) as { widgets?: RawWidget[] };
   const periodMs = PERIOD_SECONDS * 1000;
-  const start = now - RANGE_MINUTES * 60_000;
+  // From the start of the period the stack started in: every period drawn is one it lived through.
+  const lifetime = sources.startedAt === undefined ? undefined : sources.startedAt - (sources.startedAt % periodMs);
+  const start = Math.max(now - RANGE_MINUTES * 60_000, lifetime ?? Number.NEGATIVE_INFINITY);
   const alarmStates = [...(sources.alarms?.alarms.values() ?? [])];
   return {
     name: dashboard.name,

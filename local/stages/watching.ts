@@ -51,6 +51,7 @@ export function startWatching(parts: Parts, options: LocalStackOptions, deps: Wa
       store: cloudwatch.store,
       alarms: cloudwatch.alarms,
       functions: () => functionPanels(cloudwatch.store, hosts.values(), deps.runner?.shardsByFunction() ?? new Map()),
+      startedAt: Date.now(),
     }),
   );
   // Watch mode synthesizes the app again: not when it was given synthesized (--app).
