@@ -21,10 +21,6 @@ export default defineConfig({
           include: ["test/**/*.test.ts"],
           exclude: ["test/unit/**"],
           globalSetup: ["test/global-setup.ts"],
-          // A worker runs file after file with the modules it has loaded (the SDK, the local stack):
-          // each file starts its own stack and mocks nothing, and importing them again per file cost
-          // about a minute of a CI run.
-          isolate: false,
           env,
         },
       },
