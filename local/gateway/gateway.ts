@@ -15,6 +15,7 @@ import {
   parseRequest,
   queueAttribute,
   requestResources,
+  unansweredCall,
 } from "../iam/request.js";
 import { type AccountPolicies, accountPolicies, withRuntimePolicies } from "../iam/resource-policies.js";
 import { dynamodbAnswer, dynamodbRequest } from "./dynamodb-wire.js";
@@ -34,6 +35,7 @@ import {
   type LambdaHandler,
   type SnsHandler,
   sendError,
+  sendNotAnswered,
   withEmulatorQueueUrl,
 } from "./wire.js";
 
@@ -349,7 +351,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (answerLocal(req, res, body)) return;
     let call = parseRequest(req.headers, req.url ?? "/", body, req.method);
     if (call === undefined) {
-      sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
+      const unanswered = unansweredCall(req.headers, req.url ?? "/", body, req.method);
+      if (unanswered) sendNotAnswered(res, unanswered);
+      else sendError(res, undefined, 400, "MissingAuthenticationToken", "Request is missing a SigV4 signature");
       return;
     }
     // DynamoDB Local's answers mended to DynamoDB's (dynamodb-wire.ts): what a request names, first.

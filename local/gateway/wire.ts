@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { encode as encodeCbor } from "cbor2";
-import { type AwsRequest, param, type Service } from "../iam/request.js";
+import { type AwsRequest, param, SERVICES, type Service, type UnansweredCall } from "../iam/request.js";
 
 // Answers in each service's own wire format: errors as the JSON protocols, the query protocol, S3
 // and RPC v2 CBOR carry them, AccessDenied as each service words it, and the two services the
@@ -70,6 +70,29 @@ export function sendError(
     `<ErrorResponse><Error><Type>${status < 500 ? "Sender" : "Receiver"}</Type><Code>${queryCode}</Code>` +
       `<Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
   );
+}
+
+/**
+ * A signed call to a service or operation the local stack does not answer: said by name, in the form
+ * the caller reads errors in (400, so that no SDK retries it), with what is answered.
+ */
+export function sendNotAnswered(res: ServerResponse<IncomingMessage>, call: UnansweredCall): void {
+  const message =
+    `${call.service} ${call.operation} is not emulated by the local stack ` +
+    `(it answers ${SERVICES.filter((s) => s !== "lambda").join(", ")} and lambda Invoke)`;
+  if (call.protocol === "json") {
+    res.writeHead(400, { "content-type": "application/x-amz-json-1.1" });
+    res.end(JSON.stringify({ __type: "UnknownOperationException", message }));
+  } else if (call.protocol === "cbor") {
+    res.writeHead(400, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
+    res.end(encodeCbor({ __type: "UnknownOperationException", message }));
+  } else {
+    res.writeHead(400, { "content-type": "text/xml" });
+    res.end(
+      `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${escapeXml(message)}</Message>` +
+        `</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+    );
+  }
 }
 
 /** AccessDeniedException as each service answers it (SNS calls it AuthorizationError). */

@@ -47,6 +47,44 @@ const TARGET_PREFIX: Record<string, Service> = {
   GraniteServiceVersion20100801: "cloudwatch",
 };
 
+/** A signed call's access key and credential scope's service (its SigV4 signing name), from the header or a presigned URL. */
+function signedBy(headers: IncomingHttpHeaders, query: URLSearchParams): { accessKeyId?: string; scope?: string } {
+  const auth = typeof headers.authorization === "string" ? headers.authorization : "";
+  const credential = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query.get("X-Amz-Credential") ?? undefined;
+  const [accessKeyId, , , scope] = credential?.split("/") ?? [];
+  return { ...(accessKeyId === undefined ? {} : { accessKeyId }), ...(scope === undefined ? {} : { scope }) };
+}
+
+/** A signed call the local stack does not answer, named as its caller named it, and how the caller reads an error. */
+export interface UnansweredCall {
+  readonly service: string;
+  readonly operation: string;
+  readonly protocol: "json" | "cbor" | "query";
+}
+
+/**
+ * Names a signed call that {@link parseRequest} does not take (a service not emulated: STS, IAM, KMS,
+ * Logs, …): its service by the credential scope, its operation by X-Amz-Target, the RPC path, the
+ * query Action, or the REST method and path. Undefined for a request that is not signed at all.
+ */
+export function unansweredCall(
+  headers: IncomingHttpHeaders,
+  url: string,
+  body: Buffer,
+  method = "POST",
+): UnansweredCall | undefined {
+  const parsed = new URL(url, "http://gateway");
+  const { scope } = signedBy(headers, parsed.searchParams);
+  if (scope === undefined) return undefined;
+  const target = headers["x-amz-target"];
+  if (typeof target === "string")
+    return { service: scope, operation: target.split(".").at(-1) ?? target, protocol: "json" };
+  const rpc = /^\/service\/[^/]+\/operation\/([^/?]+)/.exec(parsed.pathname);
+  if (rpc?.[1]) return { service: scope, operation: rpc[1], protocol: "cbor" };
+  const action = new URLSearchParams(body.toString("utf8")).get("Action") ?? parsed.searchParams.get("Action");
+  return { service: scope, operation: action ?? `${method} ${parsed.pathname}`, protocol: "query" };
+}
+
 /** Reads the service, operation and credentials of a request; undefined when it is not an AWS call. */
 export function parseRequest(
   headers: IncomingHttpHeaders,
@@ -54,10 +92,8 @@ export function parseRequest(
   body: Buffer,
   method = "POST",
 ): AwsRequest | undefined {
-  const auth = typeof headers.authorization === "string" ? headers.authorization : "";
   const query = new URL(url, "http://gateway").searchParams;
-  const credential = /Credential=([^,\s]+)/.exec(auth)?.[1] ?? query.get("X-Amz-Credential") ?? undefined;
-  const [accessKeyId, , , scope] = credential?.split("/") ?? [];
+  const { accessKeyId, scope } = signedBy(headers, query);
   const target = typeof headers["x-amz-target"] === "string" ? headers["x-amz-target"] : undefined;
   let service = SERVICES.find((s) => s === scope) ?? SIGNING_NAMES[scope ?? ""];
   if (service === "s3") return s3Request(headers, url, method, accessKeyId);

@@ -481,6 +481,25 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     expect(broken.every((i) => i.outcome === "error")).toBe(true);
     expect(broken).toHaveLength(3 * kept.length);
   });
+
+  test("a call to a service the local stack does not answer is refused by its name, as the AWS CLI shows it", async () => {
+    // Query (STS), JSON (KMS, CloudWatch Logs): each read by the CLI in its own protocol, and not retried.
+    const refusals = await Promise.all(
+      [
+        ["sts", "get-caller-identity"],
+        ["kms", "list-keys"],
+        ["logs", "describe-log-groups"],
+      ].map((args) =>
+        awsCli(stack, args).then(
+          (stdout) => `answered: ${stdout}`,
+          (err: { stderr?: string }) => err.stderr ?? "",
+        ),
+      ),
+    );
+    expect(refusals[0]).toMatch(/\(InvalidAction\).*sts GetCallerIdentity is not emulated by the local stack/);
+    expect(refusals[1]).toMatch(/\(UnknownOperationException\).*kms ListKeys is not emulated by the local stack/);
+    expect(refusals[2]).toMatch(/\(UnknownOperationException\).*logs DescribeLogGroups is not emulated/);
+  });
 });
 
 describe("AWS managed policies", () => {
