@@ -1,5 +1,4 @@
 import { defineConfig } from "vitest/config";
-import { LongestFirst } from "./test/sequencer.js";
 
 // Rejections log at WARN by design; the suite provokes hundreds of them on purpose.
 // The SDK's notice that its 2027 releases need Node 22 is said once in the README instead.
@@ -11,8 +10,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration files each start their own emulators; two at a time suits a 2-core machine.
     maxWorkers: 2,
-    // The longest files first, as measured (test/durations.json): the run ends when both workers do.
-    sequence: { sequencer: LongestFirst },
     projects: [
       // Pure tests: no stack, so `npx vitest run test/unit/x.test.ts` starts in seconds.
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"], env } },

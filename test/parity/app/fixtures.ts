@@ -103,8 +103,9 @@ const respond = (id: string, response: unknown): StreamFixture => ({
 });
 
 /**
- * LocalStack's test uses a 4 s visibility timeout; a batch that must not come back gets longer here,
- * since a function's first call through the SDK takes seconds on a loaded 2-core machine (AWS: well under one).
+ * LocalStack's test uses a 4 s visibility timeout and function timeout; a batch that must not come
+ * back gets longer ones here, since a function's first call through the SDK takes seconds on a loaded
+ * 2-core machine (AWS: well under one), and a timed-out invocation returns its batch to the queue.
  */
 const failingBatch = (
   id: string,
@@ -115,7 +116,7 @@ const failingBatch = (
   kind: "sqs",
   id,
   code: "sqs-batch-failure",
-  timeoutSeconds: 4,
+  timeoutSeconds: visibilityTimeoutSeconds,
   overwriteResult,
   results: true,
   queue: { visibilityTimeoutSeconds, maxReceiveCount },
