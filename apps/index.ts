@@ -16,10 +16,13 @@ export const STREAMS: readonly StreamManifest[] = APPS.flatMap((app): readonly S
 export type StreamName = App["streams"][number]["name"];
 export const STREAM_NAMES = STREAMS.map((s) => s.name) as StreamName[];
 
-/** Streams with demo data, as `data/FILE`: what the commands' usage examples put. */
-export const DEMO_FILES: readonly { stream: string; file: string }[] = STREAMS.flatMap((s) =>
-  s.demo === undefined ? [] : [{ stream: s.name, file: `data/${s.demo.file}` }],
-);
+/** Two streams with demo data (`data/FILE`), or placeholders: what the commands' usage examples put. */
+export const USAGE_EXAMPLES: readonly [{ stream: string; file: string }, { stream: string; file: string }] = (() => {
+  const [first = { stream: "NAME", file: "FILE" }, second = first] = STREAMS.flatMap((s) =>
+    s.demo === undefined ? [] : [{ stream: s.name, file: `data/${s.demo.file}` }],
+  ).slice(-2);
+  return [first, second];
+})();
 
 /** The application a stream belongs to, and its manifest. */
 export function streamOf(name: string): { app: AppManifest; stream: StreamManifest } | undefined {

@@ -4,13 +4,13 @@
 //   npm run -s event -- --stream cpu data/cpu.csv > event.json
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { DEMO_FILES, outputsOf, partitionKeyOf, STREAM_NAMES, type StreamName, streamOf } from "../apps/index.js";
+import { outputsOf, partitionKeyOf, STREAM_NAMES, type StreamName, streamOf, USAGE_EXAMPLES } from "../apps/index.js";
 import { lambdaRecord } from "../local/lambda/kinesis-event.js";
 import { parseCommand } from "./args.js";
 import { runMain } from "./run-main.js";
 import { findOutputs } from "./stack-target.js";
 
-const [EXAMPLE = { stream: "NAME", file: "FILE" }] = DEMO_FILES.slice(-2);
+const [EXAMPLE] = USAGE_EXAMPLES;
 
 const USAGE = `usage: npm run -s event -- --stream NAME [options] [file]
 

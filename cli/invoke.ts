@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { DEMO_FILES, STREAM_NAMES } from "../apps/index.js";
+import { STREAM_NAMES, USAGE_EXAMPLES } from "../apps/index.js";
 import { INVOKE_PATH } from "../local/contract.js";
 import { findHost, type InvokeResult, invokeWithLogs } from "../local/lambda/invoke.js";
 import { kinesisEventProblem } from "../local/lambda/kinesis-event.js";
@@ -15,7 +15,7 @@ import { parseCommand } from "./args.js";
 import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 
-const [EXAMPLE = { stream: "NAME", file: "FILE" }] = DEMO_FILES.slice(-2);
+const [EXAMPLE] = USAGE_EXAMPLES;
 
 const USAGE = `usage: npm run invoke -- --function NAME --event FILE [options]
 

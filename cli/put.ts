@@ -7,7 +7,6 @@
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import {
-  DEMO_FILES,
   isCsvHeader,
   outputsOf,
   partitionKeyOf,
@@ -15,6 +14,7 @@ import {
   STREAMS,
   type StreamName,
   streamOf,
+  USAGE_EXAMPLES,
 } from "../apps/index.js";
 import { kinesisClient } from "../shared/aws.js";
 import { MAX_BYTES_PER_RECORD, type ProducerRecord, putRecords } from "../shared/producer.js";
@@ -23,7 +23,7 @@ import { runMain } from "./run-main.js";
 import { connect } from "./stack-target.js";
 
 const KINDS: readonly string[] = STREAM_NAMES;
-const [EXAMPLE = { stream: "NAME", file: "FILE" }, OTHER = EXAMPLE] = DEMO_FILES.slice(-2);
+const [EXAMPLE, OTHER] = USAGE_EXAMPLES;
 
 const USAGE = `usage: npm run put -- --stream ${KINDS.join("|")} [options] [file]
 

@@ -53,8 +53,7 @@ export function sendError(
     return;
   }
   if (call?.protocol === "cbor") {
-    res.writeHead(status, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
-    res.end(encodeCbor({ __type: code, message }));
+    cborError(res, status, code, message);
     return;
   }
   if (call?.json !== undefined) {
@@ -65,9 +64,20 @@ export function sendError(
     res.end(JSON.stringify({ __type: code, [messageKey]: message }));
     return;
   }
+  queryError(res, status, queryCode, message);
+}
+
+/** An error as Smithy RPC v2 CBOR carries it. */
+function cborError(res: ServerResponse<IncomingMessage>, status: number, code: string, message: string): void {
+  res.writeHead(status, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
+  res.end(encodeCbor({ __type: code, message }));
+}
+
+/** An error as the query protocol carries it: an <ErrorResponse> document. */
+function queryError(res: ServerResponse<IncomingMessage>, status: number, code: string, message: string): void {
   res.writeHead(status, { "content-type": "text/xml" });
   res.end(
-    `<ErrorResponse><Error><Type>${status < 500 ? "Sender" : "Receiver"}</Type><Code>${queryCode}</Code>` +
+    `<ErrorResponse><Error><Type>${status < 500 ? "Sender" : "Receiver"}</Type><Code>${code}</Code>` +
       `<Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
   );
 }
@@ -83,16 +93,8 @@ export function sendNotAnswered(res: ServerResponse<IncomingMessage>, call: Unan
   if (call.protocol === "json") {
     res.writeHead(400, { "content-type": "application/x-amz-json-1.1" });
     res.end(JSON.stringify({ __type: "UnknownOperationException", message }));
-  } else if (call.protocol === "cbor") {
-    res.writeHead(400, { "content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor" });
-    res.end(encodeCbor({ __type: "UnknownOperationException", message }));
-  } else {
-    res.writeHead(400, { "content-type": "text/xml" });
-    res.end(
-      `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>${escapeXml(message)}</Message>` +
-        `</Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
-    );
-  }
+  } else if (call.protocol === "cbor") cborError(res, 400, "UnknownOperationException", message);
+  else queryError(res, 400, "InvalidAction", message);
 }
 
 /** AccessDeniedException as each service answers it (SNS calls it AuthorizationError). */

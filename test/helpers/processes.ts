@@ -7,8 +7,18 @@ export function runNode(
   args: readonly string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number | null; output: string }> {
+  return runProcess(process.execPath, args, env);
+}
+
+/** Runs a program, asynchronously, in `cwd` (the project by default); resolves with its exit code and everything it printed. */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd = projectRoot,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const collect = (c: Buffer) => {
       output += c.toString();

@@ -1,9 +1,10 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect, test } from "vitest";
 import { projectRoot } from "../../local/stack.js";
+import { runProcess } from "../helpers/processes.js";
 
 // docs/tutorial.md, followed as a reader follows it, in a copy of the repository: each code block
 // headed by a file path is written there (a block for a file that exists is the lines to add to
@@ -70,20 +71,14 @@ function addTo(existing: string, block: string, file: string): string {
   return lines.join("\n");
 }
 
-function run(command: string, cwd: string): Promise<{ code: number | null; output: string }> {
-  // A fresh terminal: no AWS settings of the test run's own.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_")));
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const collect = (c: Buffer) => {
-      output += c.toString();
-    };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
-    child.once("close", (code) => resolve({ code, output }));
-  });
-}
+/** A shell block, run as in a fresh terminal: no AWS settings of the test run's own. */
+const run = (command: string, cwd: string) =>
+  runProcess(
+    "bash",
+    ["-c", command],
+    Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_"))),
+    cwd,
+  );
 
 test("the tutorial, followed as written, adds an application that alerts on the local stack", async () => {
   const blocks = blocksOf(readFileSync(TUTORIAL, "utf8"));

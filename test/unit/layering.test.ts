@@ -76,7 +76,7 @@ test("no code outside apps/ names an application: not its name, its streams or i
   const statuses = new Set(
     sources(path.join(root, "apps")).flatMap((file) =>
       [...readFileSync(file, "utf8").matchAll(/\bstatus\b[^;\n]*/g)].flatMap((line) =>
-        [...(line[0].matchAll(/"([A-Z][A-Z_]+)"/g) ?? [])].map((m) => m[1] as string),
+        [...line[0].matchAll(/"([A-Z][A-Z_]+)"/g)].map((m) => m[1] as string),
       ),
     ),
   );
