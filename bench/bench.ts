@@ -16,6 +16,7 @@ import { synthesize } from "../local/cloudformation/synth.js";
 import { nodeFor } from "../local/lambda/function-host.js";
 import { projectRoot } from "../local/stack.js";
 import { COMMON_ENV } from "../shared/config.js";
+import { dynamoItemSize } from "../shared/item-size.js";
 import { measureLatency } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
@@ -30,22 +31,6 @@ const CONVERSIONS = Number(process.env.BENCH_CONVERSIONS ?? 3000);
 process.stderr.write("synthesizing the app (cdk synth) …\n");
 const assembly = synthesize(projectRoot, mkdtempSync(path.join(tmpdir(), "tripwire-bench-assembly-")));
 const workload = { readings: READINGS, conversions: CONVERSIONS };
-
-/** An item's size as DynamoDB counts it: attribute names plus values (strings and binary by their
- * bytes, numbers by about one byte per two digits, maps and lists by their contents). */
-function dynamoItemSize(item: Record<string, unknown>): number {
-  const size = (value: unknown): number => {
-    if (value === null || value === undefined || typeof value === "boolean") return 1;
-    if (typeof value === "string") return Buffer.byteLength(value);
-    if (typeof value === "number") return Math.ceil(String(Math.abs(value)).replace(/[.-]/g, "").length / 2) + 1;
-    if (value instanceof Uint8Array) return value.length;
-    if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + size(v), 0);
-    if (typeof value === "object")
-      return 3 + Object.entries(value).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k) + size(v), 0);
-    return 0;
-  };
-  return Object.entries(item).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + size(v), 0);
-}
 
 async function bundles(): Promise<{ name: string; bytes: number; importMs: number; fatImportMs: number }[]> {
   const dir = mkdtempSync(path.join(tmpdir(), "tripwire-bundles-"));

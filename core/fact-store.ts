@@ -1,11 +1,11 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { batchGet, batchPut, conditionalWrite } from "../shared/dynamo.js";
-import type { Aggregate, Fact, FactStore, FactsWritten } from "./facts.js";
+import type { AggregatePart, Fact, FactStore, FactsWritten, PartKey } from "./facts.js";
 
 // The facts mode's DynamoDB adapter: one table, one string partition key; a fact is an item of its
-// own (how it is laid out is the application's codec), an aggregate an item of counters and
-// per-shard watermarks. One strongly consistent BatchGetItem reads a batch's facts and aggregates;
-// facts are put with BatchWriteItem (25 to a call); an aggregate is one UpdateItem that ADDs.
+// own (how it is laid out is the application's codec), an aggregate's part an item of counters and
+// its shard's watermark. One strongly consistent BatchGetItem reads a batch's facts and parts;
+// facts are put with BatchWriteItem (25 to a call); a part is one UpdateItem that ADDs.
 
 /** How an application's facts are stored: the item a fact is, and the facts an item holds. */
 export interface FactCodec<V> {
@@ -16,9 +16,11 @@ export interface FactCodec<V> {
 }
 
 export interface AggregateLayout {
-  /** The item key of an aggregate (e.g. `FIGURES#<campaign>`). */
-  itemKey(key: string): string;
-  /** The attribute that names the aggregate in its item (e.g. "campaign"). */
+  /** The item key of an aggregate's part written by `shard` (e.g. `FIGURES-PART#<shard>#<campaign>`). */
+  partKey(key: string, shard: string): string;
+  /** The item key of an aggregate written whole by an earlier version (e.g. `FIGURES#<campaign>`): read, never written. */
+  wholeKey(key: string): string;
+  /** The attribute that names the aggregate in its items (e.g. "campaign"). */
   readonly nameAttribute: string;
 }
 
@@ -36,25 +38,42 @@ export class DynamoFactStore<V> implements FactStore<V> {
     private readonly aggregates: AggregateLayout,
   ) {}
 
-  async load(factKeys: readonly string[], aggregateKeys: readonly string[]) {
-    const keys = new Set([...factKeys, ...aggregateKeys.map((k) => this.aggregates.itemKey(k))]);
-    const items = await batchGet(
-      this.db,
-      this.table,
-      [...keys].map((key) => ({ [this.keyAttribute]: key })),
-    );
-    const byItemKey = new Map(items.map((item) => [String(item[this.keyAttribute]), item]));
+  async load(factKeys: readonly string[], parts: readonly PartKey[]) {
+    const partKey = (p: PartKey) => this.aggregates.partKey(p.aggregate, p.shard);
+    const byItemKey = await this.read([...factKeys, ...parts.map(partKey)]);
     const facts = new Map<string, Fact<V>>();
     for (const key of factKeys) {
       const item = byItemKey.get(key);
       if (item) for (const [factKey, fact] of this.codec.facts(item)) facts.set(factKey, fact);
     }
-    const aggregates = new Map<string, Aggregate>();
-    for (const key of aggregateKeys) {
-      const item = byItemKey.get(this.aggregates.itemKey(key));
-      aggregates.set(key, item ? aggregateOf(item, [this.keyAttribute, this.aggregates.nameAttribute]) : EMPTY);
+    // A part without an item yet counts from where an earlier version's whole aggregate got to, if
+    // there is one: read only then, once per part's life.
+    const unborn = parts.filter((p) => !byItemKey.has(partKey(p)));
+    const wholes = await this.read([...new Set(unborn.map((p) => this.aggregates.wholeKey(p.aggregate)))]);
+    const aggregates = new Map<string, Map<string, AggregatePart>>();
+    for (const p of parts) {
+      const item = byItemKey.get(partKey(p));
+      const from = item ?? wholes.get(this.aggregates.wholeKey(p.aggregate));
+      const watermark = from?.[`${WATERMARK_PREFIX}${p.shard}`];
+      const byShard = aggregates.get(p.aggregate) ?? new Map<string, AggregatePart>();
+      byShard.set(p.shard, {
+        exists: item !== undefined,
+        ...(watermark === undefined ? {} : { watermark: String(watermark) }),
+      });
+      aggregates.set(p.aggregate, byShard);
     }
     return { facts, aggregates };
+  }
+
+  private async read(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    if (keys.length === 0) return new Map();
+    const unique = [...new Set(keys)];
+    const items = await batchGet(
+      this.db,
+      this.table,
+      unique.map((key) => ({ [this.keyAttribute]: key })),
+    );
+    return new Map(items.map((item) => [String(item[this.keyAttribute]), item]));
   }
 
   write(facts: readonly { key: string; value: V; by: string }[]): Promise<FactsWritten> {
@@ -66,52 +85,36 @@ export class DynamoFactStore<V> implements FactStore<V> {
   }
 
   /**
-   * ADDs the increments under a condition on the watermarks of the shards it moves only, so that
-   * writers from different shards commute (a version would make every shard's batch conflict with
-   * every other's) and two invocations of one batch do not both count.
+   * ADDs the increments and moves the part's watermark under a condition on it as read (absent for
+   * a part not yet written), so that two invocations of one batch do not both count.
    */
   add(
-    key: string,
-    expected: Aggregate,
-    watermarks: Readonly<Record<string, string>>,
+    part: PartKey,
+    expected: AggregatePart,
+    watermark: string,
     increments: Readonly<Record<string, number>>,
   ): Promise<boolean> {
-    const names: Record<string, string> = { "#name": this.aggregates.nameAttribute };
-    const values: Record<string, unknown> = { ":name": key };
-    const sets = ["#name = :name"];
-    const adds: string[] = [];
-    const conditions: string[] = [];
-    let n = 0;
-    const placeholder = (attribute: string) => {
-      n += 1;
-      names[`#a${n}`] = attribute;
-      return `#a${n}`;
+    const names: Record<string, string> = {
+      "#name": this.aggregates.nameAttribute,
+      "#wm": `${WATERMARK_PREFIX}${part.shard}`,
     };
-    for (const [shardId, mark] of Object.entries(watermarks)) {
-      const from = expected.watermarks[shardId];
-      if (from === mark) continue;
-      const attribute = placeholder(`${WATERMARK_PREFIX}${shardId}`);
-      values[`:to${n}`] = mark;
-      sets.push(`${attribute} = :to${n}`);
-      if (from === undefined) conditions.push(`attribute_not_exists(${attribute})`);
-      else {
-        values[`:from${n}`] = from;
-        conditions.push(`${attribute} = :from${n}`);
-      }
-    }
+    const values: Record<string, unknown> = { ":name": part.aggregate, ":to": watermark };
+    const adds: string[] = [];
     for (const [counter, amount] of Object.entries(increments)) {
       if (amount === 0) continue;
-      const attribute = placeholder(counter);
-      values[`:n${n}`] = amount;
-      adds.push(`${attribute} :n${n}`);
+      const n = adds.length;
+      names[`#c${n}`] = counter;
+      values[`:c${n}`] = amount;
+      adds.push(`#c${n} :c${n}`);
     }
+    if (expected.exists) values[":from"] = expected.watermark;
     return conditionalWrite(() =>
       this.db.send(
         new UpdateCommand({
           TableName: this.table,
-          Key: { [this.keyAttribute]: this.aggregates.itemKey(key) },
-          UpdateExpression: `SET ${sets.join(", ")}${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
-          ConditionExpression: conditions.length > 0 ? conditions.join(" AND ") : undefined,
+          Key: { [this.keyAttribute]: this.aggregates.partKey(part.aggregate, part.shard) },
+          UpdateExpression: `SET #name = :name, #wm = :to${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`,
+          ConditionExpression: expected.exists ? "#wm = :from" : "attribute_not_exists(#wm)",
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
@@ -120,16 +123,12 @@ export class DynamoFactStore<V> implements FactStore<V> {
   }
 }
 
-const EMPTY: Aggregate = { counters: {}, watermarks: {} };
-
-/** An aggregate's item read back: its numeric attributes are its counters, `wm:<shard>` its watermarks. */
-export function aggregateOf(item: Record<string, unknown>, names: readonly string[]): Aggregate {
+/** The counters of an aggregate's item, whole or part: its numeric attributes other than those named. */
+export function countersOf(item: Record<string, unknown>, names: readonly string[]): Record<string, number> {
   const counters: Record<string, number> = {};
-  const watermarks: Record<string, string> = {};
   for (const [attribute, value] of Object.entries(item)) {
-    if (names.includes(attribute)) continue;
-    if (attribute.startsWith(WATERMARK_PREFIX)) watermarks[attribute.slice(WATERMARK_PREFIX.length)] = String(value);
-    else if (typeof value === "number") counters[attribute] = value;
+    if (names.includes(attribute) || attribute.startsWith(WATERMARK_PREFIX)) continue;
+    if (typeof value === "number") counters[attribute] = value;
   }
-  return { counters, watermarks };
+  return counters;
 }

@@ -18,7 +18,11 @@ const MAX_CONFLICTS = 10;
 // - A record is decided on the facts as they were before it. The facts a batch's step reads are
 //   loaded in one strongly consistent read; a fact made by this record or a later one (a redelivery
 //   after a partial attempt) is not there yet for it, and a fact an earlier record of the batch made
-//   is. So a redelivered record decides as it did, and what it writes is what it wrote.
+//   is. So a redelivered record decides as it did, and what it writes is what it wrote. "Later" is
+//   within a shard: a fact names its record by shard and sequence number (Lambda's event id), since
+//   a reshard's children number their records afresh — a child's record can have a lower sequence
+//   number than its parent's last — and a fact from another shard of the key's line is from an
+//   ancestor, whose records were all finished before this shard was read.
 // - Facts are put in bulk, unconditionally, in record order. That is safe because a fact is only
 //   written by the invocation that holds its key's records: the partition key is the key's (a
 //   producer's retry repeats it), so one shard carries them in order, a parent shard's before its
@@ -27,20 +31,37 @@ const MAX_CONFLICTS = 10;
 // - Outputs are sent after their facts, each with a deduplication id from its fact (a coupon's
 //   code), so a crash between the write and the send loses nothing — the redelivered record finds
 //   its own fact hidden, decides again, sends again — and the FIFO destination drops the copy.
-// - Tallies last. Each aggregate's item keeps, per shard, the sequence number up to which it
-//   counts (a watermark), and an update adds a batch's increments on the condition that the
-//   watermarks it moves are still as read: writers from different shards commute, two invocations
-//   of one batch do not both count. A record at or below its aggregate's watermark was processed to
-//   the end before: it is a replay and is not decided at all. (Watermarks per shard assume one
-//   batch per shard at a time: a ParallelizationFactor of 1, which the stack requires of a stream
-//   whose manifest says `mode: "facts"`.)
+// - Tallies last, in parts: an aggregate (a campaign's figures) is the sum of one part per shard
+//   that counted toward it, each an item of its own written by that shard alone — so no item has
+//   every shard as a writer, and a part's writes follow its one shard's batches (one a second at
+//   most, however many shards the stream has). A part keeps the sequence number up to which it
+//   counts (its watermark), and an update adds a batch's increments on the condition that the
+//   watermark is still as read: two invocations of one batch do not both count. A record at or
+//   below its part's watermark was processed to the end before: it is a replay and is not decided
+//   at all. Parts are never pruned and never grow: a reshard starts new ones for its children, and
+//   readers sum what there is. (One writer per part assumes one batch per shard at a time: a
+//   ParallelizationFactor of 1, which the stack requires of a stream whose manifest says
+//   `mode: "facts"`.) An aggregate written whole by an earlier version is read as every part's
+//   floor until that part has an item of its own, so what it counted stays counted once.
 // - Everything from the first record not finished on (its facts, its send or its tally) goes back
 //   to Lambda, which delivers it again; nothing is dropped.
 
 /** A fact as stored: its value, and the record that made it (undefined: reference data, always there). */
 export interface Fact<V> {
   readonly value: V;
+  /** The record that made it, by {@link recordId}; an earlier version's facts hold its sequence number alone. */
   readonly by?: string;
+}
+
+/** How a fact names the record that made it: as Lambda's event id does, `<shard id>:<sequence number>`.
+ * The shard matters: sequence numbers are ordered within a shard, not across a reshard's shards. */
+export function recordId(record: { readonly shardId: string; readonly sequenceNumber: string }): string {
+  return `${record.shardId}:${record.sequenceNumber}`;
+}
+
+function maker(by: string): { shard?: string; sequenceNumber: string } {
+  const colon = by.lastIndexOf(":");
+  return colon < 0 ? { sequenceNumber: by } : { shard: by.slice(0, colon), sequenceNumber: by.slice(colon + 1) };
 }
 
 /** The facts a record's step sees: those made before it. */
@@ -70,10 +91,18 @@ export interface FactApp<E, V, O> {
   step(event: E, facts: FactView<V>): FactStep<V, O>;
 }
 
-/** An aggregate as read: its counters and, per shard, the padded sequence number it counts up to. */
-export interface Aggregate {
-  readonly counters: Readonly<Record<string, number>>;
-  readonly watermarks: Readonly<Record<string, string>>;
+/** Which part of which aggregate: the one its shard writes. */
+export interface PartKey {
+  readonly aggregate: string;
+  readonly shard: string;
+}
+
+/** A part as read: how far it counts its shard's records, and whether its item exists yet. */
+export interface AggregatePart {
+  /** The padded sequence number of the last record it counts; undefined before its first. */
+  readonly watermark?: string;
+  /** False until its first add makes its item. */
+  readonly exists: boolean;
 }
 
 /** The bulk-write answer: how many facts, from the first on, are known to be written. */
@@ -84,15 +113,15 @@ export interface FactsWritten {
 
 /** The port the facts mode needs: a DynamoDB adapter deploys, an in-memory one tests. */
 export interface FactStore<V> {
-  /** The facts (those found) and aggregates (every one: empty when new) of the keys given, strongly consistently. */
-  load(facts: readonly string[], aggregates: readonly string[]): Promise<Loaded<V>>;
+  /** The facts (those found) and aggregate parts (every one: empty when new) of the keys given, strongly consistently. */
+  load(facts: readonly string[], parts: readonly PartKey[]): Promise<Loaded<V>>;
   /** Puts facts in bulk, in order, each named by the record that made it. */
   write(facts: readonly { key: string; value: V; by: string }[]): Promise<FactsWritten>;
-  /** Adds increments to an aggregate if the watermarks it moves are still as `expected`; false when they moved. */
+  /** Adds increments to a part and moves its watermark if it is still as `expected`; false when it moved. */
   add(
-    key: string,
-    expected: Aggregate,
-    watermarks: Readonly<Record<string, string>>,
+    part: PartKey,
+    expected: AggregatePart,
+    watermark: string,
     increments: Readonly<Record<string, number>>,
   ): Promise<boolean>;
 }
@@ -103,10 +132,19 @@ export interface FactDeps<E, V, O> {
   readonly sink: Sink<O>;
 }
 
-/** What the store held for a batch: its facts and its aggregates. */
+/** What the store held for a batch: its facts and, per aggregate, per shard, its parts. */
 export interface Loaded<V> {
   readonly facts: ReadonlyMap<string, Fact<V>>;
-  readonly aggregates: ReadonlyMap<string, Aggregate>;
+  readonly aggregates: ReadonlyMap<string, ReadonlyMap<string, AggregatePart>>;
+}
+
+const NEW_PART: AggregatePart = { exists: false };
+
+/** An aggregate's watermarks, per shard, from its parts. */
+function watermarksOf(parts: ReadonlyMap<string, AggregatePart> | undefined): Record<string, string> {
+  const marks: Record<string, string> = {};
+  for (const [shard, part] of parts ?? []) if (part.watermark !== undefined) marks[shard] = part.watermark;
+  return marks;
 }
 
 /** A record's lot in a batch: a replay (its aggregate counts it already), or decided: its step. */
@@ -127,21 +165,30 @@ export function decideFacts<E, V, O>(
 ): Decided<E, V, O>[] {
   const fresh = new Set<Keyed<E>>();
   for (const [key, list] of groupBy(records, (r) => app.aggregateOf(r.event))) {
-    for (const r of pastWatermarks(loaded.aggregates.get(key)?.watermarks ?? {}, list).fresh) fresh.add(r);
+    for (const r of pastWatermarks(watermarksOf(loaded.aggregates.get(key)), list).fresh) fresh.add(r);
   }
   const made = new Map<string, V>();
   return records.map((record) => {
     if (!fresh.has(record)) return { record, replay: true };
     const seq = sequenceKey(record.sequenceNumber);
+    // Made before this record: by reference data, by a record of another shard of the key's line
+    // (an ancestor: read to its end before this shard was), or by an earlier record of this shard.
+    const before = (by: string | undefined) => {
+      if (by === undefined) return true;
+      const { shard, sequenceNumber } = maker(by);
+      return (shard !== undefined && shard !== record.shardId) || sequenceKey(sequenceNumber) < seq;
+    };
     const view: FactView<V> = {
       get: (key) => {
         if (made.has(key)) return made.get(key);
         const fact = loaded.facts.get(key);
-        return fact && (fact.by === undefined || sequenceKey(fact.by) < seq) ? fact.value : undefined;
+        return fact && before(fact.by) ? fact.value : undefined;
       },
       mine: (key) => {
         const fact = loaded.facts.get(key);
-        return fact?.by === record.sequenceNumber ? fact.value : undefined;
+        if (fact?.by === undefined) return undefined;
+        const { shard = record.shardId, sequenceNumber } = maker(fact.by);
+        return shard === record.shardId && sequenceNumber === record.sequenceNumber ? fact.value : undefined;
       },
     };
     const step = app.step(record.event, view);
@@ -166,12 +213,13 @@ export async function processFacts<E, V, O>(
     counts[name] = (counts[name] ?? 0) + n;
   };
   const factKeys = new Set<string>();
-  const aggregateKeys = new Set<string>();
-  for (const { event } of records) {
-    aggregateKeys.add(app.aggregateOf(event));
+  const parts = new Map<string, PartKey>();
+  for (const { event, ref } of records) {
+    const part = { aggregate: app.aggregateOf(event), shard: ref.shardId };
+    parts.set(partId(part), part);
     for (const key of app.reads(event)) factKeys.add(key);
   }
-  const loaded = await store.load([...factKeys], [...aggregateKeys]);
+  const loaded = await store.load([...factKeys], [...parts.values()]);
   const decided = decideFacts(
     app,
     records.map((r) => ({ event: r.event, shardId: r.ref.shardId, sequenceNumber: r.ref.sequenceNumber })),
@@ -184,7 +232,7 @@ export async function processFacts<E, V, O>(
   // Facts, then outputs, then tallies; each stage only for the records the one before finished.
   const errors: unknown[] = [];
   const facts = steps.flatMap((s, index) =>
-    s.facts.map((f) => ({ index, fact: { ...f, by: todo[index]?.ref.sequenceNumber ?? "" } })),
+    s.facts.map((f) => ({ index, fact: { ...f, by: recordId((todo[index] as Decoded<E>).ref) } })),
   );
   const written = await store.write(facts.map((f) => f.fact));
   if (written.error !== undefined) errors.push(written.error);
@@ -200,39 +248,54 @@ export async function processFacts<E, V, O>(
 
   const countedHere = new Set<number>();
   const entries = todo.slice(0, done).map((record, index) => ({ record, index }));
-  for (const [key, list] of groupBy(entries, (e) => app.aggregateOf(e.record.event))) {
-    let aggregate = loaded.aggregates.get(key) ?? { counters: {}, watermarks: {} };
+  for (const list of groupBy(entries, (e) => partId(partOf(app, e.record))).values()) {
+    const first = list[0];
+    if (first === undefined) continue;
+    const part = partOf(app, first.record);
+    let stored = loaded.aggregates.get(part.aggregate)?.get(part.shard) ?? NEW_PART;
     try {
       for (let attempt = 0; ; attempt++) {
         const keyed = list.map((e) => ({ ...keyedRecord(e.record), event: e }));
-        const { fresh: uncounted, watermarks } = pastWatermarks(aggregate.watermarks, keyed);
-        if (uncounted.length === 0) break;
+        const marks = stored.watermark === undefined ? {} : { [part.shard]: stored.watermark };
+        const { fresh: uncounted, watermarks } = pastWatermarks(marks, keyed);
+        const watermark = watermarks[part.shard];
+        if (uncounted.length === 0 || watermark === undefined) break;
         const increments: Record<string, number> = {};
         for (const { event: e } of uncounted) {
           for (const [name, n] of Object.entries(steps[e.index]?.tally ?? {}))
             increments[name] = (increments[name] ?? 0) + n;
         }
-        if (await store.add(key, aggregate, watermarks, increments)) {
+        if (await store.add(part, stored, watermark, increments)) {
           for (const { event: e } of uncounted) countedHere.add(e.index);
           break;
         }
         // Another invocation of this batch counted some of it first: read again, count the rest.
         count("conflicts");
         if (attempt + 1 >= MAX_CONFLICTS) {
-          throw new ConflictError(`aggregate ${key}: ${MAX_CONFLICTS} write conflicts in a row`);
+          throw new ConflictError(
+            `aggregate ${part.aggregate} (${part.shard}): ${MAX_CONFLICTS} write conflicts in a row`,
+          );
         }
         await sleep(Math.random() * 20 * (attempt + 1));
-        aggregate = (await store.load([], [key])).aggregates.get(key) ?? aggregate;
+        stored = (await store.load([], [part])).aggregates.get(part.aggregate)?.get(part.shard) ?? stored;
       }
     } catch (err) {
       errors.push(err);
-      done = Math.min(done, list[0]?.index ?? done);
+      done = Math.min(done, first.index);
     }
   }
   for (const [index, step] of steps.slice(0, done).entries()) {
     count(countedHere.has(index) ? step.outcome : "replayed");
   }
   return { failed: new Set(todo.slice(done).map((r) => r.ref.sequenceNumber)), errors, counts };
+}
+
+function partOf<E>(app: FactApp<E, unknown, unknown>, r: Decoded<E>): PartKey {
+  return { aggregate: app.aggregateOf(r.event), shard: r.ref.shardId };
+}
+
+function partId(part: PartKey): string {
+  return `${part.shard}\u0000${part.aggregate}`;
 }
 
 function keyedRecord<E>(r: Decoded<E>) {

@@ -1,8 +1,9 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from "aws-lambda";
-import { dynamoDocumentClient, snsClient, sqsClient } from "../shared/aws.js";
+import { dynamoDocumentClient, kinesisClient, snsClient, sqsClient } from "../shared/aws.js";
 import type { RecordRef } from "../shared/kinesis-record.js";
 import { type KeyedApp, processKeyed } from "./keyed.js";
 import { DynamoKeyedStore, type StateCodec } from "./keyed-store.js";
+import { kinesisLineage } from "./kinesis-lineage.js";
 import { observability } from "./observability.js";
 import { rejectionSink } from "./rejects.js";
 import { type Message, snsSink } from "./sinks.js";
@@ -74,6 +75,7 @@ export function keyedHandler<E, S, O>(fn: KeyedFunction<E, S, O>): Handler {
     app: fn.app,
     store: new DynamoKeyedStore<S, O>(dynamoDocumentClient(), fn.table, fn.keyAttribute, fn.codec),
     sink: snsSink(snsClient(), fn.topicArn, fn.message),
+    lineage: kinesisLineage(kinesisClient()),
   };
   return streamHandler({
     service: fn.service,

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { mapLimit } from "../shared/concurrency.js";
 import { sequenceKey } from "../shared/kinesis-record.js";
+import { isAncestor, type LineageSource, type ShardLineage } from "./lineage.js";
 import type { Sink } from "./sinks.js";
 import type { CountedOutcome, Decoded } from "./stream-batch.js";
 
@@ -16,6 +17,17 @@ import type { CountedOutcome, Decoded } from "./stream-batch.js";
 //   records still reach one invocation at a time and in sequence; batches of other keys running
 //   beside it touch other items (test/integration/cards.test.ts runs the card demo with factor 4,
 //   test/integration/cdk-apps.test.ts and runner.test.ts the order and the checkpoint).
+// - Reshards, and what an item forgets. A key's hash lies in one open shard at a time; when the
+//   stream reshards it lies in a child of that shard (a split's half, a merge's union), so the shards
+//   a key's records ever came from form one line of descent. Lambda reads a child only after its
+//   parents are read to their end and checkpointed, and a batch is retried or duplicated only
+//   before its checkpoint moves, so once a record of shard C is applied to a key, no record of an
+//   ancestor of C can be delivered to it as new: the ancestors' watermarks are dropped, and a
+//   record that does come from an ancestor (a mapping re-created at TRIM_HORIZON) was applied
+//   before and is a replay. A shard Kinesis no longer lists has expired with its records: its
+//   watermark goes too. So an item holds one watermark — two only for records routed by an
+//   explicit hash key across unrelated shards — however often the stream reshards
+//   (core/lineage.ts reads the lineage; a store without it keeps every watermark, as before).
 // - Races. The new state, the moved watermarks and the outputs are written in ONE conditional write
 //   on the version that was read. Two invocations of the same batch (a duplicate delivery, a retry
 //   while the first still runs) cannot both win: the loser reloads, finds the watermark moved, and
@@ -91,12 +103,21 @@ export interface KeyedDeps<E, S, O> {
   readonly maxConflicts?: number;
   /** Keys worked on at once (default 10). */
   readonly concurrency?: number;
+  /** The stream's shard lineage: without it an item keeps a watermark for every shard that ever wrote it. */
+  readonly lineage?: LineageSource;
 }
 
-/** Splits a key's events into those already applied (at or below their shard's watermark) and the new. */
+/**
+ * Splits a key's events into those already applied and the new, moving the watermarks past the new.
+ * Applied: at or below its shard's watermark, or — given the stream's lineage — from a shard the key
+ * has left (an ancestor of a shard it holds a watermark for). With the lineage, a new event's
+ * watermark also replaces those of its shard's ancestors and of expired shards: none of their
+ * records can reach the key again (the argument is at the top of this file).
+ */
 export function pastWatermarks<E>(
   watermarks: Readonly<Record<string, string>>,
   events: readonly Keyed<E>[],
+  lineage?: ShardLineage,
 ): { fresh: Keyed<E>[]; watermarks: Record<string, string>; replayed: number } {
   const moved = { ...watermarks };
   const fresh: Keyed<E>[] = [];
@@ -104,6 +125,13 @@ export function pastWatermarks<E>(
     const seq = sequenceKey(e.sequenceNumber);
     const mark = moved[e.shardId];
     if (mark !== undefined && seq <= mark) continue;
+    if (lineage) {
+      const held = Object.keys(moved).filter((shard) => shard !== e.shardId);
+      if (held.some((shard) => isAncestor(lineage, e.shardId, shard))) continue;
+      for (const shard of held) {
+        if (!lineage.has(shard) || isAncestor(lineage, shard, e.shardId)) delete moved[shard];
+      }
+    }
     moved[e.shardId] = seq;
     fresh.push(e);
   }
@@ -130,6 +158,7 @@ export async function processKeyed<E, S, O>(
   }
   const keys = [...byKey.keys()];
   const loaded = keys.length > 0 ? await store.load(keys) : new Map<string, Stored<S, O>>();
+  const lineage = await lineageOf(deps.lineage, records, [...loaded.values()]);
   const results = await mapLimit(keys, deps.concurrency ?? 10, async (key) => {
     const events = byKey.get(key) ?? [];
     let stored = loaded.get(key);
@@ -139,7 +168,11 @@ export async function processKeyed<E, S, O>(
         stored = (await store.load([key])).get(key);
       }
       if (stored === undefined) throw new Error(`key ${key} was not loaded`);
-      const { fresh, watermarks, replayed } = pastWatermarks(stored.watermarks, events);
+      const { fresh, watermarks, replayed } = pastWatermarks(
+        stored.watermarks,
+        events,
+        attempt === 0 ? lineage : await lineageOf(deps.lineage, records, [stored]),
+      );
       if (fresh.length === 0 && stored.pending.length === 0) {
         count("replayed", replayed);
         return;
@@ -167,6 +200,19 @@ export async function processKeyed<E, S, O>(
     if (result.status === "rejected") for (const e of byKey.get(keys[i] as string) ?? []) failed.add(e.sequenceNumber);
   });
   return { failed, errors: results.flatMap((r) => (r.status === "rejected" ? [r.reason] : [])), counts };
+}
+
+/** The lineage that knows every shard of the batch and of the items read (listed again if one is new to it). */
+async function lineageOf(
+  source: LineageSource | undefined,
+  records: readonly Decoded<unknown>[],
+  items: readonly Stored<unknown, unknown>[],
+): Promise<ShardLineage | undefined> {
+  const stream = records[0]?.ref.streamName;
+  if (source === undefined || stream === undefined) return undefined;
+  const shards = new Set(records.map((r) => r.ref.shardId));
+  for (const item of items) for (const shard of Object.keys(item.watermarks)) shards.add(shard);
+  return source.of(stream, [...shards]);
 }
 
 /** An application whose step is one event at a time: `(event, state) → (outputs, new state)`. */

@@ -1,4 +1,4 @@
-import type { Aggregate, Fact, FactApp, FactStep, FactView, Loaded } from "../../core/facts.js";
+import type { AggregatePart, Fact, FactApp, FactStep, FactView, Loaded } from "../../core/facts.js";
 import { decideFacts } from "../../core/facts.js";
 import type { Keyed } from "../../core/keyed.js";
 import type { Conversion } from "./events.js";
@@ -173,8 +173,11 @@ export function decideConversions(
     facts.set(FACT_KEYS.coupon(campaign, email), { value: { kind: "coupon", coupon }, by: issuedBy });
   }
   for (const [id, by] of snapshot.claims) facts.set(FACT_KEYS.claim(id), { value: { kind: "claim" }, by });
-  const aggregates = new Map<string, Aggregate>(
-    [...snapshot.watermarks].map(([campaign, watermarks]) => [campaign, { counters: {}, watermarks }]),
+  const aggregates = new Map<string, Map<string, AggregatePart>>(
+    [...snapshot.watermarks].map(([campaign, watermarks]) => [
+      campaign,
+      new Map(Object.entries(watermarks).map(([shard, watermark]) => [shard, { exists: true, watermark }])),
+    ]),
   );
   const loaded: Loaded<CampaignFact> = { facts, aggregates };
   // The app's own decisions, in the order its steps are taken (the records not replayed), for the caller.

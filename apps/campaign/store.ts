@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { aggregateOf, DynamoFactStore, type FactCodec } from "../../core/fact-store.js";
+import { countersOf, DynamoFactStore, type FactCodec } from "../../core/fact-store.js";
 import type { FactStore } from "../../core/facts.js";
 import type { LoyaltyRecord } from "./events.js";
 import { type CampaignFact, type CampaignFigures, FACT_KEYS, figuresOf } from "./logic.js";
@@ -10,7 +10,13 @@ import { type CampaignFact, type CampaignFigures, FACT_KEYS, figuresOf } from ".
 
 /** Producer event ids are remembered this long: far beyond any producer's retry horizon. */
 const EVENT_ID_TTL_SECONDS = 7 * 24 * 3600;
-const figuresKey = (campaign: string) => `FIGURES#${campaign}`;
+/** A campaign's figures: a part per shard that counted toward it (shard ids hold no "#"), summed
+ * when read; an item `FIGURES#<campaign>` is the whole figures an earlier version kept, still summed in. */
+const FIGURES = {
+  partKey: (campaign: string, shard: string) => `FIGURES-PART#${shard}#${campaign}`,
+  wholeKey: (campaign: string) => `FIGURES#${campaign}`,
+  nameAttribute: "campaign",
+};
 
 /** A member as a marketer reads one: the loyalty list's fields and, when a purchase enrolled them, that enrolment. */
 export interface Member {
@@ -109,7 +115,7 @@ export class DynamoCampaignStore {
     private readonly db: DynamoDBDocumentClient,
     private readonly table: string,
   ) {
-    this.facts = new DynamoFactStore(db, table, "pk", CODEC, { itemKey: figuresKey, nameAttribute: "campaign" });
+    this.facts = new DynamoFactStore(db, table, "pk", CODEC, FIGURES);
   }
 
   /** The loyalty list's item of a member: an update, merging fields, since it is theirs alone. */
@@ -140,10 +146,14 @@ export class DynamoCampaignStore {
   }
 
   async readFigures(): Promise<Map<string, CampaignFigures>> {
-    const items = await this.scan("FIGURES#");
-    return new Map(
-      items.map((item) => [String(item.campaign), figuresOf(aggregateOf(item, ["pk", "campaign"]).counters)]),
-    );
+    const sums = new Map<string, Record<string, number>>();
+    for (const item of await this.scan("FIGURES")) {
+      const campaign = String(item.campaign);
+      const sum = sums.get(campaign) ?? {};
+      for (const [name, n] of Object.entries(countersOf(item, ["pk", "campaign"]))) sum[name] = (sum[name] ?? 0) + n;
+      sums.set(campaign, sum);
+    }
+    return new Map([...sums].map(([campaign, counters]) => [campaign, figuresOf(counters)]));
   }
 
   /** Every member: the loyalty list's items merged with the enrolments purchases made. */

@@ -1,17 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  type _Record,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type KinesisClient,
-  ListShardsCommand,
-  type Shard,
-} from "@aws-sdk/client-kinesis";
+import { type _Record, GetRecordsCommand, GetShardIteratorCommand, type KinesisClient } from "@aws-sdk/client-kinesis";
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from "aws-lambda";
 import type { EventSourceSettings } from "../../infra/event-sources.js";
 import type { FailureRecord } from "../../shared/failure-record.js";
+import { listShards } from "../../shared/shards.js";
 import type { FailureDestination } from "./destinations.js";
 import { passes } from "./filters.js";
 import type { Invocation } from "./function-host.js";
@@ -230,15 +224,7 @@ export class EventSourceRunner {
 
   /** Reads the shard list; starts each shard whose parents (if still listed) are finished. */
   private async discover(mapping: Mapping): Promise<void> {
-    const shards: Shard[] = [];
-    let token: string | undefined;
-    do {
-      const page = await mapping.kinesis.send(
-        new ListShardsCommand(token ? { NextToken: token } : { StreamName: mapping.streamName }),
-      );
-      shards.push(...(page.Shards ?? []));
-      token = page.NextToken;
-    } while (token);
+    const shards = await listShards(mapping.kinesis, mapping.streamName);
     const listed = new Set(shards.map((s) => s.ShardId));
     for (const shard of shards) {
       const key = shardKey(mapping, shard.ShardId ?? "");

@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { expect } from "vitest";
 import { APPS } from "#apps/index.js";
 import type { AppManifest, KeyedTesting } from "#apps/manifest.js";
-import type { RecordRef } from "#shared/kinesis-record.js";
 import { type KeyedStore, processKeyed } from "../../core/keyed.js";
+import type { ShardLineage } from "../../core/lineage.js";
 import { deduplicationId, type Message, type Sink } from "../../core/sinks.js";
 
 /** A keyed application under test: its logic, how its outputs are sent, and events to feed it. */
@@ -57,26 +58,46 @@ class FifoDestination<O> implements Sink<O> {
   }
 }
 
-const refOf = (i: number): RecordRef => ({
-  streamName: "s",
-  shardId: "shardId-000000000000",
-  sequenceNumber: String(1000 + i),
-  partitionKey: "k",
-  arrivalMs: 0,
-});
+/** A stream that reshards while the records flow: split in two, then merged back. */
+export const RESHARDED = {
+  lineage: new Map([
+    ["shardId-000000000000", []],
+    ["shardId-000000000001", ["shardId-000000000000"]],
+    ["shardId-000000000002", ["shardId-000000000000"]],
+    ["shardId-000000000003", ["shardId-000000000001", "shardId-000000000002"]],
+  ]) as ShardLineage,
+  /** The first third of the records is in the parent, the second in the half the key's hash falls in, the rest in the merge. */
+  shardOf(index: number, count: number, key: string): string {
+    const third = Math.floor((3 * index) / count);
+    if (third === 0) return "shardId-000000000000";
+    if (third >= 2) return "shardId-000000000003";
+    return (createHash("md5").update(key).digest()[0] ?? 0) % 2 === 0 ? "shardId-000000000001" : "shardId-000000000002";
+  },
+};
 
 /**
  * Exactly once, for any keyed application: the records delivered in batches that are redelivered,
  * raced and crash between state write and send (each failed batch delivered again, as Lambda does)
- * give exactly the outputs and state of one plain delivery.
+ * give exactly the outputs and state of one plain delivery. Resharded: the records come from a
+ * split and a merge (each shard's batches after its parents'), the core reads the lineage, a parent
+ * batch comes again at the end (a mapping re-created at TRIM_HORIZON), and every item keeps the
+ * watermark of its last shard only.
  */
 export async function checkExactlyOnce(
   under: AppUnderTest<unknown>,
   events: readonly unknown[],
   plan: DeliveryPlan,
   store: () => KeyedStore<unknown, unknown>,
+  resharded = false,
 ): Promise<void> {
-  const records = events.map((event, i) => ({ ref: refOf(i), event }));
+  const records = events.map((event, i) => {
+    const key = under.app.keyOf(event);
+    const shardId = resharded ? RESHARDED.shardOf(i, events.length, key) : "shardId-000000000000";
+    return {
+      ref: { streamName: "s", shardId, sequenceNumber: String(1000 + i), partitionKey: key, arrivalMs: 0 },
+      event,
+    };
+  });
   const plainStore = store();
   const plain = new FifoDestination(under.message);
   const one = await processKeyed(records, { app: under.app, store: plainStore, sink: plain });
@@ -84,7 +105,8 @@ export async function checkExactlyOnce(
 
   const testedStore = store();
   const destination = new FifoDestination(under.message, plan.crashes);
-  const deps = { app: under.app, store: testedStore, sink: destination };
+  const lineage = resharded ? { of: async () => RESHARDED.lineage } : undefined;
+  const deps = { app: under.app, store: testedStore, sink: destination, lineage };
   const size = Math.ceil(records.length / plan.batches);
   // A failed delivery comes again, as Lambda retries it, until it succeeds.
   const deliver = async (batch: typeof records, raced: boolean) => {
@@ -95,16 +117,29 @@ export async function checkExactlyOnce(
       if (attempt > 50) throw new Error("a batch never succeeded");
     }
   };
+  // Lambda's batches hold one shard's records; records are in shard order (parents first) already.
+  const batches: (typeof records)[] = [];
   for (let b = 0; b * size < records.length; b++) {
-    const batch = records.slice(b * size, (b + 1) * size);
-    await deliver(batch, plan.raced[b] === true);
-    if (plan.again[b]) await deliver(batch, false);
+    const slice = records.slice(b * size, (b + 1) * size);
+    for (const shard of new Set(slice.map((r) => r.ref.shardId)))
+      batches.push(slice.filter((r) => r.ref.shardId === shard));
   }
+  for (const [b, batch] of batches.entries()) {
+    await deliver(batch, plan.raced[b % plan.raced.length] === true);
+    if (plan.again[b % plan.again.length]) await deliver(batch, false);
+  }
+  if (resharded && batches[0]) await deliver(batches[0], false);
   expect([...destination.delivered.entries()].sort()).toEqual([...plain.delivered.entries()].sort());
   const keys = [...new Set(events.map((e) => under.app.keyOf(e)))];
   const snapshot = async (s: KeyedStore<unknown, unknown>) =>
     [...(await s.load(keys)).values()]
       .sort((a, b) => a.key.localeCompare(b.key))
       .map(({ key, state, watermarks, pending }) => ({ key, state, watermarks, pending }));
-  expect(await snapshot(testedStore)).toEqual(await snapshot(plainStore));
+  const lastShard = new Map(records.map((r) => [under.app.keyOf(r.event), r.ref.shardId]));
+  const expected = (await snapshot(plainStore)).map((item) => {
+    if (!resharded) return item;
+    const shard = lastShard.get(item.key) ?? "";
+    return { ...item, watermarks: { [shard]: item.watermarks[shard] } };
+  });
+  expect(await snapshot(testedStore)).toEqual(expected);
 }

@@ -4,6 +4,8 @@ import { decodeLoyalty } from "#apps/campaign/decode.js";
 import type { Conversion } from "#apps/campaign/events.js";
 import { couponSink, processConversions, processLoyalty } from "#apps/campaign/service.js";
 import { DynamoCampaignStore } from "#apps/campaign/store.js";
+import { recordId } from "#core/facts.js";
+import { sequenceKey } from "#shared/kinesis-record.js";
 import { createTable } from "../../local/cloudformation/deploy.js";
 import { emulatorsForFile } from "../helpers/emulators.js";
 import { nextSequence, ref, TEST_CODER } from "../helpers/events.js";
@@ -56,7 +58,7 @@ test("a purchaser enrolled before their loyalty record arrives keeps their enrol
   const enrolled = {
     email: "wombatz@fakeemail.com",
     source: "purchase",
-    enrolledBy: first.ref.sequenceNumber,
+    enrolledBy: recordId(first.ref),
     enrolledCampaign: "MarsupialHoodie",
     fbUser: "wfb",
     gender: "M",
@@ -91,7 +93,7 @@ test("a producer's retry (an eventId claimed before) is a duplicate; the claimin
   // The first batch redelivered: its records find their own claims, and are replays, not retries.
   expect((await processConversions(first, deps())).counts).toMatchObject({ duplicates: 0, replayed: 2 });
   const claim = await file.clients.documents.send(new GetCommand({ TableName: table, Key: { pk: "EVENT#evt-1" } }));
-  expect(claim.Item).toMatchObject({ claimedBy: first[0]?.ref.sequenceNumber });
+  expect(claim.Item).toMatchObject({ claimedBy: recordId(first[0]?.ref ?? ref()) });
   expect(claim.Item?.expiresAt).toBeGreaterThan(Date.now() / 1000);
 });
 
@@ -113,6 +115,9 @@ test("items written before the upgrade keep their meaning: no second coupon, no 
     issuedBy: before,
   });
   await put({ pk: "MEMBER#enrolled@example.com", email: "enrolled@example.com", enrolledBy: before });
+  // The campaign's figures as one item every shard wrote, counting up to `before` on this shard.
+  const shard = ref().shardId;
+  await put({ pk: "FIGURES#Upgrade", campaign: "Upgrade", clicks: 3, [`wm:${shard}`]: sequenceKey(before) });
   const sent: unknown[] = [];
   const capture = { send: async (coupons: readonly unknown[]) => void sent.push(...coupons) };
   const at = Date.UTC(2026, 11, 3);
@@ -144,8 +149,19 @@ test("items written before the upgrade keep their meaning: no second coupon, no 
   // The old member's coupon stands: no second one. The one enrolled in the old layout is a member:
   // their click earns their first coupon, their purchase enrols nobody.
   expect(sent).toEqual([expect.objectContaining({ email: "enrolled@example.com", campaign: "Upgrade" })]);
+  // What the old item counted is summed in; the record it counted last, delivered again, is a replay.
+  const again = await processConversions(
+    [
+      {
+        ref: ref({ sequenceNumber: before }),
+        event: { kind: "click", campaign: "Upgrade", email: "x@y.z", channel: "Facebook", at },
+      },
+    ],
+    { store, coupons: capture, codeOf: TEST_CODER },
+  );
+  expect(again.counts).toMatchObject({ replayed: 1 });
   expect((await store.readFigures()).get("Upgrade")).toMatchObject({
-    clicks: 2,
+    clicks: 5,
     memberClicks: 2,
     couponsIssued: 1,
     purchases: 1,

@@ -4,6 +4,7 @@ import { DynamoCampaignStore } from "#apps/campaign/store.js";
 import { zoneAlerts, zoneApp } from "#apps/zones/app.js";
 import { DEFAULT_RULES } from "#apps/zones/rules.js";
 import { zoneStore } from "#apps/zones/store.js";
+import { recordId } from "#core/facts.js";
 import { processKeyed } from "../../core/keyed.js";
 import { snsSink } from "../../core/sinks.js";
 import type { LocalStack } from "../../local/stack.js";
@@ -104,5 +105,8 @@ test("duplicate invocations of one purchase enrol its buyer once and count it on
   const figures = (await store.readFigures()).get("EnrolRace");
   expect(figures).toMatchObject({ purchases: 1, revenueCents: 1000, membersEnrolled: 1 });
   const buyer = (await store.readMembers()).get("buyer@example.com");
-  expect(buyer).toMatchObject({ source: "purchase", enrolledBy: batch[0]?.ref.sequenceNumber });
+  expect(buyer).toMatchObject({
+    source: "purchase",
+    enrolledBy: recordId(batch[0]?.ref ?? { shardId: "", sequenceNumber: "" }),
+  });
 });

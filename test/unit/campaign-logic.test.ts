@@ -118,6 +118,28 @@ describe("campaign decisions", () => {
     expect(decideConversions(seq([click("p@x.co")], 100), earlier, TEST_CODER)[0]?.byMember).toBe(false);
   });
 
+  test("after a reshard, an enrolment made in the parent shard counts for the child's records, whatever their numbers", () => {
+    // A child shard numbers its records afresh: its first can be below the parent's last.
+    const enrolledInParent = (by: string) => ({
+      ...snapshot(),
+      members: new Map([["p@x.co", { listed: false, enrolledBy: by }]]),
+    });
+    const child = seq([click("p@x.co")], 100).map((r) => ({ ...r, shardId: "shardId-000000000003" }));
+    expect(decideConversions(child, enrolledInParent("shardId-000000000000:900"), TEST_CODER)[0]).toMatchObject({
+      byMember: true,
+      coupon: expect.any(Object),
+    });
+    // In its own shard, a fact made by a later record is not there yet for it (a redelivery).
+    expect(decideConversions(child, enrolledInParent("shardId-000000000003:105"), TEST_CODER)[0]?.byMember).toBe(false);
+    // Its own, made on an earlier attempt, is its own.
+    const own = decideConversions(
+      seq([purchase("p@x.co", 5)], 100).map((r) => ({ ...r, shardId: "shardId-000000000003" })),
+      enrolledInParent("shardId-000000000003:100"),
+      TEST_CODER,
+    );
+    expect(own[0]).toMatchObject({ enrol: true });
+  });
+
   test("a purchase by a member enrols nobody", () => {
     expect(decideConversions(seq([purchase("m@x.co", 1)]), snapshot(["m@x.co"]), TEST_CODER)[0]?.enrol).toBe(false);
   });
