@@ -17,4 +17,13 @@ export const TARGETS = {
   decidePerSecond: 200_000,
   /** End-to-end records/s at batch 1,000 over the baseline's. */
   speedupAtBatch1000: 3,
+  /** SPEC §10: what a record costs holds as the stream grows (bench/scale.ts). */
+  scale: {
+    /** Write units and DynamoDB dollars per record, from 2 to 256 shards and after 10 reshards, within this share of 2 shards'. */
+    withinOf2Shards: 0.1,
+    /** No item above one write unit after 10 reshards. */
+    itemBytesAfterReshards: 1024,
+    /** One partition takes 1,000 write units a second: the hottest item stays below, at 256 shards × a batch a second. */
+    hottestItemWriteUnitsPerSecond: 1000,
+  },
 } as const;
