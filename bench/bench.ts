@@ -17,7 +17,7 @@ import { nodeFor } from "../local/lambda/function-host.js";
 import { projectRoot } from "../local/stack.js";
 import { COMMON_ENV } from "../shared/config.js";
 import { dynamoItemSize } from "../shared/item-size.js";
-import { measureLatency } from "./latency.js";
+import { latencyTables } from "./latency.js";
 import { type Mode, measure, type Run } from "./measure.js";
 import { dollarsPerMillion, PRICES } from "./prices.js";
 // `npm run bench`: what each function costs and how fast it goes, against the local emulators,
@@ -236,22 +236,7 @@ let zoneItemBytes: number | undefined;
     );
   }
 
-  const rate = Number(process.env.LATENCY_RATE ?? 500);
-  const latencySeconds = Number(process.env.LATENCY_SECONDS ?? 30);
-  console.log(
-    `\nPut-to-effect latency, ms: ${rate} records/s over 2 shards for ${latencySeconds} s, each record causing an effect;` +
-      " the template's settings, polled once a second as Lambda does",
-  );
-  console.log("function     effects  missing     p50     p95     p99  batching window");
-  for (const app of apps) {
-    process.stderr.write(`measuring ${app} latency …\n`);
-    const l = await measureLatency(assembly, app, rate, latencySeconds);
-    console.log(
-      `${app.padEnd(12)} ${String(l.effects).padStart(7)}  ${String(l.missing).padStart(7)}  ${[l.p50, l.p95, l.p99]
-        .map((v) => v.toFixed(0).padStart(6))
-        .join("  ")}  ${l.batchingWindowSeconds} s`,
-    );
-  }
+  const latencies = await latencyTables(assembly, apps);
 
   console.log("\nTargets");
   const check = (ok: boolean, text: string) => console.log(`  ${ok ? "✓" : "✗"} ${text}`);
@@ -282,6 +267,11 @@ let zoneItemBytes: number | undefined;
       );
     }
   }
+  for (const l of latencies)
+    check(
+      l.p99 <= TARGETS.latencyP99Ms && l.missing === 0,
+      `${l.app} put to effect at ${l.rate} records/s: p99 ${l.p99.toFixed(0)} ms (≤ ${TARGETS.latencyP99Ms}), ${l.missing} missing`,
+    );
   if (zoneItemBytes !== undefined)
     check(
       zoneItemBytes <= TARGETS.zoneItemBytes,

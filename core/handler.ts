@@ -71,11 +71,17 @@ export interface KeyedFunction<E, S, O> {
  * cold start, from the environment.
  */
 export function keyedHandler<E, S, O>(fn: KeyedFunction<E, S, O>): Handler {
+  const lineageLog = observability(fn.service).logger;
   const deps = {
     app: fn.app,
     store: new DynamoKeyedStore<S, O>(dynamoDocumentClient(), fn.table, fn.keyAttribute, fn.codec),
     sink: snsSink(snsClient(), fn.topicArn, fn.message),
-    lineage: kinesisLineage(kinesisClient()),
+    lineage: kinesisLineage(kinesisClient(), (stream, err) =>
+      lineageLog.warn("the stream's shards could not be listed: this batch's items keep every watermark", {
+        stream,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+      }),
+    ),
   };
   return streamHandler({
     service: fn.service,

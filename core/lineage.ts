@@ -11,9 +11,9 @@ export interface LineageSource {
   /**
    * The stream's lineage, listed no earlier than the first time a shard of `mustKnow` was missing
    * from it: every shard named there that still exists is in the answer, so one that is not has
-   * expired.
+   * expired. Undefined when it cannot be listed: nothing is then pruned.
    */
-  of(stream: string, mustKnow: readonly string[]): Promise<ShardLineage>;
+  of(stream: string, mustKnow: readonly string[]): Promise<ShardLineage | undefined>;
 }
 
 /** Whether `ancestor` is a parent of `shard`, or a parent's parent, and so on. */

@@ -85,10 +85,20 @@ export interface RunnerOptions {
   /** Each duplicate delivery made ("twice" or "raced"). */
   readonly onDuplicate?: (kind: "twice" | "raced") => void;
   readonly onInvoke?: (info: InvokeInfo) => void;
+  /** Each GetRecords that returned records, when it returned (the benchmark times the stages by it). */
+  readonly onRead?: (read: ReadInfo) => void;
   readonly onFailureDestination?: (info: FailureRecord) => void;
   /** Records no filter matched: checkpointed, never sent. */
   readonly onFiltered?: (functionName: string, shardId: string, count: number) => void;
   readonly onPollError?: (functionName: string, shardId: string, err: unknown) => void;
+}
+
+export interface ReadInfo {
+  readonly functionName: string;
+  readonly shardId: string;
+  /** Epoch ms. */
+  readonly at: number;
+  readonly records: readonly { readonly sequenceNumber: string; readonly arrivalMs: number }[];
 }
 
 export interface InvokeInfo {
@@ -97,6 +107,9 @@ export interface InvokeInfo {
   readonly shardId: string;
   readonly sequenceNumbers: readonly string[];
   readonly outcome: "ok" | "partial" | "error";
+  /** When the invocation was made and when it answered, epoch ms. */
+  readonly startedAt: number;
+  readonly endedAt: number;
   readonly failedFrom?: string;
   readonly error?: string;
 }
@@ -293,8 +306,23 @@ export class EventSourceRunner {
     );
     let iterator = start.ShardIterator;
     const pollInterval = this.options.pollIntervalMs ?? 1000;
-    const get = (shardIterator: string, limit: number) =>
-      kinesis.send(new GetRecordsCommand({ ShardIterator: shardIterator, Limit: limit, StreamARN: mapping.streamArn }));
+    const get = async (shardIterator: string, limit: number) => {
+      const out = await kinesis.send(
+        new GetRecordsCommand({ ShardIterator: shardIterator, Limit: limit, StreamARN: mapping.streamArn }),
+      );
+      if (out.Records?.length && this.options.onRead) {
+        this.options.onRead({
+          functionName: mapping.functionName,
+          shardId,
+          at: Date.now(),
+          records: out.Records.map((r) => ({
+            sequenceNumber: r.SequenceNumber ?? "",
+            arrivalMs: r.ApproximateArrivalTimestamp?.getTime() ?? 0,
+          })),
+        });
+      }
+      return out;
+    };
     // With parallelization a read feeds up to that many batches at once (GetRecords takes 10,000).
     const readLimit = Math.min(10_000, settings.batchSize * settings.parallelizationFactor);
     while (!this.stopping && iterator) {
@@ -454,12 +482,17 @@ export class EventSourceRunner {
     const { mapping, shardId } = context;
     const event: KinesisStreamEvent = context.window ? this.windowEvent(context, records, false) : { Records: records };
     const sequenceNumbers = records.map((r) => r.kinesis.sequenceNumber);
-    const report = (info: Omit<InvokeInfo, "functionName" | "streamName" | "shardId" | "sequenceNumbers">) =>
+    const startedAt = Date.now();
+    const report = (
+      info: Omit<InvokeInfo, "functionName" | "streamName" | "shardId" | "sequenceNumbers" | "startedAt" | "endedAt">,
+    ) =>
       this.options.onInvoke?.({
         functionName: mapping.functionName,
         streamName: mapping.streamName,
         shardId,
         sequenceNumbers,
+        startedAt,
+        endedAt: Date.now(),
         ...info,
       });
     const { random = Math.random } = this.options;

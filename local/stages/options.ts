@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import type { ChaosPlan } from "../chaos.js";
 import type { StateChange } from "../cloudwatch/alarms.js";
 import type { Access, FaultPlan } from "../gateway/gateway.js";
+import type { AwsRequest } from "../iam/request.js";
 import type { RunnerOptions } from "../lambda/kinesis-poller.js";
 import type { SnsInvocationOptions } from "../lambda/sns-subscriptions.js";
 import type { QueuePollerOptions } from "../lambda/sqs-poller.js";
@@ -52,6 +53,8 @@ export interface LocalStackOptions {
   readonly onAlarm?: (change: StateChange) => void;
   /** > 1 shrinks the alarms' periods and the metrics' sampling by this factor (tests: 60 makes a minute a second). */
   readonly alarmTimeScale?: number;
+  /** Every AWS call the endpoint answered, when it answered it (the benchmark times stages by it). */
+  readonly onCall?: (call: AwsRequest, at: number) => void;
 }
 
 /** This project's directory: the CDK app `npm start` synthesizes unless told another. */

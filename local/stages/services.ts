@@ -116,7 +116,10 @@ export async function startServices(parts: Parts, options: LocalStackOptions, ga
     sqsUrlPrefix: emulators.sqsUrlPrefix,
     upstreamAccessKeys: { dynamodb: emulators.dynamodbAccessKey },
     cloudwatch: cloudwatch.handle,
-    observe: (call, resources, status, answer) => cloudwatch.metrics.call(call, resources, status, answer),
+    observe: (call, resources, status, answer) => {
+      cloudwatch.metrics.call(call, resources, status, answer);
+      options.onCall?.(call, Date.now());
+    },
   });
   parts.add(() => gateway.disconnect());
   return { emulators, cloudwatch, sns, snsDeliveries, region, clients: adminClients(() => gateway.clientConfig()) };
