@@ -10,4 +10,5 @@ import { latencyTables } from "./latency.js";
 
 process.stderr.write("synthesizing the app (cdk synth) …\n");
 const assembly = synthesize(projectRoot, mkdtempSync(path.join(tmpdir(), "tripwire-bench-assembly-")));
-await latencyTables(assembly, ["readings", "conversions"]);
+const apps = (process.env.BENCH_ONLY?.split(",") ?? ["readings", "conversions"]) as ("readings" | "conversions")[];
+await latencyTables(assembly, apps);

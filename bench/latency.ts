@@ -17,6 +17,7 @@ import type { AwsRequest } from "../local/iam/request.js";
 import type { InvokeInfo, ReadInfo } from "../local/lambda/kinesis-poller.js";
 import { startLocalStack } from "../local/stack.js";
 import { putRecords } from "../shared/producer.js";
+import { editTemplate } from "../test/helpers/template-edit.js";
 
 /** The stages of a record's way, in order: each measured from the end of the one before. */
 export const STAGES = ["in shard", "read", "invoked", "written", "sent", "received"] as const;
@@ -43,6 +44,7 @@ export interface Latency {
 }
 
 const T0 = Date.UTC(2026, 10, 20, 9);
+const CONSUMERS = 4;
 
 /** Each record's line and the key its effect can be matched by. */
 function workload(app: Latency["app"], count: number): { line: string; key: string }[] {
@@ -89,7 +91,9 @@ export async function measureLatency(
     const arrivedAt = new Map<string, number>();
     let producing = true;
     let last = performance.now();
-    const consumer = (async () => {
+    // Consumers as a service reading the queue would run: several receives at once, so that the
+    // reader is not what is measured.
+    const consumerLoop = async () => {
       while (producing || arrivedAt.size < putAt.size) {
         const out = await sqs.send(
           new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
@@ -112,7 +116,8 @@ export async function measureLatency(
         }
         if (!producing && performance.now() - last > 30_000) break; // the stragglers are counted missing
       }
-    })();
+    };
+    const consumer = Promise.all(Array.from({ length: CONSUMERS }, consumerLoop));
     // A tenth of a second's records every 100 ms: a steady rate, not one burst.
     const perTick = Math.max(1, Math.round(rate / 10));
     const started = performance.now();
@@ -162,11 +167,22 @@ export async function measureLatency(
 
 /**
  * Measures each application's latency (LATENCY_RATE records/s, default 500, for LATENCY_SECONDS,
- * default 30) and prints the tables: put to effect, and where the time goes.
+ * default 30; LATENCY_WINDOW overrides the mappings' batching window) and prints the tables: put to
+ * effect, and where the time goes.
  */
-export async function latencyTables(assembly: string, apps: readonly Latency["app"][]): Promise<Latency[]> {
+export async function latencyTables(template: string, apps: readonly Latency["app"][]): Promise<Latency[]> {
   const rate = Number(process.env.LATENCY_RATE ?? 500);
   const seconds = Number(process.env.LATENCY_SECONDS ?? 30);
+  // LATENCY_WINDOW=0: every mapping's batching window set to that many seconds, to see what it costs.
+  const window = process.env.LATENCY_WINDOW;
+  const assembly =
+    window === undefined
+      ? template
+      : editTemplate(template, (t) => {
+          for (const r of Object.values(t.Resources))
+            if (r.Type === "AWS::Lambda::EventSourceMapping")
+              r.Properties.MaximumBatchingWindowInSeconds = Number(window);
+        });
   const latencies: Latency[] = [];
   for (const app of apps) {
     process.stderr.write(`measuring ${app} latency …\n`);

@@ -409,7 +409,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const caller = identity
         ? `arn:aws:sts::${account}:assumed-role/${identity.roleName}/${identity.functionName}`
         : `arn:aws:iam::${account}:user/local-admin`; // the administrator as SNS names a caller (an IAM user, in the recorded answers)
-      answerSns(res, call, connected.sns, caller);
+      answerSns(res, call, connected.sns, caller, (status, answer) =>
+        connected.observe?.(call, resources, status, answer),
+      );
       return;
     }
     if (call.service === "lambda") {

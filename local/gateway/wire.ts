@@ -169,14 +169,19 @@ export function answerSns(
   call: AwsRequest,
   handler: SnsHandler,
   caller: string,
+  observe?: (status: number, answer: string) => void,
 ): void {
   handler(call.operation, call.form ?? new URLSearchParams(), caller).then(
     (xml) => {
       res.writeHead(200, { "content-type": "text/xml" });
       res.end(xml);
+      observe?.(200, xml);
     },
-    (err: { code?: string; status?: number; message?: string }) =>
-      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err)),
+    (err: { code?: string; status?: number; message?: string }) => {
+      const status = err.status ?? 500;
+      sendError(res, call, status, err.code ?? "InternalFailure", err.message ?? String(err));
+      observe?.(status, err.message ?? String(err));
+    },
   );
 }
 
