@@ -159,6 +159,14 @@ export function decideConversions(
   snapshot: CampaignSnapshot,
   codeOf: (campaign: string, email: string) => string,
 ): ConversionDecision[] {
+  return decideConversionsOn(batch, snapshotLoaded(snapshot, codeOf), codeOf);
+}
+
+/** A snapshot as the store's load gives a batch its facts and figures parts. */
+export function snapshotLoaded(
+  snapshot: CampaignSnapshot,
+  codeOf: (campaign: string, email: string) => string,
+): Loaded<CampaignFact> {
   const facts = new Map<string, Fact<CampaignFact>>();
   for (const [email, m] of snapshot.members) {
     if (m.listed) facts.set(FACT_KEYS.listed(email), { value: { kind: "listed" } });
@@ -179,7 +187,15 @@ export function decideConversions(
       new Map(Object.entries(watermarks).map(([shard, watermark]) => [shard, { exists: true, watermark }])),
     ]),
   );
-  const loaded: Loaded<CampaignFact> = { facts, aggregates };
+  return { facts, aggregates };
+}
+
+/** Decides a batch of conversions, in order, on what a load gave it (decode + decide, as the function does). */
+export function decideConversionsOn(
+  batch: readonly SequencedConversion[],
+  loaded: Loaded<CampaignFact>,
+  codeOf: (campaign: string, email: string) => string,
+): ConversionDecision[] {
   // The app's own decisions, in the order its steps are taken (the records not replayed), for the caller.
   const decisions: Omit<ConversionDecision, "sequenceNumber" | "shardId" | "replay">[] = [];
   const app: FactApp<Conversion, CampaignFact, CouponIntent> = {
