@@ -167,21 +167,24 @@ export async function measureLatency(
 
 /**
  * Measures each application's latency (LATENCY_RATE records/s, default 500, for LATENCY_SECONDS,
- * default 30; LATENCY_WINDOW overrides the mappings' batching window) and prints the tables: put to
+ * default 30; LATENCY_WINDOW and LATENCY_BATCH override the mappings' batching window and batch size) and prints the tables: put to
  * effect, and where the time goes.
  */
 export async function latencyTables(template: string, apps: readonly Latency["app"][]): Promise<Latency[]> {
   const rate = Number(process.env.LATENCY_RATE ?? 500);
   const seconds = Number(process.env.LATENCY_SECONDS ?? 30);
-  // LATENCY_WINDOW=0: every mapping's batching window set to that many seconds, to see what it costs.
-  const window = process.env.LATENCY_WINDOW;
+  // LATENCY_WINDOW=0, LATENCY_BATCH=500: every mapping's batching window (seconds) or batch size set
+  // so, to see what a setting does to the time.
+  const { LATENCY_WINDOW: window, LATENCY_BATCH: batch } = process.env;
   const assembly =
-    window === undefined
+    window === undefined && batch === undefined
       ? template
       : editTemplate(template, (t) => {
-          for (const r of Object.values(t.Resources))
-            if (r.Type === "AWS::Lambda::EventSourceMapping")
-              r.Properties.MaximumBatchingWindowInSeconds = Number(window);
+          for (const r of Object.values(t.Resources)) {
+            if (r.Type !== "AWS::Lambda::EventSourceMapping") continue;
+            if (window !== undefined) r.Properties.MaximumBatchingWindowInSeconds = Number(window);
+            if (batch !== undefined) r.Properties.BatchSize = Number(batch);
+          }
         });
   const latencies: Latency[] = [];
   for (const app of apps) {

@@ -11,18 +11,18 @@ const pages = ["README.md", ...readdirSync(path.join(projectRoot, "docs")).map((
   (f) => f.endsWith(".md"),
 );
 
-/** A page's text without its fenced code blocks and inline code (their brackets are not links). */
-function prose(file: string): string {
-  return readFileSync(path.join(projectRoot, file), "utf8")
-    .replace(/^```[\s\S]*?^```/gm, "")
-    .replace(/`[^`\n]*`/g, "");
+/** A page's text without its fenced code blocks and, unless kept, inline code (their brackets are not links). */
+function prose(file: string, keepInlineCode = false): string {
+  const text = readFileSync(path.join(projectRoot, file), "utf8").replace(/^```[\s\S]*?^```/gm, "");
+  return keepInlineCode ? text : text.replace(/`[^`\n]*`/g, "");
 }
 
 /** GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces as hyphens, repeats numbered. */
 function anchorsOf(file: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
-  for (const [, heading = ""] of prose(file).matchAll(/^#{1,6}\s+(.*?)\s*#*$/gm)) {
+  // A heading's inline code is part of its anchor (GitHub drops only the backticks).
+  for (const [, heading = ""] of prose(file, true).matchAll(/^#{1,6}\s+(.*?)\s*#*$/gm)) {
     const slug = heading
       .toLowerCase()
       .replace(/[^\p{L}\p{N}\s_-]/gu, "")
