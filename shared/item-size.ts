@@ -19,8 +19,3 @@ function valueSize(value: unknown): number {
     return 3 + Object.entries(value).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k) + valueSize(v), 0);
   return 0;
 }
-
-/** The write units a put of the item costs: one per KB begun. */
-export function writeUnits(item: Readonly<Record<string, unknown>>): number {
-  return Math.max(1, Math.ceil(dynamoItemSize(item) / 1024));
-}
