@@ -25,6 +25,7 @@ export interface TtlSweepOptions {
   /** The tables that may have TTL enabled (the template's). */
   readonly tables: () => readonly string[];
   readonly everyMs: number;
+  /** Each item deleted, as it is (a pass cut short by an error still counts what it deleted). */
   readonly onDeleted: (table: string, count: number) => void;
 }
 
@@ -65,9 +66,7 @@ export class TtlSweeper {
       const ttl = await this.options.db.send(new DescribeTimeToLiveCommand({ TableName: table }));
       const attribute = ttl.TimeToLiveDescription?.AttributeName;
       if (ttl.TimeToLiveDescription?.TimeToLiveStatus !== "ENABLED" || attribute === undefined) continue;
-      const deleted = await this.sweepTable(table, attribute, nowSeconds);
-      if (deleted > 0) this.options.onDeleted(table, deleted);
-      total += deleted;
+      total += await this.sweepTable(table, attribute, nowSeconds);
     }
     return total;
   }
@@ -102,6 +101,7 @@ export class TtlSweeper {
             }),
           );
           deleted++;
+          this.options.onDeleted(table, 1);
         } catch (err) {
           if (!(err instanceof ConditionalCheckFailedException)) throw err;
         }

@@ -111,8 +111,8 @@ test("an expired item is deleted by the TTL sweep within seconds and counted; on
   await put("ttl#expired", now - 10);
   await put("ttl#later", now + 3600);
   const get = (pk: string) => stack.clients.dynamodb.send(new GetItemCommand({ TableName, Key: { pk: { S: pk } } }));
-  // Deleted, then counted: the sweep counts a table's deletions once its pass over the table ends
-  // (as CloudWatch's count comes after the deletion in an account too).
+  // Deleted, then counted (each deletion as it is made; CloudWatch's count comes after the deletion
+  // in an account too).
   await vi.waitFor(
     async () => {
       expect((await get("ttl#expired")).Item).toBeUndefined();
