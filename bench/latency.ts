@@ -266,7 +266,11 @@ class StageClock {
     const json = call.json ?? {};
     if (this.app === "readings" && call.operation === "PutItem") {
       const zone = (json.Item as { zone?: { S?: string } } | undefined)?.zone?.S;
-      if (zone !== undefined) this.zoneWrites.set(zone, [...(this.zoneWrites.get(zone) ?? []), at]);
+      if (zone !== undefined) {
+        const writes = this.zoneWrites.get(zone);
+        if (writes) writes.push(at);
+        else this.zoneWrites.set(zone, [at]);
+      }
     }
     if (this.app === "conversions" && call.operation === "BatchWriteItem") {
       for (const requests of Object.values(

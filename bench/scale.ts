@@ -315,16 +315,19 @@ export async function measureScale(endpoint: string, plan: ScalePlan): Promise<S
   };
 
   // Warm-up (not measured): full windows, facts in place; then the reshards, a round after each.
-  await round(linesOfRound(plan.app === "readings" ? WARM_READINGS_PER_ZONE : CONVERSIONS_PER_SHARD_PER_ROUND));
+  const [warm, perRound] =
+    plan.app === "readings"
+      ? [WARM_READINGS_PER_ZONE, READINGS_PER_ZONE_PER_ROUND]
+      : [CONVERSIONS_PER_SHARD_PER_ROUND, CONVERSIONS_PER_SHARD_PER_ROUND];
+  await round(linesOfRound(warm));
   for (let r = 0; r < (plan.history ?? 0); r++) {
     if (plan.reshard && r % 2 === 0) map.split();
     else if (plan.reshard) map.merge();
-    await round(linesOfRound(plan.app === "readings" ? READINGS_PER_ZONE_PER_ROUND : CONVERSIONS_PER_SHARD_PER_ROUND));
+    await round(linesOfRound(perRound));
   }
   meter.reset();
   records = 0;
-  for (let r = 0; r < (plan.rounds ?? 3); r++)
-    await round(linesOfRound(plan.app === "readings" ? READINGS_PER_ZONE_PER_ROUND : CONVERSIONS_PER_SHARD_PER_ROUND));
+  for (let r = 0; r < (plan.rounds ?? 3); r++) await round(linesOfRound(perRound));
 
   const writeUnitsPerRecord = meter.writeUnits / records;
   const readUnitsPerRecord = meter.readUnits / records;

@@ -66,12 +66,11 @@ export class DynamoFactStore<V> implements FactStore<V> {
   }
 
   private async read(keys: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
-    if (keys.length === 0) return new Map();
-    const unique = [...new Set(keys)];
+    // Each key once: BatchGetItem refuses a request naming one twice.
     const items = await batchGet(
       this.db,
       this.table,
-      unique.map((key) => ({ [this.keyAttribute]: key })),
+      [...new Set(keys)].map((key) => ({ [this.keyAttribute]: key })),
     );
     return new Map(items.map((item) => [String(item[this.keyAttribute]), item]));
   }

@@ -214,10 +214,10 @@ export async function processFacts<E, V, O>(
   };
   const factKeys = new Set<string>();
   const parts = new Map<string, PartKey>();
-  for (const { event, ref } of records) {
-    const part = { aggregate: app.aggregateOf(event), shard: ref.shardId };
+  for (const record of records) {
+    const part = partOf(app, record);
     parts.set(partId(part), part);
-    for (const key of app.reads(event)) factKeys.add(key);
+    for (const key of app.reads(record.event)) factKeys.add(key);
   }
   const loaded = await store.load([...factKeys], [...parts.values()]);
   const decided = decideFacts(

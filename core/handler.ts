@@ -4,7 +4,7 @@ import type { RecordRef } from "../shared/kinesis-record.js";
 import { type KeyedApp, processKeyed } from "./keyed.js";
 import { DynamoKeyedStore, type StateCodec } from "./keyed-store.js";
 import { kinesisLineage } from "./kinesis-lineage.js";
-import { observability } from "./observability.js";
+import { type Observability, observability } from "./observability.js";
 import { rejectionSink } from "./rejects.js";
 import { type Message, snsSink } from "./sinks.js";
 import { type CountedOutcome, type Decoded, handleStreamBatch } from "./stream-batch.js";
@@ -18,6 +18,8 @@ export interface StreamHandlerSpec<T, C extends string = string> {
   /** The metrics a batch's counts make (a zero is not published). */
   readonly metrics: (counts: Readonly<Partial<Record<C, number>>>) => Record<string, number>;
   readonly rejectedQueueUrl: string;
+  /** Its logs and metrics, when the caller made them already for its own warnings (one Logger and one Metrics a function). */
+  readonly observability?: Observability;
 }
 
 type Handler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse>;
@@ -28,7 +30,7 @@ type Handler = (event: KinesisStreamEvent) => Promise<KinesisStreamBatchResponse
  */
 export function streamHandler<T, C extends string>(fn: StreamHandlerSpec<T, C>): Handler {
   const rejections = rejectionSink(sqsClient(), fn.rejectedQueueUrl);
-  const obs = observability(fn.service);
+  const obs = fn.observability ?? observability(fn.service);
   return async (event) => {
     let counted: CountedOutcome<C> | undefined;
     try {
@@ -71,13 +73,13 @@ export interface KeyedFunction<E, S, O> {
  * cold start, from the environment.
  */
 export function keyedHandler<E, S, O>(fn: KeyedFunction<E, S, O>): Handler {
-  const lineageLog = observability(fn.service).logger;
+  const obs = observability(fn.service);
   const deps = {
     app: fn.app,
     store: new DynamoKeyedStore<S, O>(dynamoDocumentClient(), fn.table, fn.keyAttribute, fn.codec),
     sink: snsSink(snsClient(), fn.topicArn, fn.message),
     lineage: kinesisLineage(kinesisClient(), (stream, err) =>
-      lineageLog.warn("the stream's shards could not be listed: this batch's items keep every watermark", {
+      obs.logger.warn("the stream's shards could not be listed: this batch's items keep every watermark", {
         stream,
         error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
       }),
@@ -95,5 +97,6 @@ export function keyedHandler<E, S, O>(fn: KeyedFunction<E, S, O>): Handler {
       ConditionalWriteConflicts: conflicts,
     }),
     rejectedQueueUrl: fn.rejectedQueueUrl,
+    observability: obs,
   });
 }

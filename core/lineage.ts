@@ -6,7 +6,7 @@
  * none of its records can be delivered again. */
 export type ShardLineage = ReadonlyMap<string, readonly string[]>;
 
-/** Where a batch's lineage comes from: the DynamoDB-free port a Kinesis adapter answers. */
+/** Where a batch's lineage comes from: a port, answered by a Kinesis adapter (core/kinesis-lineage.ts). */
 export interface LineageSource {
   /**
    * The stream's lineage, listed no earlier than the first time a shard of `mustKnow` was missing

@@ -6,6 +6,9 @@ import type { BatchSummary } from "./stream-batch.js";
 
 export const NAMESPACE = "Tripwire";
 
+/** A function's logs and metrics ({@link observability}). */
+export type Observability = ReturnType<typeof observability>;
+
 /** Structured JSON logs and EMF metrics for one function, through Powertools. */
 export function observability(serviceName: string) {
   const logger = new Logger({ serviceName });
