@@ -8,9 +8,11 @@ import type { Emulators } from "./emulators/emulators.js";
 import type { Gateway } from "./gateway/gateway.js";
 import type { FunctionHost } from "./lambda/function-host.js";
 import type { EventSourceRunner } from "./lambda/kinesis-poller.js";
+import { LogEvents } from "./lambda/log-events.js";
 import type { SnsInvocations } from "./lambda/sns-subscriptions.js";
 import type { QueuePoller } from "./lambda/sqs-poller.js";
 import { checkedAssembly } from "./stages/assembly.js";
+import { startControlPlane } from "./stages/control.js";
 import { startEventSources } from "./stages/event-sources.js";
 import { writeStackFiles } from "./stages/files.js";
 import { startFunctions } from "./stages/functions.js";
@@ -33,7 +35,8 @@ export { type AdminClients, adminClients } from "./stages/services.js";
 // It starts in stages (local/stages/), each starting and stopping its own parts; a stage that fails
 // to start stops the ones before it, and stopping goes back through them in reverse:
 //   endpoint (the gateway, listening) → assembly (read once, checked) → services (emulators,
-//   CloudWatch) → resources → functions → event sources → watching (alarms, dashboard, --watch) → files
+//   CloudWatch) → resources → functions → event sources → control plane (STS, CloudFormation, …)
+//   → watching (alarms, dashboard, --watch) → files
 
 export interface LocalStack {
   readonly emulators: Emulators;
@@ -75,13 +78,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const { stacks } = assembly;
   const services = await stages.start("services", (parts) => startServices(parts, options, gateway));
   const notes: Notes = [];
+  // What the functions print, as CloudWatch Logs holds it (the control plane's Logs API reads it).
+  const logs = new LogEvents();
   await stages.start("resources", (parts) => createStackResources(parts, options, stacks, services, gateway, notes));
   const chaos = options.chaos ? { plan: options.chaos, counts: new ChaosCounts() } : undefined;
   const functions =
     options.runFunctions === false
       ? undefined
       : await stages.start("functions", (parts) =>
-          startFunctions(parts, options, { assembly, gateway, services, notes, chaos }),
+          startFunctions(parts, options, { assembly, gateway, services, notes, chaos, logs }),
         );
   const sources =
     functions === undefined || options.runMappings === false
@@ -89,6 +94,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       : await stages.start("event sources", (parts) =>
           startEventSources(parts, options, { assembly, functions, gateway, services, chaos }),
         );
+  await stages.start("control plane", (parts) =>
+    startControlPlane(parts, { assembly, gateway, logs, running: sources?.running }),
+  );
   const { dashboardUrl } = await stages.start("watching", (parts) =>
     startWatching(parts, options, { stacks, services, gateway, functions, runner: sources?.runner, notes }),
   );

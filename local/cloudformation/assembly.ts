@@ -53,6 +53,8 @@ const EMULATED = new Set([
   "AWS::IAM::ManagedPolicy",
   "AWS::SecretsManager::Secret",
   "AWS::S3::Bucket",
+  // Answered by the control plane (local/control): SSM's GetParameter(s).
+  "AWS::SSM::Parameter",
   // Decided, not created: the resource-based and key policies every call is held to (local/iam/).
   "AWS::KMS::Key",
   "AWS::KMS::Alias",
@@ -214,6 +216,11 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
     ],
   },
   "AWS::KMS::Alias": { honoured: ["AliasName", "TargetKeyId"] },
+  "AWS::SSM::Parameter": {
+    honoured: ["Name", "Type", "Value", "Description", "DataType"],
+    // Limits on values set later, and an advanced parameter's tier, change nothing a read answers.
+    ignored: ["AllowedPattern", "Tier", "Policies", "Tags"],
+  },
   "AWS::SQS::QueuePolicy": { honoured: ["PolicyDocument", "Queues"] },
   "AWS::SNS::TopicPolicy": { honoured: ["PolicyDocument", "Topics"] },
   "AWS::S3::BucketPolicy": { honoured: ["Bucket", "PolicyDocument"] },
@@ -236,10 +243,11 @@ interface RawResource {
   readonly Condition?: string;
 }
 
-interface RawTemplate {
+export interface RawTemplate {
   readonly Resources: Record<string, RawResource>;
-  readonly Outputs?: Record<string, { Value: unknown; Condition?: string }>;
-  readonly Parameters?: Record<string, { Default?: unknown }>;
+  readonly Description?: string;
+  readonly Outputs?: Record<string, { Value: unknown; Condition?: string; Description?: string }>;
+  readonly Parameters?: Record<string, { Type?: string; Default?: unknown; Description?: string }>;
   readonly Conditions?: Record<string, unknown>;
 }
 
@@ -257,6 +265,8 @@ export interface Resource {
 
 export interface StackDeployment {
   readonly stackName: string;
+  /** The template as synthesized, before anything is resolved (CloudFormation's GetTemplate). */
+  readonly template: RawTemplate;
   readonly region: string;
   readonly account: string;
   readonly resources: readonly Resource[];
@@ -447,6 +457,14 @@ export function deployStack(
         id = { name, arn, ref: name, attrs: { Arn: arn, KeyId: name } };
         break;
       }
+      case "AWS::SSM::Parameter": {
+        // CloudFormation names an unnamed parameter CFN-<logicalId>-<suffix>; an ARN does not repeat a leading slash.
+        const name =
+          given("Name") ?? `CFN-${logicalId}-${stableId(`${stackName}/${logicalId}`).slice(0, 12).toUpperCase()}`;
+        const arn = `arn:aws:ssm:${region}:${account}:parameter${name.startsWith("/") ? name : `/${name}`}`;
+        id = { name, arn, ref: name, attrs: { Type: given("Type") ?? "String", Value: given("Value") ?? "" } };
+        break;
+      }
       case "AWS::KMS::Alias": {
         const name = given("AliasName") ?? `alias/${logicalId}`;
         const arn = `arn:aws:kms:${region}:${account}:${name}`;
@@ -470,6 +488,13 @@ export function deployStack(
         const name = given("AlarmName") ?? physicalName(stackName, logicalId, 255);
         const arn = `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
         id = { name, arn, ref: name, attrs: { Arn: arn } };
+        break;
+      }
+      case "AWS::Lambda::EventSourceMapping": {
+        // Ref is the mapping's UUID, as Lambda's API names it.
+        const name = stableId(`${stackName}/${logicalId}`);
+        const arn = `arn:aws:lambda:${region}:${account}:event-source-mapping:${name}`;
+        id = { name, arn, ref: name, attrs: { Id: name, EventSourceMappingArn: arn } };
         break;
       }
       default: {
@@ -574,6 +599,7 @@ export function deployStack(
   }
   return {
     stackName,
+    template,
     region,
     account,
     resources,
@@ -590,6 +616,11 @@ export function deployStack(
     },
     byArn: (arn) => byArn.get(arn),
   };
+}
+
+/** A stack's id, as CloudFormation names it: its ARN, with a UUID that is the same for the same name. */
+export function stackArn(region: string, account: string, stackName: string): string {
+  return `arn:aws:cloudformation:${region}:${account}:stack/${stackName}/${stableId(`stack/${stackName}`)}`;
 }
 
 /** A UUID-shaped id that is the same for the same input (a resource, a mapping). */

@@ -10,6 +10,7 @@ import { kmsRefusal } from "../iam/kms.js";
 import { type Access, accessReport, type Caller, type FunctionAccess, type RoleIdentity } from "../iam/policy.js";
 import {
   type AwsRequest,
+  EMULATED_SERVICES,
   type EmulatedService,
   iamAction,
   parseRequest,
@@ -26,10 +27,12 @@ import { type EndpointTls, trustingHandler } from "./tls.js";
 import {
   accessDenied,
   answerCloudWatch,
+  answerControl,
   answerLambda,
   answerSecret,
   answerSns,
   type CloudWatchHandler,
+  type ControlHandler,
   faultBody,
   injected,
   type LambdaHandler,
@@ -41,7 +44,7 @@ import {
 
 export type { Access } from "../iam/policy.js";
 export type { Fault, FaultPlan } from "./faults.js";
-export type { CloudWatchHandler, LambdaHandler, SnsHandler } from "./wire.js";
+export type { CloudWatchHandler, ControlHandler, LambdaHandler, SnsHandler } from "./wire.js";
 
 // One endpoint on loopback for every service, like LocalStack's 4566: each request is routed by its
 // SigV4 credential scope to the emulator behind it (or to the local stack's own answers: Secrets
@@ -117,6 +120,8 @@ export interface Gateway {
   addIdentity(accessKeyId: string, identity: RoleIdentity, options: { faults: boolean }): void;
   /** The account's resource and key policies, read from the deployment (watch mode replaces them). */
   setPolicies(policies: AccountPolicies): void;
+  /** The account's policies now, with those set through the API since the start. */
+  readonly policies: AccountPolicies;
   /**
    * A call a service makes for a resource (SNS delivering to a queue or a function, Lambda sending to a
    * destination), decided as every call is: the refusal when it is refused and IAM is enforced.
@@ -127,6 +132,8 @@ export interface Gateway {
   addSecret(secret: { arn: string; name: string; value: string }): void;
   /** Lambda's Invoke, answered by the function hosts once they run. */
   setLambda(handler: LambdaHandler): void;
+  /** The control plane (local/control): STS, CloudFormation, IAM, KMS, Logs, SSM and Lambda's other operations. */
+  setControl(handler: ControlHandler): void;
   resetStats(): void;
   /** The local stack's own endpoints (unsigned, loopback only): POST <prefix><rest> answered by `route`. */
   addRoute(prefix: string, route: LocalRoute): void;
@@ -150,6 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const faultable = new Set<string>();
   const localRoutes = new Map<string, LocalRoute>();
   let lambda: LambdaHandler | undefined;
+  let control: ControlHandler | undefined;
   const localPages = new Map<string, LocalPage>();
   const secrets = new Map<string, { arn: string; name: string; value: string }>(); // by ARN and by name
   const faults = new FaultInjector();
@@ -167,6 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     account,
     streamOfIterator: (iterator: string) => meter.streamOfIterator(iterator),
     secretArn: (id: string) => secrets.get(id)?.arn,
+    keyArn: (id: string) => policies.key(id)?.arn,
   };
   // Queue policies set through the API since the start (topic policies are the local SNS's own attributes).
   const queuePolicies = new Map<string, string>();
@@ -179,7 +188,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const policy = queueAttribute(call, "Policy");
     if (policy !== undefined) queuePolicies.set(queue, policy);
   };
-  const authorizer = new Authorizer(withRuntimePolicies(accountPolicies([], region, account), runtimePolicy));
+  let policies = withRuntimePolicies(accountPolicies([], region, account), runtimePolicy);
+  const authorizer = new Authorizer(policies);
   const accesses = authorizer.accesses;
   /** The authorizer's decision; a refusal is returned (and reported) only when IAM is enforced. */
   const decide = (call: CallToDecide): Refusal | undefined => {
@@ -380,15 +390,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       stats.operations[op] = (stats.operations[op] ?? 0) + 1;
     }
     const caller: Caller = identity ? { kind: "role", identity } : { kind: "root" };
-    const refused = decide({
-      caller,
-      service: call.service,
-      operation: call.operation,
-      action: iamAction(call),
-      resources,
-      arrival: arrivalOf(req.socket),
-      request: call,
-    });
+    // GetCallerIdentity needs no permission: no policy can refuse it.
+    // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+    const unrefusable = call.service === "sts" && call.operation === "GetCallerIdentity";
+    const refused = unrefusable
+      ? undefined
+      : decide({
+          caller,
+          service: call.service,
+          operation: call.operation,
+          action: iamAction(call),
+          resources,
+          arrival: arrivalOf(req.socket),
+          request: call,
+        });
     if (refused) {
       if (refused.kms) {
         const { status, code, queryCode, message } = kmsRefusal(call.service, refused.message);
@@ -414,8 +429,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       );
       return;
     }
-    if (call.service === "lambda") {
+    if (call.service === "lambda" && call.operation === "Invoke") {
       void answerLambda(res, call, lambda);
+      return;
+    }
+    if (!isEmulated(call.service)) {
+      if (control) answerControl(res, call, control, caller);
+      else sendError(res, call, 503, "ServiceUnavailable", "the local stack is starting; try again in a moment");
       return;
     }
     const fault = faults.draw(call, faultable.has(call.accessKeyId ?? ""));
@@ -480,8 +500,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       identities.set(key, identity);
       if (canFail) faultable.add(key);
     },
-    setPolicies(policies) {
-      authorizer.setPolicies(withRuntimePolicies(policies, runtimePolicy));
+    get policies() {
+      return policies;
+    },
+    setPolicies(deployed) {
+      policies = withRuntimePolicies(deployed, runtimePolicy);
+      authorizer.setPolicies(policies);
     },
     decide,
     addSecret(secret) {
@@ -490,6 +514,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     setLambda(handler) {
       lambda = handler;
+    },
+    setControl(handler) {
+      control = handler;
     },
     setFaults(p) {
       faults.setPlan(p);
@@ -527,4 +554,8 @@ function arrivalOf(socket: Socket): Arrival {
 function upstreamAuthorization(authorization: string | undefined, accessKey: string | undefined) {
   if (authorization === undefined || accessKey === undefined) return {};
   return { authorization: authorization.replace(/Credential=[^/]+\//, `Credential=${accessKey}/`) };
+}
+
+function isEmulated(service: string): service is EmulatedService {
+  return (EMULATED_SERVICES as readonly string[]).includes(service);
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { encode as encodeCbor } from "cbor2";
-import { type AwsRequest, param, SERVICES, type Service, type UnansweredCall } from "../iam/request.js";
+import type { Caller } from "../iam/policy.js";
+import { type AwsRequest, param, type Service, type UnansweredCall } from "../iam/request.js";
+import { escapeXml, queryAnswer } from "./query-xml.js";
 
 // Answers in each service's own wire format: errors as the JSON protocols, the query protocol, S3
 // and RPC v2 CBOR carry them, AccessDenied as each service words it, and the two services the
@@ -15,6 +17,18 @@ export type LambdaHandler = (
 /** Answers an SNS operation: the XML of its answer; a thrown error with `code` and `status` is SNS's error. */
 export type SnsHandler = (operation: string, form: URLSearchParams, caller: string) => Promise<string>;
 
+/** An operation's output, and the status it is answered with (200 unless said). */
+export interface ControlOutput {
+  readonly status?: number;
+  readonly output: Record<string, unknown>;
+}
+
+/**
+ * Answers a control-plane operation (local/control); a thrown error with `code` and `status` is the
+ * service's error, one with `notAnswered` says the operation is not answered.
+ */
+export type ControlHandler = (call: AwsRequest, caller: Caller) => Promise<ControlOutput>;
+
 /** Answers a CloudWatch operation; a thrown error with `code` and `status` is the service's error. */
 export type CloudWatchHandler = (operation: string, input: Record<string, unknown>) => Promise<unknown>;
 
@@ -27,6 +41,12 @@ const JSON_CONTENT: Record<Service, string> = {
   secretsmanager: "application/x-amz-json-1.1",
   cloudwatch: "application/x-amz-json-1.0",
   lambda: "application/json",
+  sts: "text/xml",
+  cloudformation: "text/xml",
+  iam: "text/xml",
+  kms: "application/x-amz-json-1.1",
+  logs: "application/x-amz-json-1.1",
+  ssm: "application/x-amz-json-1.1",
 };
 
 /**
@@ -89,7 +109,7 @@ function queryError(res: ServerResponse<IncomingMessage>, status: number, code: 
 export function sendNotAnswered(res: ServerResponse<IncomingMessage>, call: UnansweredCall): void {
   const message =
     `${call.service} ${call.operation} is not emulated by the local stack ` +
-    `(it answers ${SERVICES.filter((s) => s !== "lambda").join(", ")} and lambda Invoke)`;
+    "(the README's control-plane table lists what it answers)";
   if (call.protocol === "json") {
     res.writeHead(400, { "content-type": "application/x-amz-json-1.1" });
     res.end(JSON.stringify({ __type: "UnknownOperationException", message }));
@@ -108,18 +128,44 @@ export function accessDenied(res: ServerResponse<IncomingMessage>, call: AwsRequ
     secretsmanager: [400, "AccessDeniedException", undefined],
     cloudwatch: [403, "AccessDenied", undefined],
     lambda: [403, "AccessDeniedException", undefined],
+    sts: [403, "AccessDenied", undefined],
+    cloudformation: [403, "AccessDenied", undefined],
+    iam: [403, "AccessDenied", undefined],
+    kms: [400, "AccessDeniedException", undefined],
+    logs: [400, "AccessDeniedException", undefined],
+    ssm: [400, "AccessDeniedException", undefined],
   }[call.service] as [number, string, string | undefined];
   sendError(res, call, status, code, message, queryCode ?? code);
 }
 
-/** Secrets Manager's GetSecretValue, answered from the template's secrets; nothing else of it is emulated. */
+/** The version every template secret has locally: the one its deployment wrote. */
+const SECRET_VERSION = "00000000-0000-0000-0000-000000000001";
+
+/**
+ * Secrets Manager, answered from the template's secrets: GetSecretValue, DescribeSecret and
+ * ListSecrets (every secret, in one page); nothing else of it is emulated.
+ */
 export function answerSecret(
   res: ServerResponse<IncomingMessage>,
   call: AwsRequest,
   secrets: ReadonlyMap<string, { arn: string; name: string; value: string }>,
 ): void {
-  if (call.operation !== "GetSecretValue") {
-    sendError(res, call, 400, "InvalidRequestException", `${call.operation} is not emulated by the local stack`);
+  const describe = (secret: { arn: string; name: string }) => ({
+    ARN: secret.arn,
+    Name: secret.name,
+    CreatedDate: 0,
+    VersionIdsToStages: { [SECRET_VERSION]: ["AWSCURRENT"] },
+  });
+  const answer = (output: unknown) => {
+    res.writeHead(200, { "content-type": JSON_CONTENT.secretsmanager });
+    res.end(JSON.stringify(output));
+  };
+  if (call.operation === "ListSecrets") {
+    answer({ SecretList: [...new Map([...secrets.values()].map((s) => [s.arn, s])).values()].map(describe) });
+    return;
+  }
+  if (call.operation !== "GetSecretValue" && call.operation !== "DescribeSecret") {
+    sendNotAnswered(res, { service: "secretsmanager", operation: call.operation, protocol: "json" });
     return;
   }
   const secret = secrets.get(param(call, "SecretId") ?? "");
@@ -127,17 +173,18 @@ export function answerSecret(
     sendError(res, call, 400, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
     return;
   }
-  res.writeHead(200, { "content-type": JSON_CONTENT.secretsmanager });
-  res.end(
-    JSON.stringify({
-      ARN: secret.arn,
-      Name: secret.name,
-      SecretString: secret.value,
-      VersionId: "00000000-0000-0000-0000-000000000001",
-      VersionStages: ["AWSCURRENT"],
-      CreatedDate: 0,
-    }),
-  );
+  if (call.operation === "DescribeSecret") {
+    answer(describe(secret));
+    return;
+  }
+  answer({
+    ARN: secret.arn,
+    Name: secret.name,
+    SecretString: secret.value,
+    VersionId: SECRET_VERSION,
+    VersionStages: ["AWSCURRENT"],
+    CreatedDate: 0,
+  });
 }
 
 /** Lambda's Invoke, answered by the function hosts; nothing else of Lambda's API is emulated. */
@@ -161,6 +208,47 @@ export async function answerLambda(
     res.writeHead(status, { "content-type": "application/json", "x-amzn-errortype": e.code ?? "ServiceException" });
     res.end(JSON.stringify({ Type: status < 500 ? "User" : "Service", Message: e.message }));
   }
+}
+
+/**
+ * A control-plane operation, answered in the protocol its service speaks: the query protocol's XML
+ * (STS, CloudFormation, IAM), or JSON with epoch-second timestamps (KMS, Logs, SSM and Secrets
+ * Manager's JSON 1.1, Lambda's REST JSON).
+ */
+export function answerControl(
+  res: ServerResponse<IncomingMessage>,
+  call: AwsRequest,
+  handler: ControlHandler,
+  caller: Caller,
+): void {
+  handler(call, caller).then(
+    ({ status = 200, output }) => {
+      const body =
+        call.form !== undefined
+          ? queryAnswer(call.service, call.operation, output)
+          : JSON.stringify(epochSeconds(output));
+      res.writeHead(status, { "content-type": JSON_CONTENT[call.service] });
+      res.end(body);
+    },
+    (err: { code?: string; status?: number; message?: string; notAnswered?: boolean }) => {
+      if (err.notAnswered) {
+        const protocol = call.form !== undefined ? "query" : call.protocol === "cbor" ? "cbor" : "json";
+        sendNotAnswered(res, { service: call.service, operation: call.operation, protocol });
+        return;
+      }
+      if (call.service === "lambda") {
+        // Lambda's REST errors: the type in a header, {Type, Message} in the body.
+        const status = err.status ?? 500;
+        res.writeHead(status, {
+          "content-type": "application/json",
+          "x-amzn-errortype": err.code ?? "ServiceException",
+        });
+        res.end(JSON.stringify({ Type: status < 500 ? "User" : "Service", message: err.message }));
+        return;
+      }
+      sendError(res, call, err.status ?? 500, err.code ?? "InternalFailure", err.message ?? String(err));
+    },
+  );
 }
 
 /** SNS's operations, in its query protocol: XML, errors as SNS writes them. */
@@ -260,8 +348,4 @@ export function withEmulatorQueueUrl(call: AwsRequest, body: Buffer, prefix: str
   if (!form.has("QueueUrl")) return body;
   form.set("QueueUrl", canonical);
   return Buffer.from(form.toString());
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

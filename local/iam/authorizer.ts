@@ -73,8 +73,11 @@ export class Authorizer {
         Object.entries(this.policies.tags(resource)).map(([k, v]) => [`aws:resourcetag/${k.toLowerCase()}`, [v]]),
       );
       const context = contextOf(base, service, tags, { "aws:resourceaccount": [account] });
-      const first =
-        this.decideOne(call, call.action, resource, context, false) ?? this.decideKeyUses(call, resource, context);
+      // A call to KMS itself on a key: the key's policy must allow it, as every use of a key.
+      const key = call.service === "kms" ? this.policies.key(resource) : undefined;
+      const first = key
+        ? this.decideOne(call, call.action, key.arn, context, true, key.policy)
+        : (this.decideOne(call, call.action, resource, context, false) ?? this.decideKeyUses(call, resource, context));
       refusal ??= first;
     }
     return refusal;

@@ -1,24 +1,31 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { decode as decodeCbor } from "cbor2";
-import { functionReference } from "../cloudformation/assembly.js";
+import { functionReference, stackArn } from "../cloudformation/assembly.js";
 
 // What an AWS API request asks for, read off the wire as the service reads it: which service
 // (from the SigV4 credential scope), which operation (X-Amz-Target or the query Action), whose
 // credentials, and which resources it names (ARNs, as IAM matches them) — the inputs of an IAM decision.
 
-export type Service = "kinesis" | "dynamodb" | "sqs" | "sns" | "s3" | "secretsmanager" | "cloudwatch" | "lambda";
-export const SERVICES: readonly Service[] = [
-  "kinesis",
-  "dynamodb",
-  "sqs",
-  "sns",
-  "s3",
+/** The services an emulator answers (the gateway forwards their calls). */
+export const EMULATED_SERVICES = ["kinesis", "dynamodb", "sqs", "sns", "s3"] as const;
+export type EmulatedService = (typeof EMULATED_SERVICES)[number];
+/**
+ * The services the local stack answers itself: CloudWatch and Lambda from what runs, the control
+ * plane (local/control) from what is deployed.
+ */
+export const ANSWERED_SERVICES = [
   "secretsmanager",
   "cloudwatch",
   "lambda",
-];
-/** The services an emulator answers; Secrets Manager, CloudWatch and Lambda are answered by the local stack itself. */
-export type EmulatedService = Exclude<Service, "secretsmanager" | "cloudwatch" | "lambda">;
+  "sts",
+  "cloudformation",
+  "iam",
+  "kms",
+  "logs",
+  "ssm",
+] as const;
+export type Service = EmulatedService | (typeof ANSWERED_SERVICES)[number];
+export const SERVICES: readonly Service[] = [...EMULATED_SERVICES, ...ANSWERED_SERVICES];
 
 /** Services whose SigV4 signing name is not their IAM prefix. */
 const SIGNING_NAMES: Readonly<Record<string, Service>> = { monitoring: "cloudwatch" };
@@ -45,6 +52,9 @@ const TARGET_PREFIX: Record<string, Service> = {
   AmazonSQS: "sqs",
   secretsmanager: "secretsmanager",
   GraniteServiceVersion20100801: "cloudwatch",
+  Logs_20140328: "logs",
+  TrentService: "kms",
+  AmazonSSM: "ssm",
 };
 
 /** A signed call's access key and credential scope's service (its SigV4 signing name), from the header or a presigned URL. */
@@ -97,7 +107,7 @@ export function parseRequest(
   const target = typeof headers["x-amz-target"] === "string" ? headers["x-amz-target"] : undefined;
   let service = SERVICES.find((s) => s === scope) ?? SIGNING_NAMES[scope ?? ""];
   if (service === "s3") return s3Request(headers, url, method, accessKeyId);
-  if (service === "lambda") return lambdaRequest(headers, url, body, accessKeyId);
+  if (service === "lambda") return lambdaRequest(headers, url, body, accessKeyId, method);
   const rpc = /^\/service\/([^/]+)\/operation\/([^/?]+)/.exec(url);
   if (rpc && headers["smithy-protocol"] === "rpc-v2-cbor") {
     service ??= TARGET_PREFIX[rpc[1] ?? ""];
@@ -160,9 +170,31 @@ function s3Request(
 }
 
 /**
+ * Lambda's REST operations the local stack answers besides Invoke: method, path (its parameters
+ * named as the operation's input names them), operation.
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Operations.html
+ */
+const LAMBDA_ROUTES: readonly (readonly [
+  method: string,
+  path: RegExp,
+  operation: string,
+  params: readonly string[],
+])[] = [
+  ["GET", /^\/2015-03-31\/functions\/?$/, "ListFunctions", []],
+  ["GET", /^\/2015-03-31\/functions\/([^/]+)$/, "GetFunction", ["FunctionName"]],
+  ["GET", /^\/2015-03-31\/functions\/([^/]+)\/configuration$/, "GetFunctionConfiguration", ["FunctionName"]],
+  ["GET", /^\/2015-03-31\/functions\/([^/]+)\/versions$/, "ListVersionsByFunction", ["FunctionName"]],
+  ["GET", /^\/2015-03-31\/functions\/([^/]+)\/aliases$/, "ListAliases", ["FunctionName"]],
+  ["GET", /^\/2015-03-31\/event-source-mappings\/?$/, "ListEventSourceMappings", []],
+  ["GET", /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, "GetEventSourceMapping", ["UUID"]],
+  ["PUT", /^\/2015-03-31\/event-source-mappings\/([^/]+)$/, "UpdateEventSourceMapping", ["UUID"]],
+];
+
+/**
  * A Lambda REST call. Invoke (POST /2015-03-31/functions/NAME/invocations) is read into `json`:
- * FunctionName, Qualifier, InvocationType and LogType (headers), Payload (the body, as text);
- * any other call is named by its method and path (answered as not emulated).
+ * FunctionName, Qualifier, InvocationType and LogType (headers), Payload (the body, as text). The
+ * other operations answered (LAMBDA_ROUTES) take their input from the path, the query string and a
+ * JSON body; any other call is named by its method and path (answered as not emulated).
  * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
 function lambdaRequest(
@@ -170,10 +202,28 @@ function lambdaRequest(
   url: string,
   body: Buffer,
   accessKeyId: string | undefined,
+  method: string,
 ): AwsRequest {
   const parsed = new URL(url, "http://gateway");
   const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(parsed.pathname);
-  if (!invoke) return { service: "lambda", operation: parsed.pathname, accessKeyId, json: {}, form: undefined };
+  if (!invoke) {
+    for (const [routeMethod, path, operation, names] of LAMBDA_ROUTES) {
+      const match = routeMethod === method ? path.exec(parsed.pathname) : null;
+      if (!match) continue;
+      let input: Record<string, unknown> = {};
+      try {
+        input = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Record<string, unknown>) : {};
+      } catch {
+        input = {};
+      }
+      for (const [k, v] of parsed.searchParams) input[k] = v;
+      names.forEach((name, i) => {
+        input[name] = decodeURIComponent(match[i + 1] ?? "");
+      });
+      return { service: "lambda", operation, accessKeyId, json: input, form: undefined };
+    }
+    return { service: "lambda", operation: `${method} ${parsed.pathname}`, accessKeyId, json: {}, form: undefined };
+  }
   const header = (name: string) => (typeof headers[name] === "string" ? (headers[name] as string) : undefined);
   const qualifier = parsed.searchParams.get("Qualifier");
   return {
@@ -243,6 +293,8 @@ export interface ResourceNames {
   streamOfIterator(iterator: string): string | undefined;
   /** A secret's ARN by its name or ARN. */
   secretArn(id: string): string | undefined;
+  /** A KMS key's ARN by its id, ARN, alias name or alias ARN. */
+  keyArn?(id: string): string | undefined;
 }
 
 /** The resources a call names, as IAM sees them (ARNs; "*" where a call names none). */
@@ -305,6 +357,30 @@ export function requestResources(req: AwsRequest, names: ResourceNames): string[
     case "secretsmanager": {
       const id = p("SecretId");
       return [id === undefined ? "*" : (names.secretArn(id) ?? id)];
+    }
+    case "sts":
+      return [p("RoleArn") ?? "*"];
+    case "cloudformation": {
+      const stack = p("StackName");
+      if (stack === undefined) return ["*"];
+      return [stack.startsWith("arn:") ? stack : stackArn(region, account, stack)];
+    }
+    case "iam": {
+      const role = p("RoleName");
+      return [role === undefined ? "*" : `arn:aws:iam::${account}:role/${role}`];
+    }
+    case "kms": {
+      const id = p("KeyId") ?? p("TargetKeyId");
+      return [id === undefined ? "*" : (names.keyArn?.(id) ?? id)];
+    }
+    case "logs": {
+      const group = p("logGroupName");
+      return [group === undefined ? "*" : `arn:aws:logs:${region}:${account}:log-group:${group}:*`];
+    }
+    case "ssm": {
+      const named = [req.json?.Names ?? req.json?.Name ?? []].flat().filter((n): n is string => typeof n === "string");
+      if (named.length === 0) return ["*"];
+      return named.map((n) => `arn:aws:ssm:${region}:${account}:parameter${n.startsWith("/") ? n : `/${n}`}`);
     }
   }
 }

@@ -34,6 +34,10 @@ export interface AccountPolicies {
   encryption(arn: string): Encryption | undefined;
   /** A resource's tags (aws:ResourceTag/<key>). */
   tags(arn: string): Readonly<Record<string, string>>;
+  /** A key of the template (or an AWS managed key) by its ARN, id, alias name or alias ARN. */
+  key(id: string): Key | undefined;
+  /** The template's keys, each once, with their aliases (KMS's ListKeys, ListAliases). */
+  readonly keys: readonly { readonly key: Key; readonly id: string; readonly aliases: readonly string[] }[];
   /** A table's partition key attribute (dynamodb:LeadingKeys), by table name. */
   partitionKey(table: string): string | undefined;
   /** Every statement of every resource-based and key policy, with where it is (for the condition keys named at start). */
@@ -230,11 +234,15 @@ export function accountPolicies(stacks: readonly StackDeployment[], region: stri
     }
   }
 
-  const keyOf = (id: string, service: string): Key => {
+  const findKey = (id: string): Key | undefined => {
     const known = keys.get(id) ?? keys.get(id.slice(id.lastIndexOf("/") + 1));
     if (known) return known;
     const managed = /^(?:arn:aws:kms:[^:]*:[^:]*:)?alias\/aws\/([a-z0-9-]+)$/.exec(id)?.[1];
-    if (managed) return awsManagedKey(managed, region, account);
+    return managed ? awsManagedKey(managed, region, account) : undefined;
+  };
+  const keyOf = (id: string, service: string): Key => {
+    const found = findKey(id);
+    if (found) return found;
     throw new TemplateError(
       `a ${service} resource is encrypted with the key ${id}, which is neither in the template nor an AWS managed key`,
     );
@@ -258,6 +266,12 @@ export function accountPolicies(stacks: readonly StackDeployment[], region: stri
       return encrypted.get(arn);
     },
     tags: (arn) => tags.get(arn) ?? {},
+    key: findKey,
+    keys: [...new Set(keys.values())].map((key) => ({
+      key,
+      id: key.arn.slice(key.arn.lastIndexOf("/") + 1),
+      aliases: [...keys].filter(([name, k]) => k === key && name.startsWith("alias/")).map(([name]) => name),
+    })),
     partitionKey: (table) => partitionKeys.get(table.slice(table.lastIndexOf("/") + 1)),
   };
 }

@@ -56,6 +56,8 @@ export interface HostObserver {
   throttle(functionName: string): void;
   /** A line the function printed on stdout. */
   logLine(line: string): void;
+  /** Each line the function printed, stdout's and stderr's, with the log stream its environment writes (CloudWatch Logs). */
+  logged?(logStream: string, line: string): void;
 }
 
 /** Faults a function host injects into its own invocations (chaos). */
@@ -232,7 +234,7 @@ export class FunctionHost {
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomUUID().replace(/-/g, "")}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(new Date()),
       AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       ...spec.platform,
       ...spec.environment,
@@ -242,15 +244,20 @@ export class FunctionHost {
   private spawnEnvironment(): Environment {
     const { spec } = this;
     const inspect = this.debugPort === undefined ? [] : [`--inspect=127.0.0.1:${this.debugPort}`];
+    const environment = this.environment();
     const child = spawn(
       this.node.executable,
       [...inspect, `--max-old-space-size=${spec.memoryMb}`, runtimeScript, projectRoot],
-      { cwd: this.taskDir, env: this.environment(), stdio: ["ignore", "pipe", "pipe", "ipc"] },
+      { cwd: this.taskDir, env: environment, stdio: ["ignore", "pipe", "pipe", "ipc"] },
     );
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
     const observer = this.observer;
     if (observer && child.stdout) createInterface({ input: child.stdout }).on("line", (line) => observer.logLine(line));
+    const logStream = environment.AWS_LAMBDA_LOG_STREAM_NAME as string;
+    for (const output of observer?.logged ? [child.stdout, child.stderr] : []) {
+      if (output) createInterface({ input: output }).on("line", (line) => observer?.logged?.(logStream, line));
+    }
     if (this.debugPort !== undefined) {
       child.stderr?.on("data", (chunk: Buffer) => {
         const text = chunk.toString();
@@ -461,4 +468,10 @@ function iteratorAge(event: unknown): { iteratorAgeMs?: number } {
   const records = (event as { Records?: { kinesis?: { approximateArrivalTimestamp?: number } }[] } | null)?.Records;
   const arrival = records?.at(-1)?.kinesis?.approximateArrivalTimestamp;
   return arrival === undefined ? {} : { iteratorAgeMs: Math.max(0, Date.now() - arrival * 1000) };
+}
+
+/** A new environment's log stream, as Lambda names it: its day, the version, and an id of its own. */
+function logStreamName(now: Date): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, "/");
+  return `${day}/[$LATEST]${randomUUID().replace(/-/g, "")}`;
 }

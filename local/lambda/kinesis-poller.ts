@@ -45,19 +45,28 @@ export function inProcess(
   };
 }
 
+/**
+ * A stream's event-source mapping. Lambda's UpdateEventSourceMapping changes a running mapping
+ * (local/control): `enabled`, `settings`, `filters` and `tumblingWindowSeconds` are read afresh for
+ * every batch, so a change takes effect from the next one, as Lambda applies it.
+ */
 export interface Mapping {
+  /** The mapping's UUID, as Lambda's API names it. */
+  readonly uuid?: string;
   readonly functionName: string;
   readonly functionArn: string;
   readonly streamName: string;
   readonly streamArn: string;
   readonly invoke: (event: KinesisStreamEvent) => Promise<Invocation>;
-  readonly settings: EventSourceSettings;
+  settings: EventSourceSettings;
+  /** Switched off: no shard is read (each keeps its checkpoint) until it is switched on again. */
+  enabled?: boolean;
   /** Where a batch given up on goes; without one, Lambda drops it (so does the runner, saying so). */
   readonly destination?: FailureDestination;
   /** FilterCriteria patterns (filters.ts); none: every record goes to the function. */
-  readonly filters?: readonly Parameters<typeof passes>[0][number][];
+  filters?: readonly Parameters<typeof passes>[0][number][];
   /** TumblingWindowInSeconds; 0 or absent: none. */
-  readonly tumblingWindowSeconds?: number;
+  tumblingWindowSeconds?: number;
   /** AT_TIMESTAMP's time, epoch ms. */
   readonly startingTimestampMs?: number;
   /** The mapping reads the stream (and writes its failure destination) as the function's role. */
@@ -208,8 +217,13 @@ export class EventSourceRunner {
     for (let round = 0; round < 2; round++) {
       for (const shard of this.shards.values()) shard.caughtUp = false;
       for (const mapping of this.mappings) await this.discover(mapping);
+      // A switched-off mapping reads nothing until it is switched on: its shards have nothing to drain.
       await this.waitFor(
-        () => this.busy === 0 && [...this.shards.values()].every((s) => s.finished || (s.started && s.caughtUp)),
+        () =>
+          this.busy === 0 &&
+          [...this.shards.values()].every(
+            (s) => s.finished || (s.started && s.caughtUp) || s.mapping.enabled === false,
+          ),
         deadline,
       );
     }
@@ -271,7 +285,16 @@ export class EventSourceRunner {
   private async pollShard(context: ShardContext): Promise<void> {
     for (let failures = 0; !this.stopping; failures++) {
       try {
-        await this.pollShardOnce(context);
+        if (context.mapping.enabled === false) {
+          // Switched off: the shard waits at its checkpoint, and reads on from it once switched on.
+          await this.pause(this.options.pollIntervalMs ?? 1000);
+          failures = -1;
+          continue;
+        }
+        if ((await this.pollShardOnce(context)) === "switched off") {
+          failures = -1;
+          continue;
+        }
         return;
       } catch (err) {
         // An emulator hiccup or a refused call: start again from the last checkpoint, like Lambda's poller.
@@ -282,7 +305,8 @@ export class EventSourceRunner {
     }
   }
 
-  private async pollShardOnce(context: ShardContext): Promise<void> {
+  /** Reads a shard until it ends (closed and read to its end), the runner stops, or the mapping is switched off. */
+  private async pollShardOnce(context: ShardContext): Promise<"ended" | "switched off"> {
     const { mapping, shardId } = context;
     const { settings, kinesis } = mapping;
     const start = await kinesis.send(
@@ -324,8 +348,11 @@ export class EventSourceRunner {
       return out;
     };
     // With parallelization a read feeds up to that many batches at once (GetRecords takes 10,000).
-    const readLimit = Math.min(10_000, settings.batchSize * settings.parallelizationFactor);
     while (!this.stopping && iterator) {
+      if (mapping.enabled === false) return "switched off";
+      // Read each time: an update of the mapping applies from its next batch.
+      const { settings } = mapping;
+      const readLimit = Math.min(10_000, settings.batchSize * settings.parallelizationFactor);
       let out = await get(iterator, readLimit);
       const records = [...(out.Records ?? [])];
       // The batching window: a short batch waits (up to the window) for more records to fill it.
@@ -361,6 +388,7 @@ export class EventSourceRunner {
       context.finished = true;
       this.startReadyShards();
     }
+    return "ended";
   }
 
   /**

@@ -148,6 +148,8 @@ export function queueMappingSpec(r: Resource, fifo: boolean): QueueMappingSpec {
 /** A mapping of the template, resolved: the function it feeds (and the qualifier it names), its source and its settings. */
 export type TemplateMapping = {
   readonly mapping: Resource;
+  /** Enabled in the template (false: created switched off; UpdateEventSourceMapping may switch it on). */
+  readonly enabled: boolean;
   readonly fn: Resource;
   readonly qualifier: string | undefined;
   readonly source: Resource;
@@ -157,12 +159,13 @@ export type TemplateMapping = {
 );
 
 /**
- * Every enabled event-source mapping of a stack, read and checked: each must feed a function of the
- * template from a Kinesis stream (or an enhanced fan-out consumer of one) or an SQS queue.
+ * Every event-source mapping of a stack, read and checked (a switched-off one too, as Lambda checks
+ * it): each must feed a function of the template from a Kinesis stream (or an enhanced fan-out
+ * consumer of one) or an SQS queue.
  */
 export function templateMappings(stack: StackDeployment): TemplateMapping[] {
   return stack.byType("AWS::Lambda::EventSourceMapping").flatMap((m): TemplateMapping[] => {
-    if (m.properties.Enabled === false) return [];
+    const enabled = m.properties.Enabled !== false && m.properties.Enabled !== "false";
     // A mapping may name the function, its ARN, or a version or alias of it.
     const target = functionReference(String(m.properties.FunctionName));
     const fn = stack.resources.find((r) => r.type === "AWS::Lambda::Function" && r.name === target.name);
@@ -173,7 +176,7 @@ export function templateMappings(stack: StackDeployment): TemplateMapping[] {
         `${m.logicalId}: only Kinesis streams and SQS queues feeding a function of the template are run locally`,
       );
     }
-    const common = { mapping: m, fn, qualifier: target.qualifier, source };
+    const common = { mapping: m, enabled, fn, qualifier: target.qualifier, source };
     if (source.type === "AWS::Kinesis::Stream") return [{ ...common, kind: "stream", spec: mappingSpec(m) }];
     const fifo = source.properties.FifoQueue === true || source.properties.FifoQueue === "true";
     return [{ ...common, kind: "queue", fifo, spec: queueMappingSpec(m, fifo) }];

@@ -18,7 +18,13 @@ import type { Invocation } from "./function-host.js";
 // queue's maxReceiveCount. Messages no filter matches are deleted unseen.
 // https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
 
+/**
+ * A queue's event-source mapping. Lambda's UpdateEventSourceMapping changes a running mapping
+ * (local/control): `enabled`, the batch settings and the filters are read afresh for every batch.
+ */
 export interface QueueMapping {
+  /** The mapping's UUID, as Lambda's API names it. */
+  readonly uuid?: string;
   readonly functionName: string;
   readonly queueName: string;
   readonly queueArn: string;
@@ -27,13 +33,15 @@ export interface QueueMapping {
   readonly invoke: (event: SQSEvent) => Promise<Invocation>;
   /** Resolves once the function has an environment ready: messages are taken only then. */
   readonly warm?: () => Promise<void>;
-  readonly batchSize: number;
-  readonly maxBatchingWindowSeconds: number;
-  readonly reportBatchItemFailures: boolean;
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  reportBatchItemFailures: boolean;
+  /** Switched off: no message is received until it is switched on again. */
+  enabled?: boolean;
   /** Batches under way at once (ScalingConfig.MaximumConcurrency, or Lambda's first five pollers). */
   readonly concurrency: number;
   /** FilterCriteria patterns (filters.ts); none: every message goes to the function. */
-  readonly filters: readonly Parameters<typeof matches>[0][];
+  filters: readonly Parameters<typeof matches>[0][];
   /** The mapping receives and deletes as the function's role. */
   readonly sqs: SQSClient;
 }
@@ -83,8 +91,9 @@ export class QueuePoller {
 
   /** Resolves once every mapped queue holds no message (visible or in flight) and no batch is under way. */
   async drained(timeoutMs = 60_000): Promise<void> {
+    // A switched-off mapping receives nothing until it is switched on: its queue is not waited for.
     await untilQueuesEmpty(
-      this.mappings.map((m) => ({ sqs: m.sqs, queueUrl: m.queueUrl })),
+      this.mappings.filter((m) => m.enabled !== false).map((m) => ({ sqs: m.sqs, queueUrl: m.queueUrl })),
       () => this.busy === 0,
       timeoutMs,
       "queue mappings",
@@ -93,6 +102,10 @@ export class QueuePoller {
 
   private async poll(mapping: QueueMapping): Promise<void> {
     while (!this.stopping) {
+      if (mapping.enabled === false) {
+        await sleep(200);
+        continue;
+      }
       try {
         await mapping.warm?.();
         const messages = await this.receive(mapping);

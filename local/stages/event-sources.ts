@@ -25,7 +25,14 @@ export interface EventSources {
   readonly runner: EventSourceRunner | undefined;
   /** The SQS queues' mappings, polled (none: undefined). */
   readonly queues: QueuePoller | undefined;
+  /** Every mapping as it runs, by UUID (Lambda's API reads and updates them). */
+  readonly running: ReadonlyMap<string, RunningMapping>;
 }
+
+/** A mapping as the runner or the queue poller runs it: what UpdateEventSourceMapping changes. */
+export type RunningMapping =
+  | { readonly kind: "stream"; readonly mapping: Mapping }
+  | { readonly kind: "queue"; readonly mapping: QueueMapping };
 
 /** What the event sources feed and read through. */
 export interface EventSourcesDeps {
@@ -79,7 +86,11 @@ export async function startEventSources(
     parts.add(() => started.stop());
     poller = started;
   }
-  return { runner, queues: poller };
+  const running = new Map<string, RunningMapping>([
+    ...streams.map((m): [string, RunningMapping] => [m.uuid ?? "", { kind: "stream", mapping: m }]),
+    ...queues.map((m): [string, RunningMapping] => [m.uuid ?? "", { kind: "queue", mapping: m }]),
+  ]);
+  return { runner, queues: poller, running };
 }
 
 /** The template's event-source mappings: a stream's (or its consumer's) and a queue's, each as its function's role. */
@@ -94,6 +105,8 @@ function readMappings(deps: EventSourcesDeps): { streams: Mapping[]; queues: Que
     if (m.kind === "queue") {
       queues.push({
         ...m.spec,
+        uuid: m.mapping.ref,
+        enabled: m.enabled,
         functionName: fn.name,
         queueName: source.name,
         queueArn: source.arn,
@@ -111,6 +124,8 @@ function readMappings(deps: EventSourcesDeps): { streams: Mapping[]; queues: Que
         ? undefined
         : failureDestination(stack, m.mapping.logicalId, spec.destinationArn, common);
     streams.push({
+      uuid: m.mapping.ref,
+      enabled: m.enabled,
       functionName: fn.name,
       functionArn: fn.arn,
       streamName: source.name,

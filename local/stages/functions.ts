@@ -13,6 +13,7 @@ import { FunctionHost } from "../lambda/function-host.js";
 import { findHost, invokeWithLogs } from "../lambda/invoke.js";
 import { lambdaInvokeApi } from "../lambda/invoke-api.js";
 import { kinesisEventProblem } from "../lambda/kinesis-event.js";
+import type { LogEvents } from "../lambda/log-events.js";
 import { SnsInvocations } from "../lambda/sns-subscriptions.js";
 import type { CheckedAssembly } from "./assembly.js";
 import { type LocalStackOptions, logDirOf } from "./options.js";
@@ -54,6 +55,8 @@ export interface FunctionsDeps {
   readonly notes: Notes;
   /** With --chaos: the plan and where its faults are counted. */
   readonly chaos: Chaos | undefined;
+  /** Where each line a function prints goes, as CloudWatch Logs holds it. */
+  readonly logs?: LogEvents;
 }
 
 export function startFunctions(parts: Parts, options: LocalStackOptions, deps: FunctionsDeps): Functions {
@@ -76,6 +79,7 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
         { key: mappingKey, faults: false },
       ]);
       const p = fn.properties;
+      const logGroup = (p.LoggingConfig as { LogGroup?: string } | undefined)?.LogGroup ?? `/aws/lambda/${fn.name}`;
       const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
       const host = new FunctionHost(
         {
@@ -107,6 +111,7 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
           concurrency: (name, running) => cloudwatch.metrics.concurrency(name, running),
           throttle: (name) => cloudwatch.metrics.throttle(name),
           logLine: (line) => cloudwatch.metrics.emf(line),
+          logged: (stream, line) => deps.logs?.add(logGroup, stream, line),
         },
       );
       hosts.set(fn.logicalId, host);

@@ -10,6 +10,7 @@ import type { FaultPlan } from "../../local/gateway/gateway.js";
 import type { RunnerOptions } from "../../local/lambda/kinesis-poller.js";
 import { ADMIN_CREDENTIALS, type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack.js";
 import { putRecords } from "../../shared/producer.js";
+import { AwsCliSession } from "./aws-cli.js";
 import { type EditableTemplate, editTemplate } from "./template-edit.js";
 
 /** The synthesized cloud assembly of this test run (test/global-setup.ts). */
@@ -63,17 +64,23 @@ export async function memberClicks(stack: LocalStack): Promise<void> {
   await stack.runner?.drained();
 }
 
-/** The AWS CLI as a user runs it against a local stack (its endpoint, the administrator's keys): its stdout. */
+/** What the AWS CLI reads as a user runs it against a local stack: its endpoint, the administrator's keys. */
+function cliEnv(stack: LocalStack): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    AWS_ENDPOINT_URL: stack.gateway.url,
+    ...(stack.gateway.caFile === undefined ? {} : { AWS_CA_BUNDLE: stack.gateway.caFile }),
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
+  };
+}
+
+/** The AWS CLI as a user runs it against a local stack: its stdout. */
 export async function awsCli(stack: LocalStack, args: readonly string[]): Promise<string> {
-  const { stdout } = await promisify(execFile)("aws", [...args], {
-    env: {
-      ...process.env,
-      AWS_ENDPOINT_URL: stack.gateway.url,
-      ...(stack.gateway.caFile === undefined ? {} : { AWS_CA_BUNDLE: stack.gateway.caFile }),
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
-    },
-  });
+  const { stdout } = await promisify(execFile)("aws", [...args], { env: cliEnv(stack) });
   return stdout;
 }
+
+/** The AWS CLI against a local stack for many commands, in one process (aws-cli.ts). */
+export const awsCliSession = (stack: LocalStack): AwsCliSession => new AwsCliSession(cliEnv(stack));

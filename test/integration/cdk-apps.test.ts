@@ -482,13 +482,15 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
     expect(broken).toHaveLength(3 * kept.length);
   });
 
-  test("a call to a service the local stack does not answer is refused by its name, as the AWS CLI shows it", async () => {
-    // Query (STS), JSON (KMS, CloudWatch Logs): each read by the CLI in its own protocol, and not retried.
+  test("a call the local stack does not answer is refused by its name, as the AWS CLI shows it", async () => {
+    // Query (STS), JSON (KMS, CloudWatch Logs), EC2's own (not a service of the local stack): each read
+    // by the CLI in its own protocol, and not retried.
     const refusals = await Promise.all(
       [
-        ["sts", "get-caller-identity"],
-        ["kms", "list-keys"],
-        ["logs", "describe-log-groups"],
+        ["sts", "get-session-token"],
+        ["kms", "create-key"],
+        ["logs", "create-log-group", "--log-group-name", "mine"],
+        ["ec2", "describe-instances"],
       ].map((args) =>
         awsCli(stack, args).then(
           (stdout) => `answered: ${stdout}`,
@@ -496,9 +498,10 @@ describe("a CDK app written from AWS's documentation, run by the local stack wit
         ),
       ),
     );
-    expect(refusals[0]).toMatch(/\(InvalidAction\).*sts GetCallerIdentity is not emulated by the local stack/);
-    expect(refusals[1]).toMatch(/\(UnknownOperationException\).*kms ListKeys is not emulated by the local stack/);
-    expect(refusals[2]).toMatch(/\(UnknownOperationException\).*logs DescribeLogGroups is not emulated/);
+    expect(refusals[0]).toMatch(/\(InvalidAction\).*sts GetSessionToken is not emulated by the local stack/);
+    expect(refusals[1]).toMatch(/\(UnknownOperationException\).*kms CreateKey is not emulated by the local stack/);
+    expect(refusals[2]).toMatch(/\(UnknownOperationException\).*logs CreateLogGroup is not emulated/);
+    expect(refusals[3]).toMatch(/\(InvalidAction\).*ec2 DescribeInstances is not emulated/);
   });
 });
 
