@@ -290,6 +290,8 @@ export interface AssemblyOptions {
   readonly region: string;
   /** Where queue URLs point: the gateway's origin (`http://127.0.0.1:PORT`). */
   readonly endpoint: string;
+  /** The stack's parameter values, as a deployment passes them (a parameter not given takes its Default). */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /** The stacks of a cloud assembly directory, as `cdk deploy --app DIR` deploys them. */
@@ -507,7 +509,7 @@ export function deployStack(
   };
 
   const parameters = Object.fromEntries(
-    Object.entries(template.Parameters ?? {}).map(([k, v]) => [k, String(v.Default ?? "")]),
+    Object.entries(template.Parameters ?? {}).map(([k, v]) => [k, options.parameters?.[k] ?? String(v.Default ?? "")]),
   );
   const scope: Scope = {
     ref: (id) => pseudo[id] ?? parameters[id] ?? identity(id).ref,
