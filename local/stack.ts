@@ -95,7 +95,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           startEventSources(parts, options, { assembly, functions, gateway, services, chaos }),
         );
   await stages.start("control plane", (parts) =>
-    startControlPlane(parts, { assembly, gateway, logs, running: sources?.running }),
+    startControlPlane(parts, options, {
+      assembly,
+      gateway,
+      services,
+      notes,
+      logs,
+      functions,
+      running: sources?.running,
+    }),
   );
   const { dashboardUrl } = await stages.start("watching", (parts) =>
     startWatching(parts, options, { stacks, services, gateway, functions, runner: sources?.runner, notes }),

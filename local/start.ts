@@ -30,6 +30,8 @@ options:
   --port N           the endpoint's port (default: a free one; LocalStack users know 4566)
   --no-iam           do not enforce the functions' IAM roles
   --no-demo          start an empty stack; put records yourself with npm run put
+  --no-app           start with no stack deployed (the endpoint and its services only): deploy your
+                     own CDK app into it with cdk bootstrap and cdk deploy, after sourcing the env file
   --chaos[=LEVEL]    inject every fault at once — throttling, 5xx, lost responses, killed and timed-out
                      invocations, batches delivered twice and raced, streams resharded — LEVEL low,
                      medium (the default) or high; counts every few seconds, accounting at the end
@@ -64,6 +66,7 @@ function options() {
         port: { type: "string" },
         "no-iam": { type: "boolean" },
         "no-demo": { type: "boolean" },
+        "no-app": { type: "boolean" },
         inspect: { type: "string" },
         watch: { type: "boolean" },
         chaos: { type: "string" },
@@ -121,12 +124,15 @@ async function main(): Promise<void> {
     console.error("--watch synthesizes the app again when its sources change: it needs the app, not --app DIR");
     process.exit(2);
   }
+  const noApp = values["no-app"] === true;
   console.log(
-    values.app
-      ? `deploying the cloud assembly ${values.app} …`
-      : "synthesizing the CDK app (cdk synth, unless its sources are unchanged since the last one) …",
+    noApp
+      ? "starting with no stack deployed …"
+      : values.app
+        ? `deploying the cloud assembly ${values.app} …`
+        : "synthesizing the CDK app (cdk synth, unless its sources are unchanged since the last one) …",
   );
-  const demo = !values["no-demo"];
+  const demo = !values["no-demo"] && !noApp;
   const ledger = new Ledger();
   const settled = new Set<string>();
   if (chaos) {
@@ -140,6 +146,7 @@ async function main(): Promise<void> {
     ...(chaos ? { chaos } : {}),
     workDir,
     ...(values.app ? { app: path.resolve(values.app) } : {}),
+    ...(noApp ? { noApp } : {}),
     context,
     ...(port === undefined ? {} : { port }),
     iam: !values["no-iam"],
@@ -233,7 +240,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
-  if (!values.app) {
+  if (!values.app && !noApp) {
     console.log(
       stack.assembly.reused
         ? `assembly ${stack.assembly.dir}   (reused: the app's sources, lock file and context are unchanged)`
@@ -256,7 +263,9 @@ async function main(): Promise<void> {
   console.log(
     `IAM      ${values["no-iam"] ? "off (--no-iam)" : "enforced: each function may make only the calls its role allows"}`,
   );
-  console.log(`endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS, SNS, S3, CloudWatch and Lambda's Invoke)`);
+  console.log(
+    `endpoint ${stack.gateway.url}   (Kinesis, DynamoDB, SQS, SNS, S3, CloudWatch, Lambda, and the control plane: README "What the endpoint answers")`,
+  );
   const alarmCount = stack.cloudwatch.alarms?.alarms.size ?? 0;
   const scale = stack.cloudwatch.timeScale;
   console.log(
@@ -275,6 +284,11 @@ async function main(): Promise<void> {
       `try next, in another terminal: npm run status -- ${APPS.map((a) => a.name).join("|")} · npm run access · npm run put -- --stream NAME FILE`,
     );
     if (values["exit-after-demo"]) return shutdown("demo done");
+  }
+  if (noApp) {
+    console.log(
+      `deploy   source ${stack.envFile} && npx cdk bootstrap && npx cdk deploy   (from your CDK app's directory)`,
+    );
   }
   console.log("running; put records with `npm run put -- --stream …`; Ctrl-C stops everything");
 }

@@ -4,8 +4,9 @@ import { readAssembly, type StackDeployment } from "./cloudformation/assembly.js
 import { appSources, sourcesFingerprint, synthesizeInBackground } from "./cloudformation/synth.js";
 import type { Gateway } from "./gateway/gateway.js";
 import { roleIdentities } from "./iam/policy.js";
-import { accountPolicies, RESOURCE_POLICY_TYPES } from "./iam/resource-policies.js";
+import { accountPolicies } from "./iam/resource-policies.js";
 import type { FunctionHost } from "./lambda/function-host.js";
+import { swapInPlace } from "./stages/swap.js";
 
 // `npm start -- --watch`: a change under the app's sources synthesizes it again in the background
 // (the stack keeps running), and what changed is deployed in place where Lambda would too without
@@ -28,9 +29,6 @@ export interface WatchOptions {
   readonly accessKeys: ReadonlyMap<string, readonly { readonly key: string; readonly faults: boolean }[]>;
   readonly print: (line: string) => void;
 }
-
-/** Properties that a function swap covers. */
-const FUNCTION_SWAPS = ["Code", "Environment", "Handler", "Timeout", "MemorySize"];
 
 export function watchApp(options: WatchOptions): { stop(): void } {
   let running = [...options.stacks];
@@ -64,53 +62,11 @@ export function watchApp(options: WatchOptions): { stop(): void } {
         cannot.push(`${stack.stackName} (a new stack)`);
         continue;
       }
-      const ids = new Set([...old.resources, ...stack.resources].map((r) => r.logicalId));
-      let policies = false;
-      for (const id of ids) {
-        const before = old.resources.find((r) => r.logicalId === id);
-        const after = stack.resources.find((r) => r.logicalId === id);
-        if (!before || !after) {
-          cannot.push(`${id} (${before ? "removed" : "added"})`);
-          continue;
-        }
-        const changed = Object.keys({ ...before.properties, ...after.properties }).filter(
-          (k) => JSON.stringify(before.properties[k]) !== JSON.stringify(after.properties[k]),
-        );
-        const codeChanged = before.type === "AWS::Lambda::Function" && old.bundles[id] !== stack.bundles[id];
-        if (changed.length === 0 && !codeChanged) continue;
-        if (before.type === "AWS::Lambda::Function" && changed.every((k) => FUNCTION_SWAPS.includes(k))) {
-          const p = after.properties;
-          const variables = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-          options.hosts.get(id)?.swap({
-            bundleDir: stack.bundles[id] as string,
-            handler: String(p.Handler),
-            timeoutSeconds: Number(p.Timeout ?? 3),
-            memoryMb: Number(p.MemorySize ?? 128),
-            environment: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
-          });
-          swapped.push(
-            `${id} (${[...new Set([...(codeChanged ? ["code"] : []), ...changed.filter((k) => k !== "Code")])].join(", ").toLowerCase()})`,
-          );
-        } else if (before.type === "AWS::IAM::Policy" || before.type === "AWS::IAM::Role") {
-          policies = true;
-          swapped.push(`${id} (policy)`);
-        } else if (
-          RESOURCE_POLICY_TYPES.includes(before.type) ||
-          (before.type === "AWS::KMS::Key" && changed.every((k) => k === "KeyPolicy"))
-        ) {
-          resourcePolicies = true;
-          swapped.push(`${id} (policy)`);
-        } else {
-          cannot.push(`${id} (${before.type}: ${changed.join(", ")})`);
-        }
-      }
-      if (policies) {
-        // The roles' new policies decide the functions' next calls.
-        for (const [fnId, identity] of roleIdentities(stack)) {
-          for (const { key, faults } of options.accessKeys.get(fnId) ?? [])
-            options.gateway.addIdentity(key, identity, { faults });
-        }
-      }
+      const swap = swapInPlace(old, stack, { ...options, identities: () => roleIdentities(stack) });
+      swap.apply();
+      swapped.push(...swap.swapped);
+      cannot.push(...swap.cannot);
+      resourcePolicies ||= swap.resourcePolicies;
     }
     running = running.map((s) => stacks.find((n) => n.stackName === s.stackName) ?? s);
     // The resources' and keys' new policies decide the next calls (a new policy can fail to read: the old ones stay).

@@ -70,6 +70,7 @@ const EMULATED = new Set([
 export const NOT_EMULATED: Readonly<Record<string, string>> = {
   "AWS::Logs::LogGroup": "function logs go to files under the work directory",
   "AWS::CDK::Metadata": "CDK's own bookkeeping",
+  "AWS::ECR::Repository": "container images are not run locally: functions run from their zip bundles",
   "AWS::CloudFormation::CustomResource": "custom resources' providers run at deploy time in an account, not locally",
   "AWS::Kinesis::StreamConsumer":
     "an enhanced fan-out consumer's mapping polls its stream locally (no throughput of its own to reserve)",
@@ -182,6 +183,8 @@ const PROPERTIES: Readonly<Record<string, { honoured: string[]; ignored?: string
   "AWS::S3::Bucket": {
     honoured: ["BucketName", "BucketEncryption", "Tags"],
     ignored: [
+      // Public access and ACLs concern callers outside the account; every call here is the account's.
+      "AccessControl",
       "PublicAccessBlockConfiguration",
       "OwnershipControls",
       "VersioningConfiguration",
@@ -459,6 +462,13 @@ export function deployStack(
         id = { name, arn, ref: name, attrs: { Arn: arn, KeyId: name } };
         break;
       }
+      case "AWS::ECR::Repository": {
+        const name = given("RepositoryName") ?? physicalName(stackName, logicalId, 256).toLowerCase();
+        const arn = `arn:aws:ecr:${region}:${account}:repository/${name}`;
+        const uri = `${account}.dkr.ecr.${region}.amazonaws.com/${name}`;
+        id = { name, arn, ref: name, attrs: { Arn: arn, RepositoryUri: uri } };
+        break;
+      }
       case "AWS::SSM::Parameter": {
         // CloudFormation names an unnamed parameter CFN-<logicalId>-<suffix>; an ARN does not repeat a leading slash.
         const name =
@@ -511,8 +521,13 @@ export function deployStack(
   const parameters = Object.fromEntries(
     Object.entries(template.Parameters ?? {}).map(([k, v]) => [k, options.parameters?.[k] ?? String(v.Default ?? "")]),
   );
+  const listTyped = (id: string) => /^(CommaDelimitedList|List<)/.test(template.Parameters?.[id]?.Type ?? "");
   const scope: Scope = {
-    ref: (id) => pseudo[id] ?? parameters[id] ?? identity(id).ref,
+    ref: (id) => {
+      const parameter = parameters[id];
+      if (parameter !== undefined && listTyped(id)) return parameter.split(",");
+      return pseudo[id] ?? parameter ?? identity(id).ref;
+    },
     getAtt: (id, attribute) => {
       const value = identity(id).attrs[attribute];
       if (value === undefined) {
@@ -565,14 +580,15 @@ export function deployStack(
       continue;
     }
     const known = PROPERTIES[resource.Type] ?? { honoured: [] };
-    for (const property of Object.keys(resource.Properties ?? {})) {
+    // What the resource sets once resolved: a property whose value is AWS::NoValue is not set.
+    const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
+    for (const property of Object.keys(properties)) {
       if (!known.honoured.includes(property) && !known.ignored?.includes(property)) {
         throw new TemplateError(
           `${logicalId} (${resource.Type}) sets ${property}, which the local stack cannot honour`,
         );
       }
     }
-    const properties = resolve(resource.Properties ?? {}, scope) as Record<string, unknown>;
     const { name, arn, ref } = identity(logicalId);
     resources.push({ logicalId, type: resource.Type, properties, name, arn, ref });
     if (resource.Type === "AWS::Lambda::Function") {

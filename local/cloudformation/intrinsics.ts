@@ -9,7 +9,8 @@ export class TemplateError extends Error {
 
 /** What a resolver needs from the deployment: every resource's Ref value and attributes. */
 export interface Scope {
-  ref(logicalId: string): string;
+  /** A parameter of a list type (CommaDelimitedList, List<…>) is a list. */
+  ref(logicalId: string): string | string[];
   getAtt(logicalId: string, attribute: string): string;
   /** Evaluated template conditions by name. */
   condition(name: string): boolean;
@@ -87,7 +88,7 @@ function intrinsic(name: string, arg: unknown, scope: Scope): unknown {
         if (dot > 0 && !expr.startsWith("AWS::")) return scope.getAtt(expr.slice(0, dot), expr.slice(dot + 1));
         const value = scope.ref(expr);
         if (value === undefined) throw new TemplateError(`Fn::Sub cannot resolve ${whole}`);
-        return value;
+        return str(value, `Fn::Sub ${whole}`);
       });
     }
     case "Fn::Select": {

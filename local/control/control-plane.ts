@@ -5,7 +5,7 @@ import type { AccountPolicies } from "../iam/resource-policies.js";
 import type { LogEvents } from "../lambda/log-events.js";
 import type { TemplateMapping } from "../lambda/mapping.js";
 import type { RunningMapping } from "../stages/event-sources.js";
-import { answerCloudFormation } from "./cloudformation.js";
+import { CloudFormationApi, type Deployer } from "./cloudformation.js";
 import { serviceError } from "./errors.js";
 import { answerIam } from "./iam-roles.js";
 import { KmsApi } from "./kms-api.js";
@@ -23,8 +23,11 @@ import { answerSts } from "./sts.js";
 export interface ControlPlaneDeps {
   readonly region: string;
   readonly account: string;
+  /** The stacks `npm start` deployed. */
   readonly stacks: readonly StackDeployment[];
   readonly mappings: readonly (TemplateMapping & { readonly stack: StackDeployment })[];
+  /** Deploys a stack through CloudFormation's change sets (none: change sets are not answered). */
+  readonly deployer?: Deployer;
   /** The functions' roles as the gateway decides their calls, by stack name, then function logical id. */
   readonly identities: ReadonlyMap<string, ReadonlyMap<string, RoleIdentity>>;
   /** The account's policies now (the keys' among them). */
@@ -38,17 +41,37 @@ export interface ControlPlaneDeps {
   readonly createdAt: Date;
 }
 
-export function controlPlane(deps: ControlPlaneDeps): ControlHandler {
-  const lambda = new LambdaApi(deps);
+export interface ControlPlane {
+  readonly handler: ControlHandler;
+  /** A stack deployed through CloudFormation: its functions' log groups, its mappings as they run. */
+  addStack(
+    stack: StackDeployment,
+    mappings: readonly (TemplateMapping & { readonly stack: StackDeployment })[],
+    running: ReadonlyMap<string, RunningMapping>,
+  ): void;
+}
+
+export function controlPlane(deps: ControlPlaneDeps): ControlPlane {
+  const cloudformation = new CloudFormationApi(deps, deps.stacks, deps.createdAt, deps.deployer);
+  /** Every stack running now: `npm start`'s and those deployed since. */
+  const stacks = () => cloudformation.stacks();
+  const runningSince: ReadonlyMap<string, RunningMapping>[] = [];
+  const lambda = new LambdaApi({
+    ...deps,
+    stacks,
+    running: () => new Map([...deps.running(), ...runningSince.flatMap((m) => [...m])]),
+  });
   const kms = new KmsApi(deps);
-  for (const stack of deps.stacks) {
+  /** A function's log group exists from its deployment, before it prints anything. */
+  const logGroups = (stack: StackDeployment, at = Date.now()) => {
     for (const fn of stack.byType("AWS::Lambda::Function")) {
       const logging = fn.properties.LoggingConfig as { LogGroup?: string } | undefined;
-      deps.logs.group(logging?.LogGroup ?? `/aws/lambda/${fn.name}`, deps.createdAt.getTime());
+      deps.logs.group(logging?.LogGroup ?? `/aws/lambda/${fn.name}`, at);
     }
-  }
+  };
+  for (const stack of deps.stacks) logGroups(stack, deps.createdAt.getTime());
   const role = (arn: string) => {
-    for (const stack of deps.stacks) {
+    for (const stack of stacks()) {
       const resource = stack.byType("AWS::IAM::Role").find((r) => r.arn === arn);
       const identity = [...(deps.identities.get(stack.stackName)?.values() ?? [])].find((i) => i.roleArn === arn);
       if (resource && !identity) {
@@ -62,14 +85,15 @@ export function controlPlane(deps: ControlPlaneDeps): ControlHandler {
     }
     return undefined;
   };
-  return async (call, caller) => {
+  const handler: ControlHandler = async (call, caller) => {
+    const now = { ...deps, stacks: stacks() };
     switch (call.service) {
       case "sts":
         return { output: answerSts(call, caller, { ...deps, role }) };
       case "cloudformation":
-        return { output: answerCloudFormation(call, deps) };
+        return { output: await cloudformation.answer(call) };
       case "iam":
-        return { output: answerIam(call, deps) };
+        return { output: answerIam(call, now) };
       case "lambda":
         return lambda.answer(call);
       case "logs":
@@ -77,9 +101,17 @@ export function controlPlane(deps: ControlPlaneDeps): ControlHandler {
       case "kms":
         return { output: kms.answer(call) };
       case "ssm":
-        return { output: answerSsm(call, deps) };
+        return { output: answerSsm(call, now) };
       default:
         throw serviceError("InternalFailure", `${call.service} is not a control-plane service`, 500);
     }
+  };
+  return {
+    handler,
+    addStack(stack, mappings, running) {
+      logGroups(stack);
+      lambda.addMappings(mappings);
+      runningSince.push(running);
+    },
   };
 }

@@ -17,7 +17,8 @@ import { notAnswered, required, serviceError } from "./errors.js";
 // https://docs.aws.amazon.com/lambda/latest/api/API_UpdateEventSourceMapping.html
 
 export interface LambdaDeps {
-  readonly stacks: readonly StackDeployment[];
+  /** The stacks running now. */
+  readonly stacks: () => readonly StackDeployment[];
   /** The template's mappings, read and checked, with their stacks. */
   readonly mappings: readonly (TemplateMapping & { readonly stack: StackDeployment })[];
   /** The mappings as they run, by UUID (none when the functions or mappings do not run). */
@@ -51,12 +52,17 @@ export class LambdaApi {
   private readonly states = new Map<string, MappingState>();
 
   constructor(private readonly deps: LambdaDeps) {
-    for (const m of deps.mappings) {
+    this.addMappings(deps.mappings, deps.createdAt);
+  }
+
+  /** Mappings deployed (at the start, or with a stack deployed since). */
+  addMappings(mappings: readonly (TemplateMapping & { readonly stack: StackDeployment })[], at = new Date()): void {
+    for (const m of mappings) {
       this.states.set(m.mapping.ref, {
         template: m,
         properties: { ...m.mapping.properties },
         enabled: m.enabled,
-        lastModified: deps.createdAt,
+        lastModified: at,
       });
     }
   }
@@ -110,9 +116,9 @@ export class LambdaApi {
   }
 
   private functions() {
-    return this.deps.stacks.flatMap((stack) =>
-      stack.byType("AWS::Lambda::Function").map((resource) => ({ stack, resource })),
-    );
+    return this.deps
+      .stacks()
+      .flatMap((stack) => stack.byType("AWS::Lambda::Function").map((resource) => ({ stack, resource })));
   }
 
   private function(call: AwsRequest) {

@@ -75,6 +75,26 @@ export const MANAGED_POLICIES: Readonly<Record<string, ManagedPolicy>> = {
       "AWSLambdaVPCAccessExecutionPermissions",
     ),
   },
+  // What `cdk bootstrap` gives CloudFormation's execution role when no policy is named.
+  AdministratorAccess: { version: "v1", document: allow(["*"]) },
+  // `cdk bootstrap`'s lookup role. AWS's policy lists each service's read verbs; these are the same
+  // verbs for every service (a read-only role of the template reads what it would read in an account).
+  ReadOnlyAccess: {
+    version: "v121",
+    document: allow(["*:Describe*", "*:Get*", "*:List*", "*:BatchGet*", "*:Query", "*:Scan", "*:Select*"]),
+  },
+  // `cdk bootstrap`'s deployment role.
+  AWSCloudFormationReadOnlyAccess: {
+    version: "v3",
+    document: allow([
+      "cloudformation:Describe*",
+      "cloudformation:EstimateTemplateCost",
+      "cloudformation:Get*",
+      "cloudformation:List*",
+      "cloudformation:ValidateTemplate",
+      "cloudformation:Detect*",
+    ]),
+  },
 };
 
 /** The path of an AWS managed policy's ARN (`service-role/AWSLambdaBasicExecutionRole`), or undefined for another ARN. */

@@ -38,10 +38,25 @@ export interface CheckedAssembly {
 
 /** Reads the assembly with the endpoint's address; IAM enforced, a managed policy not known stops the start. */
 export function checkedAssembly(options: LocalStackOptions, endpoint: string): CheckedAssembly {
+  if (options.noApp) return checkStacks([], options, { dir: "", reused: false });
   const { dir, reused } = options.app
     ? { dir: options.app, reused: false }
     : assemblyFor(appRoot(options), path.join(options.workDir, "cdk.out"), options.context);
   const stacks = readAssembly(dir, { region: LOCAL_REGION, endpoint });
+  return checkStacks(stacks, options, { dir, reused });
+}
+
+/**
+ * Stacks read from a template, checked as a start checks them (and, for a stack deployed beside
+ * others, with the account's policies over all of them: `alongside`).
+ */
+export function checkStacks(
+  stacks: readonly StackDeployment[],
+  options: Pick<LocalStackOptions, "iam">,
+  source: { readonly dir: string; readonly reused: boolean },
+  alongside: readonly StackDeployment[] = [],
+): CheckedAssembly {
+  const { dir, reused } = source;
   const warnings: string[] = [];
   const identityOptions = {
     unknownManagedPolicy: options.iam === false ? ("warn" as const) : ("stop" as const),
@@ -52,7 +67,7 @@ export function checkedAssembly(options: LocalStackOptions, endpoint: string): C
   // stops the start before anything starts.
   const mappings = stacks.flatMap((stack) => templateMappings(stack).map((m) => ({ ...m, stack })));
   const subscriptions = functionSubscriptionsOf(stacks);
-  const policies = accountPolicies(stacks, LOCAL_REGION, LOCAL_ACCOUNT);
+  const policies = accountPolicies([...alongside, ...stacks], LOCAL_REGION, LOCAL_ACCOUNT);
   warnings.push(...unmeantConditionKeys(policies, identities));
   return { dir, reused, region: LOCAL_REGION, stacks, identities, mappings, subscriptions, policies, warnings };
 }

@@ -57,6 +57,8 @@ export interface FunctionsDeps {
   readonly chaos: Chaos | undefined;
   /** Where each line a function prints goes, as CloudWatch Logs holds it. */
   readonly logs?: LogEvents;
+  /** The functions already running (a stack deployed beside them): Invoke and SNS reach both. */
+  readonly alongside?: Functions;
 }
 
 export function startFunctions(parts: Parts, options: LocalStackOptions, deps: FunctionsDeps): Functions {
@@ -133,23 +135,26 @@ export function startFunctions(parts: Parts, options: LocalStackOptions, deps: F
       });
     }
   }
-  const targets = asyncTargets(assembly.stacks, hosts, gateway, deps.notes);
+  const own = asyncTargets(assembly.stacks, hosts, gateway, deps.notes);
+  const targets = new Map([...(deps.alongside?.targets ?? []), ...own]);
   gateway.setLambda(lambdaInvokeApi((name) => targets.get(name), { region, account: LOCAL_ACCOUNT }));
   // SNS's subscriptions of functions reach them from now on.
   const snsInvocations = new SnsInvocations(
     (name, qualifier) => targets.get(name)?.async(qualifier),
     options.subscriptions ?? {},
   );
+  const before = services.snsDeliveries.functions;
   services.snsDeliveries.functions = snsInvocations.deliver;
   parts.add(() => {
-    services.snsDeliveries.functions = undefined;
+    services.snsDeliveries.functions = before;
   });
   // `npm run invoke` against this stack: one invocation of a function, with its log lines.
   gateway.addRoute(INVOKE_PATH, async (name, body) => {
     const event = JSON.parse(body.toString("utf8")) as unknown;
     const problem = kinesisEventProblem(event);
     if (problem) return { status: 400, body: { error: problem } };
-    return { status: 200, body: await invokeWithLogs(findHost(hosts.values(), name), event) };
+    const all = [...hosts.values(), ...(deps.alongside?.hosts.values() ?? [])];
+    return { status: 200, body: await invokeWithLogs(findHost(all, name), event) };
   });
   return { hosts, accessKeys, targets, snsInvocations };
 }

@@ -16,6 +16,8 @@ export interface LocalStackOptions {
   readonly workDir: string;
   /** An already synthesized cloud assembly (like `cdk deploy --app DIR`); synthesized when absent. */
   readonly app?: string;
+  /** No stack at the start: the endpoint and its services only, for `cdk bootstrap` and `cdk deploy` against it. */
+  readonly noApp?: boolean;
   /** CDK context for the synthesis (`-c key=value`). */
   readonly context?: Readonly<Record<string, string>>;
   /** Run the functions (the event-source runner); off leaves the streams to other consumers. */
