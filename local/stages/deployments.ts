@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import { unzipSync } from "fflate";
@@ -75,11 +75,19 @@ export function stackDeployer(parts: Parts, deps: DeploymentsDeps): Deployer {
       const into = stack.bundles[fn.logicalId];
       if (code?.S3Bucket === undefined || code.S3Key === undefined || into === undefined || existsSync(into)) continue;
       const files = unzipSync(await s3Object(code.S3Bucket, code.S3Key));
+      // Unzipped beside, then moved in: a directory that exists holds the whole bundle.
+      const partial = `${into}.partial-${process.pid}`;
+      mkdirSync(partial, { recursive: true });
       for (const [name, content] of Object.entries(files)) {
         if (name.endsWith("/")) continue;
-        mkdirSync(path.dirname(path.join(into, name)), { recursive: true });
-        writeFileSync(path.join(into, name), content);
+        const file = path.resolve(partial, name);
+        if (!file.startsWith(`${path.resolve(partial)}${path.sep}`)) {
+          throw new TemplateError(`${fn.logicalId}: its code's zip names ${name}, outside the bundle`);
+        }
+        mkdirSync(path.dirname(file), { recursive: true });
+        writeFileSync(file, content);
       }
+      renameSync(partial, into);
     }
     return stack;
   };

@@ -1,12 +1,15 @@
 import { expect, test } from "vitest";
+import { readTemplateText } from "../../local/cloudformation/template-text.js";
 import { KmsApi } from "../../local/control/kms-api.js";
 import { filterPattern } from "../../local/control/logs-api.js";
 import { queryAnswer } from "../../local/gateway/query-xml.js";
 import { type AwsRequest, parseRequest } from "../../local/iam/request.js";
 import { accountPolicies } from "../../local/iam/resource-policies.js";
+import { s3Location } from "../../local/stages/deployments.js";
 
 // The control plane's pieces that need no stack: Logs' filter patterns, KMS's ciphertexts, the
-// query protocol's answer shape, and Lambda's REST routes read as operations.
+// query protocol's answer shape, Lambda's REST routes read as operations, a template's text (JSON or
+// YAML) and the S3 URL a change set names its template by.
 
 const json = (operation: string, input: Record<string, unknown>): AwsRequest => ({
   service: "kms",
@@ -92,4 +95,40 @@ test("Lambda's REST routes are read as their operations, with the path's and the
   expect(read("DELETE", "/2015-03-31/functions/my-fn")).toMatchObject({
     operation: "DELETE /2015-03-31/functions/my-fn",
   });
+});
+
+test("a template's text: JSON, or YAML with the intrinsic functions' short forms read as their long forms", () => {
+  const yaml = [
+    "Parameters:",
+    "  Accounts: { Type: CommaDelimitedList, Default: '' }",
+    "Resources:",
+    "  Queue:",
+    "    Type: AWS::SQS::Queue",
+    "    Properties:",
+    "      QueueName: !Sub '${AWS::StackName}-jobs'",
+    "      Tags: [{ Key: k, Value: !Join ['-', [a, !Ref Accounts]] }]",
+    "      RedrivePolicy: { deadLetterTargetArn: !GetAtt Dlq.Arn }",
+    "      DelaySeconds: !If [Slow, 5, !Ref AWS::NoValue]",
+  ].join("\n");
+  expect(readTemplateText(yaml).Resources.Queue?.Properties).toEqual({
+    QueueName: { "Fn::Sub": "${AWS::StackName}-jobs" },
+    Tags: [{ Key: "k", Value: { "Fn::Join": ["-", ["a", { Ref: "Accounts" }]] } }],
+    RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": ["Dlq", "Arn"] } },
+    DelaySeconds: { "Fn::If": ["Slow", 5, { Ref: "AWS::NoValue" }] },
+  });
+  expect(readTemplateText('{"Resources":{"A":{"Type":"T"}}}').Resources.A?.Type).toBe("T");
+  expect(() => readTemplateText("Description: none")).toThrow(/At least one Resources member/);
+  expect(() => readTemplateText("{ not json")).toThrow(/Template format error/);
+});
+
+test("an S3 object's URL, as a change set names its template: path-style, virtual-hosted or s3://", () => {
+  expect(s3Location("https://s3.us-east-1.amazonaws.com/cdk-assets/abc.json")).toEqual({
+    bucket: "cdk-assets",
+    key: "abc.json",
+  });
+  expect(s3Location("https://cdk-assets.s3.us-east-1.amazonaws.com/dir/abc.json")).toEqual({
+    bucket: "cdk-assets",
+    key: "dir/abc.json",
+  });
+  expect(s3Location("s3://cdk-assets/abc.json")).toEqual({ bucket: "cdk-assets", key: "abc.json" });
 });
