@@ -105,13 +105,13 @@ test("a template's text: JSON, or YAML with the intrinsic functions' short forms
     "  Queue:",
     "    Type: AWS::SQS::Queue",
     "    Properties:",
-    "      QueueName: !Sub '${AWS::StackName}-jobs'",
+    `      QueueName: !Sub '\${AWS::StackName}-jobs'`,
     "      Tags: [{ Key: k, Value: !Join ['-', [a, !Ref Accounts]] }]",
     "      RedrivePolicy: { deadLetterTargetArn: !GetAtt Dlq.Arn }",
     "      DelaySeconds: !If [Slow, 5, !Ref AWS::NoValue]",
   ].join("\n");
   expect(readTemplateText(yaml).Resources.Queue?.Properties).toEqual({
-    QueueName: { "Fn::Sub": "${AWS::StackName}-jobs" },
+    QueueName: { "Fn::Sub": `\${AWS::StackName}-jobs` },
     Tags: [{ Key: "k", Value: { "Fn::Join": ["-", ["a", { Ref: "Accounts" }]] } }],
     RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": ["Dlq", "Arn"] } },
     DelaySeconds: { "Fn::If": ["Slow", 5, { Ref: "AWS::NoValue" }] },
