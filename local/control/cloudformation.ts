@@ -69,6 +69,9 @@ interface ChangeSet {
   executionStatus: "AVAILABLE" | "UNAVAILABLE" | "EXECUTE_IN_PROGRESS" | "EXECUTE_COMPLETE" | "EXECUTE_FAILED";
 }
 
+/** How long ExecuteChangeSet's answer waits for the deployment it started (see `execute`). */
+const ANSWER_WITHIN_MS = 20_000;
+
 const NOT_CHECKED = { StackDriftStatus: "NOT_CHECKED" };
 /** CloudFormation's words for a change set with nothing to change (the CDK CLI reads them). */
 const NO_CHANGES =
@@ -422,7 +425,13 @@ export class CloudFormationApi {
     return { Id: set.id, StackId: record.stackId };
   }
 
-  private execute(set: ChangeSet): Record<string, unknown> {
+  /**
+   * Executes a change set. CloudFormation answers at once and the CDK CLI then polls the stack every
+   * 5 s; a local deployment takes a second or two, so the answer waits for it (up to
+   * `ANSWER_WITHIN_MS`) and the CLI's first poll finds it finished. The stack still passes through
+   * `*_IN_PROGRESS` and records its events as it would.
+   */
+  private async execute(set: ChangeSet): Promise<Record<string, unknown>> {
     const deployer = this.deployer;
     if (!deployer) throw notAnswered();
     if (set.executionStatus !== "AVAILABLE") {
@@ -441,7 +450,7 @@ export class CloudFormationApi {
     if (!creating) record.updatedAt = new Date();
     this.event(record, record.stackName, record.stackId, "AWS::CloudFormation::Stack", record.status, "User Initiated");
     const previous = record.deployment;
-    deployer
+    const done = deployer
       .deploy({
         stackName: record.stackName,
         template: set.template,
@@ -485,6 +494,9 @@ export class CloudFormationApi {
           this.event(record, record.stackName, record.stackId, "AWS::CloudFormation::Stack", record.status, reason);
         },
       );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, ANSWER_WITHIN_MS)))]);
+    clearTimeout(timer);
     return {};
   }
 }

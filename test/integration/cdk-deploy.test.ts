@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { ADMIN_CREDENTIALS, type LocalStack } from "../../local/stack.js";
-import { runNode } from "../helpers/processes.js";
+import { ADMIN_CREDENTIALS, type LocalStack, projectRoot } from "../../local/stack.js";
+import { runProcess } from "../helpers/processes.js";
 import { awsCli, localStackForTests, resourcesOf } from "../helpers/stack.js";
 import { editTemplate } from "../helpers/template-edit.js";
 
@@ -24,21 +24,29 @@ beforeAll(async () => {
 });
 afterAll(async () => stack?.stop());
 
-/** The CDK CLI as a user runs it with the env file sourced (the CLI trusts AWS_CA_BUNDLE's authority alone). */
-const cdk = (args: string[]) =>
-  runNode([path.join("node_modules", "aws-cdk", "bin", "cdk"), ...args, "--no-notices"], {
-    ...process.env,
-    AWS_ENDPOINT_URL: stack.gateway.url,
-    ...(stack.gateway.caFile === undefined
-      ? {}
-      : { NODE_EXTRA_CA_CERTS: stack.gateway.caFile, AWS_CA_BUNDLE: stack.gateway.caFile }),
-    AWS_REGION: "us-east-1",
-    AWS_DEFAULT_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
-    CDK_DISABLE_CLI_TELEMETRY: "true",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-  });
+/**
+ * The CDK CLI as a user runs it with the env file sourced (the CLI trusts AWS_CA_BUNDLE's authority
+ * alone), in the project or in another directory.
+ */
+const cdk = (args: string[], cwd = projectRoot) =>
+  runProcess(
+    process.execPath,
+    [path.join(projectRoot, "node_modules", "aws-cdk", "bin", "cdk"), ...args, "--no-notices"],
+    {
+      ...process.env,
+      AWS_ENDPOINT_URL: stack.gateway.url,
+      ...(stack.gateway.caFile === undefined
+        ? {}
+        : { NODE_EXTRA_CA_CERTS: stack.gateway.caFile, AWS_CA_BUNDLE: stack.gateway.caFile }),
+      AWS_REGION: "us-east-1",
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: ADMIN_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: ADMIN_CREDENTIALS.secretAccessKey,
+      CDK_DISABLE_CLI_TELEMETRY: "true",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    },
+    cwd,
+  );
 
 /**
  * A copy of the synthesized assembly with its template edited, as the changed app would synthesize
@@ -75,7 +83,8 @@ const invoke = async (name: string) => {
 
 test("cdk bootstrap and cdk deploy against the endpoint; a changed function deployed again takes effect", async () => {
   expect(stack.stacks).toHaveLength(0);
-  const bootstrapped = await cdk(["bootstrap", "aws://000000000000/us-east-1"]);
+  // Bootstrapped from outside any CDK project: in one, the CLI synthesizes that project's app first.
+  const bootstrapped = await cdk(["bootstrap", "aws://000000000000/us-east-1"], dir);
   expect(bootstrapped.output).toContain("Environment aws://000000000000/us-east-1 bootstrapped");
   expect(bootstrapped.code).toBe(0);
 
