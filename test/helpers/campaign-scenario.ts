@@ -7,14 +7,14 @@ import { type ConversionsExpected, dataJson, dataLines } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { TEST_CODER } from "./events.js";
 import { putLines } from "./stack.js";
-import { type Conditions, deploymentCoder, targetForFile } from "./target.js";
+import { deploymentCoder, type TargetFile } from "./target.js";
 
 /**
- * The demo ad campaign end to end through the local stack: the loyalty list, then the
+ * The demo ad campaign end to end through the file's target: the loyalty list, then the
  * conversions, through the producer; coupons, enrolments and figures against the expected file.
+ * One stack may serve this and the readings scenario: each has its own streams, tables and queues.
  */
-export function campaignScenario(conditions: Conditions = {}): void {
-  const file = targetForFile(conditions);
+export function campaignScenario(file: TargetFile): void {
   const { ledger } = file;
 
   test("coupons, enrolled members and campaign figures equal conversions.expected.json", async () => {

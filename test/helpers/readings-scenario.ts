@@ -8,7 +8,7 @@ import { projectRoot } from "../../local/stack.js";
 import { asExpectedAlert, dataJson, dataLines, type ExpectedAlert } from "./data.js";
 import { drainQueue } from "./emulators.js";
 import { putLines } from "./stack.js";
-import { type Conditions, deployedOutputs, targetForFile } from "./target.js";
+import { deployedOutputs, type TargetFile } from "./target.js";
 
 const ZONES = ["atrium", "kitchen", "lobby", "office-3", "server-room"];
 
@@ -34,10 +34,10 @@ export function demoAlerts() {
 /**
  * The demo readings end to end through the local stack: every ALARM/OK received through the
  * alert topic's SQS subscription, against readings.expected.json; then the whole file put again
- * (a producer retrying everything): no new alert, windows unchanged.
+ * (a producer retrying everything): no new alert, windows unchanged. On the file's target, which
+ * may serve the campaign scenario too: each has its own streams, tables and queues.
  */
-export function readingsScenario(conditions: Conditions = {}): void {
-  const file = targetForFile(conditions);
+export function readingsScenario(file: TargetFile): void {
   const { ledger } = file;
 
   const lines = dataLines("readings.csv");

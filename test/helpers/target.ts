@@ -111,11 +111,17 @@ export async function deploymentCoder(target: Target): Promise<CouponCoder> {
   return couponCoder(await couponSecret(client, target.outputs.CouponSecretArn));
 }
 
+/** The target of one file's tests, and the books of its local runner. */
+export interface TargetFile {
+  readonly target: Target;
+  readonly ledger: Ledger;
+}
+
 /**
  * A target for the tests of one file: started before them, stopped after them, with the books
  * the local runner keeps (when the target is local) and the fault counts printed at the end.
  */
-export function targetForFile(conditions: Conditions = {}): { readonly target: Target; readonly ledger: Ledger } {
+export function targetForFile(conditions: Conditions = {}): TargetFile {
   let target: Target | undefined;
   const ledger = new LedgerClass();
   beforeAll(async () => {

@@ -56,10 +56,7 @@ test("the campaign and readings tests pass against a stack found through its out
     }
     env.TRIPWIRE_OUTPUTS = path.join(workDir, "cdk-outputs.json");
     const vitest = path.join(projectRoot, "node_modules", "vitest", "vitest.mjs");
-    const { code, output } = await run(
-      [vitest, "run", "test/integration/campaign.test.ts", "test/integration/readings.test.ts"],
-      env,
-    );
+    const { code, output } = await run([vitest, "run", "test/integration/end-to-end.test.ts"], env);
     expect(output, output).toMatch(/Tests\s+\S*\s*5 passed/);
     expect(code).toBe(0);
     // They ran against that stack, not emulators of their own: its table holds their figures.
