@@ -12,7 +12,7 @@ import { accountingText, Ledger, streamBooks } from "./accounting.js";
 import { ChaosCounts, chaosPlan } from "./chaos.js";
 import { TemplateError } from "./cloudformation/intrinsics.js";
 import type { StateChange } from "./cloudwatch/alarms.js";
-import { type DemoResult, startDemo } from "./demo.js";
+import { type DemoResult, demoApps, startDemo } from "./demo.js";
 import { EmulatorStartError } from "./emulators/emulators.js";
 import type { Access } from "./gateway/gateway.js";
 import { accessReportText } from "./iam/report.js";
@@ -30,6 +30,7 @@ options:
   --port N           the endpoint's port (default: a free one; LocalStack users know 4566)
   --no-iam           do not enforce the functions' IAM roles
   --no-demo          start an empty stack; put records yourself with npm run put
+  --demo APP[,APP]   put only these applications' demo data (default: every application's)
   --no-app           start with no stack deployed (the endpoint and its services only): deploy your
                      own CDK app into it with cdk bootstrap and cdk deploy, after sourcing the env file
   --chaos[=LEVEL]    inject every fault at once — throttling, 5xx, lost responses, killed and timed-out
@@ -52,6 +53,7 @@ examples:
   npm start -- --no-demo --port 4566
   npx cdk synth -o /tmp/asm && npm start -- --app /tmp/asm
   npm start -- --chaos=high --exit-after-demo
+  npm start -- --demo ${APPS.at(-1)?.name ?? "<application>"} --exit-after-demo
   npm start -- --watch --inspect ${STREAMS[0]?.name ?? "<function>"}`;
 
 function options() {
@@ -66,6 +68,7 @@ function options() {
         port: { type: "string" },
         "no-iam": { type: "boolean" },
         "no-demo": { type: "boolean" },
+        demo: { type: "string" },
         "no-app": { type: "boolean" },
         inspect: { type: "string" },
         watch: { type: "boolean" },
@@ -111,6 +114,19 @@ const chaos = (() => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(2);
   }
+})();
+const demoOnly = (() => {
+  const names = (values.demo ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  try {
+    demoApps(names);
+  } catch (err) {
+    console.error(`--demo: ${err instanceof Error ? err.message : err}`);
+    process.exit(2);
+  }
+  return names;
 })();
 const context = Object.fromEntries(
   (values.context ?? []).map((kv) => {
@@ -277,7 +293,7 @@ async function main(): Promise<void> {
   console.log(`logs     ${path.join(workDir, "logs")}   (one file per function and emulator)`);
 
   if (demo) {
-    const running = startDemo(stack, () => stopping);
+    const running = startDemo(stack, () => stopping, console.log, demoOnly);
     consumers.push(...running.consumers);
     demoResult = await running.finished;
     console.log(
