@@ -12,10 +12,10 @@ import type { AppManifest } from "../apps/manifest.js";
 import { putRecords } from "../shared/producer.js";
 import { type LocalStack, projectRoot } from "./stack.js";
 
-// The demo: every application's demo data (or the named applications') put through the running stack (streams marked `first`
-// before the others, as a loyalty list is loaded before its campaign), each application's messages
-// shown as they arrive — from the alert topic's queue and the queues it names — and, once all is
-// processed, each application's summary and a count of everything.
+// The demo: every application's demo data, or the named applications', put through the running
+// stack (streams marked `first` before the others, as a loyalty list is loaded before its campaign),
+// each application's messages shown as they arrive — from the alert topic's queue and the queues it
+// names — and, once all is processed, each application's summary and a count of everything.
 
 /**
  * The applications whose demo data a demo puts: those named (`npm start -- --demo NAME,…`), or all.
@@ -44,16 +44,16 @@ export interface DemoResult {
 }
 
 /**
- * Starts the demo on a started stack: `consumers` are the display loops (they end once `stopped`
- * says so), `finished` resolves once the demo data is processed and summed up.
+ * Starts the demo of `apps` (every application's by default) on a started stack: `consumers` are the
+ * display loops (they end once `stopped` says so), `finished` resolves once the demo data is
+ * processed and summed up.
  */
 export function startDemo(
   stack: LocalStack,
   stopped: () => boolean,
   print: (line: string) => void = console.log,
-  only: readonly string[] = [],
+  apps: readonly AppManifest[] = demoApps(),
 ): { consumers: Promise<void>[]; finished: Promise<DemoResult> } {
-  const apps = demoApps(only);
   const { sqs } = stack.clients;
   const outputs = stack.outputs as Readonly<Record<string, string>>;
   const messages = new Map<string, Record<string, unknown>[]>(apps.map((a) => [a.name, []]));

@@ -115,18 +115,17 @@ const chaos = (() => {
     process.exit(2);
   }
 })();
-const demoOnly = (() => {
+const demoSelection = (() => {
   const names = (values.demo ?? "")
     .split(",")
     .map((n) => n.trim())
     .filter((n) => n !== "");
   try {
-    demoApps(names);
+    return demoApps(names);
   } catch (err) {
     console.error(`--demo: ${err instanceof Error ? err.message : err}`);
     process.exit(2);
   }
-  return names;
 })();
 const context = Object.fromEntries(
   (values.context ?? []).map((kv) => {
@@ -293,7 +292,7 @@ async function main(): Promise<void> {
   console.log(`logs     ${path.join(workDir, "logs")}   (one file per function and emulator)`);
 
   if (demo) {
-    const running = startDemo(stack, () => stopping, console.log, demoOnly);
+    const running = startDemo(stack, () => stopping, console.log, demoSelection);
     consumers.push(...running.consumers);
     demoResult = await running.finished;
     console.log(

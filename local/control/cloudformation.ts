@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type RawTemplate, type StackDeployment, stableId, stackArn } from "../cloudformation/assembly.js";
 import { readTemplateText } from "../cloudformation/template-text.js";
 import { type AwsRequest, param } from "../iam/request.js";
@@ -494,9 +495,8 @@ export class CloudFormationApi {
           this.event(record, record.stackName, record.stackId, "AWS::CloudFormation::Stack", record.status, reason);
         },
       );
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, ANSWER_WITHIN_MS)))]);
-    clearTimeout(timer);
+    // Unreferenced: a wait outlived by its deployment does not hold the process open.
+    await Promise.race([done, sleep(ANSWER_WITHIN_MS, undefined, { ref: false })]);
     return {};
   }
 }
